@@ -1,1 +1,51 @@
-"""routegame."""
+"""routegame: exact solutions, sweeps and simulation of the LLM routing game with user choice.
+
+The model is the leader-follower game of Mahmood, "Routing, Cascades, and User Choice for LLMs"
+(ICLR 2026, arXiv 2602.09902): a provider routes a task to a standard model M1 or a reasoning
+model M2 and may cascade after a failure; the user re-prompts or abandons.
+
+Examples
+--------
+>>> import routegame as rg
+>>> g = rg.TwoModelGame.from_values(task_value=10, penalty=20, latency=[4, 5], cost=[1, 4],
+...                                 success_prob=[0.3, 0.8])
+>>> g.solve()["equilibrium"]["route"]
+1
+"""
+
+from routegame.closed_form import (
+    REGIMES,
+    best_response,
+    expected_passes,
+    outcomes,
+    regime_code,
+    solve_arrays,
+    thresholds,
+)
+from routegame.errors import DataFormatError, NotSolvableError, ParameterError, RouteGameError
+from routegame.game import Solution, TwoModelGame, solve_record
+from routegame.guideline import guideline
+from routegame.params import GameParams, ModelSpec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REGIMES",
+    "DataFormatError",
+    "GameParams",
+    "ModelSpec",
+    "NotSolvableError",
+    "ParameterError",
+    "RouteGameError",
+    "Solution",
+    "TwoModelGame",
+    "__version__",
+    "best_response",
+    "expected_passes",
+    "guideline",
+    "outcomes",
+    "regime_code",
+    "solve_arrays",
+    "solve_record",
+    "thresholds",
+]

@@ -247,6 +247,7 @@ class GameParams:
         for key in ("task_value", "penalty"):
             if key not in data:
                 raise ParameterError(key, f"missing; must be a number {describe_range(key)}")
+            check_scalar(data[key], key)
         if "models" in data:
             models = data["models"]
             if not isinstance(models, Sequence) or isinstance(models, (str, bytes)):

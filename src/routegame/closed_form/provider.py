@@ -39,8 +39,9 @@ __all__ = ["TwoModelSolution", "solve_arrays"]
 
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 _SCAN = 17
-_GOLDEN_STEPS = 48
-_DELTA = 1e-9  # one-sided limits at a jump of the user's response
+_GOLDEN_STEPS = 40
+_BLOCK = 1 << 15  # games per block in solve_arrays
+_DELTA = 1e-6  # one-sided limits at a jump of the user's response (probe offset in s)
 
 
 @attrs.frozen(eq=False)
@@ -140,6 +141,9 @@ class _Game:
         self.w1 = c[:, 0] - P * self.p1
         self.w2 = c[:, 1] - P * self.p2
 
+    def subset(self, mask: np.ndarray) -> _Game:
+        return _Game(self.V[mask], self.P[mask], self.t[mask], self.c[mask], self.p[mask])
+
     def respond(self, route: int, s: FloatArray, tie_break: str) -> BestResponse:
         on1 = np.full(np.shape(s), route == 1)
         return respond(
@@ -235,7 +239,15 @@ def solve_arrays(
     flat = [np.broadcast_to(x, shape).reshape(-1) for x in (V, P)]
     flat += [np.broadcast_to(x, (*shape, 2)).reshape(-1, 2) for x in (t, c, p)]
     V1, P1, t1, c1, p1 = flat
-    res = _solve_flat(_Game(V1, P1, t1, c1, p1), tie_break)
+    total = V1.shape[0]
+    if total <= _BLOCK:
+        res = _solve_flat(_Game(V1, P1, t1, c1, p1), tie_break)
+    else:  # blocks that fit in cache are faster than one pass over huge temporaries
+        blocks = [
+            _solve_flat(_Game(V1[i:j], P1[i:j], t1[i:j], c1[i:j], p1[i:j]), tie_break)
+            for i, j in ((i, min(i + _BLOCK, total)) for i in range(0, total, _BLOCK))
+        ]
+        res = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
     out = {}
     for f in attrs.fields(TwoModelSolution):
         if f.name == "tie_break":
@@ -270,14 +282,42 @@ def _equilibrium(
     }
 
 
-def _solve_flat(g: _Game, tie_break: str) -> dict[str, Any]:
-    n = g.V.shape[0]
+def _solve_flat(g: _Game, tie_break: str, method: str = "fast") -> dict[str, Any]:
+    """Dispatch: regime formulas for generic games, the candidate kernel for knife edges."""
     code = regime_code(g.xi1, g.xi2)
     s0, s_low, s_high = thresholds(g.V, g.t, g.p)
+    if method == "generic":
+        return _solve_generic(g, tie_break, code, s0, s_low, s_high)
+    edge = code == 4
+    if not edge.any():
+        return _solve_fast(g, tie_break, code, s0, s_low, s_high)
+    if edge.all():
+        return _solve_generic(g, tie_break, code, s0, s_low, s_high)
+    parts = {}
+    for mask, fn in ((~edge, _solve_fast), (edge, _solve_generic)):
+        sub = g.subset(mask)
+        parts[fn] = (mask, fn(sub, tie_break, code[mask], s0[mask], s_low[mask], s_high[mask]))
+    mask_f, fast = parts[_solve_fast]
+    _, slow = parts[_solve_generic]
+    out = {}
+    for key, a in fast.items():
+        full = np.empty((code.shape[0], *a.shape[1:]), dtype=a.dtype)
+        full[mask_f] = a
+        full[~mask_f] = slow[key]
+        out[key] = full
+    return out
+
+
+def _solve_generic(
+    g: _Game, tie_break: str, code: IntArray, s0: FloatArray, s_low: FloatArray,
+    s_high: FloatArray,
+) -> dict[str, Any]:
+    """Candidate-set solver that relies only on the response kernel (any game, incl. knife edges)."""
+    n = g.V.shape[0]
     mixed = (code == 3) & (s_high > s_low)
     s_mix = np.zeros(n)
     if mixed.any():
-        sub = _Game(g.V[mixed], g.P[mixed], g.t[mixed], g.c[mixed], g.p[mixed])
+        sub = g.subset(mixed)
         s_mix[mixed] = _mixed_branch_argmin(sub, s_low[mixed], s_high[mixed])
     fill = lambda x: np.where(np.isnan(x), 0.0, x)  # noqa: E731 - unused candidates repeat s = 0
     # canonical order: ties go to the earlier candidate ((1,0), (1,1), then thresholds)
@@ -298,26 +338,36 @@ def _solve_flat(g: _Game, tie_break: str) -> dict[str, Any]:
     k_lim = J_lim.argmin(axis=0)
     inf_lim = _take(J_lim, k_lim)
     not_att = inf_lim < weak["provider_cost"] - TOL * weak["scale"]
-    weak_route = np.where(not_att, 1, weak["route"])
-    weak_cascade = np.where(not_att, _take(lim_s, k_lim), weak["cascade"])
-    weak_abandon = np.where(not_att, 1.0 - _take(r_lim, k_lim), weak["abandon"])
-    weak_cost = np.where(not_att, inf_lim, weak["provider_cost"])
-    weak_util = np.where(not_att, _take(o_lim.user_utility, k_lim), weak["user_utility"])
-
-    head = strong if tie_break == "strong" else {
-        "route": weak_route, "cascade": weak_cascade, "abandon": weak_abandon,
-        "provider_cost": weak_cost, "user_utility": weak_util,
+    weak_eq = {
+        "route": np.where(not_att, 1, weak["route"]),
+        "cascade": np.where(not_att, _take(lim_s, k_lim), weak["cascade"]),
+        "abandon": np.where(not_att, 1.0 - _take(r_lim, k_lim), weak["abandon"]),
+        "provider_cost": np.where(not_att, inf_lim, weak["provider_cost"]),
+        "user_utility": np.where(not_att, _take(o_lim.user_utility, k_lim), weak["user_utility"]),
+        "attained": ~not_att,
     }
+    # --- user-preferred candidates: (1, 0), (1, 1), route 2, each at the user's own response
+    pr1 = g.respond(1, np.stack([np.zeros(n), np.ones(n)]), "strong")
+    pr2 = g.respond(2, np.zeros(n), "strong")
+    pref = (
+        np.concatenate([pr1.user_utility, pr2.user_utility[None]]),
+        np.concatenate([pr1.provider_cost, pr2.provider_cost[None]]),
+        np.concatenate([pr1.abandon, pr2.abandon[None]]),
+    )
+    return _finish(g, tie_break, code, s0, s_low, s_high, strong, weak_eq, pref)
+
+
+def _finish(
+    g: _Game, tie_break: str, code: IntArray, s0: FloatArray, s_low: FloatArray,
+    s_high: FloatArray, strong: dict[str, Any], weak_eq: dict[str, Any],
+    pref: tuple[FloatArray, FloatArray, FloatArray],
+) -> dict[str, Any]:
+    """Success, user-preferred policy, misalignment gap and throttling from the equilibria."""
+    head = strong if tie_break == "strong" else weak_eq
     success = outcomes(
         g.V, g.P, g.t, g.c, g.p, head["route"], head["cascade"], head["abandon"]
     ).success
-
-    # --- user-preferred: (1, 0), (1, 1) or route 2, each at the user's own response
-    pr1 = g.respond(1, np.stack([np.zeros(n), np.ones(n)]), "strong")
-    pr2 = g.respond(2, np.zeros(n), "strong")
-    Upref = np.concatenate([pr1.user_utility, pr2.user_utility[None]])
-    Jpref = np.concatenate([pr1.provider_cost, pr2.provider_cost[None]])
-    Qpref = np.concatenate([pr1.abandon, pr2.abandon[None]])
+    Upref, Jpref, Qpref = pref
     uscale = np.maximum(1.0, np.abs(Upref).max(axis=0))
     best_u = Upref.max(axis=0)
     tied_u = Upref >= best_u - TOL * uscale
@@ -356,9 +406,9 @@ def _solve_flat(g: _Game, tie_break: str) -> dict[str, Any]:
         "route": head["route"], "cascade": head["cascade"], "abandon": head["abandon"],
         "provider_cost": head["provider_cost"], "user_utility": head["user_utility"],
         "success": success,
-        "weak_route": weak_route, "weak_cascade": weak_cascade, "weak_abandon": weak_abandon,
-        "weak_provider_cost": weak_cost, "weak_user_utility": weak_util,
-        "weak_attained": ~not_att,
+        "weak_route": weak_eq["route"], "weak_cascade": weak_eq["cascade"],
+        "weak_abandon": weak_eq["abandon"], "weak_provider_cost": weak_eq["provider_cost"],
+        "weak_user_utility": weak_eq["user_utility"], "weak_attained": weak_eq["attained"],
         "pref_route": pref_route, "pref_cascade": pref_cascade,
         "pref_abandon": _take(Qpref, kp), "pref_user_utility": best_u,
         "misalignment_gap": gap,
@@ -367,3 +417,145 @@ def _solve_flat(g: _Game, tie_break: str) -> dict[str, Any]:
         "throttle_provider_cost": th_cost, "throttle_user_utility": th_util,
         "throttle_attained": th_att,
     }
+
+
+def _mixed_cost(g: _Game, s: FloatArray) -> FloatArray:
+    """J(s, r*(s)) on the mixed branch (ξ_1 > 0 > ξ_2, s_low <= s <= s_high).
+
+    There g_U is a convex quadratic with g_U(0) >= 0 >= g_U(1), so the maximiser r* is its smaller
+    root, clipped into [0, 1] (which also makes the branch continuous at s_low and s_high).
+    """
+    from routegame.closed_form.user import _rational_parts, _weighted_passes
+
+    on1 = np.ones(np.shape(s), dtype=bool)
+    n0, n1, al, be = _rational_parts(g.xi1, g.xi2, g.p1, g.p2, on1, s)
+    ab = al * be
+    qa, qb, qc = -n1 * ab, -2.0 * n0 * ab, n1 + n0 * (al + be)
+    sq = np.sqrt(np.maximum(qb * qb - 4.0 * qa * qc, 0.0))
+    h = -0.5 * (qb + np.where(qb >= 0, sq, -sq))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.fmin(h / qa, qc / h)
+    r = np.clip(np.where(np.isnan(r), 0.0, r), 0.0, 1.0)
+    return g.P + _weighted_passes(g.w1, g.w2, g.p1, g.p2, on1, s, r)
+
+
+def _mixed_argmin_fast(g: _Game, lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(argmin, min) of J along the mixed branch: scan of interior points, then golden section."""
+    frac = np.linspace(0.0, 1.0, _SCAN)[1:-1]
+    S = lo[None, :] + (hi - lo)[None, :] * frac[:, None]
+    J = _mixed_cost(g, S)
+    k = J.argmin(axis=0)
+    step = (hi - lo) / (_SCAN - 1)
+    a = lo + step * k          # neighbours of the best interior point (k indexes frac[1:-1])
+    b = lo + step * (k + 2)
+    x1 = b - _GOLDEN * (b - a)
+    x2 = a + _GOLDEN * (b - a)
+    f1, f2 = _mixed_cost(g, x1), _mixed_cost(g, x2)
+    for _ in range(_GOLDEN_STEPS):
+        left = f1 <= f2
+        b = np.where(left, x2, b)
+        a = np.where(left, a, x1)
+        new_x = np.where(left, b - _GOLDEN * (b - a), a + _GOLDEN * (b - a))
+        f_new = _mixed_cost(g, new_x)
+        x2, f2, x1, f1 = (
+            np.where(left, x1, new_x), np.where(left, f1, f_new),
+            np.where(left, new_x, x2), np.where(left, f_new, f2),
+        )
+    x = 0.5 * (a + b)
+    return x, _mixed_cost(g, x)
+
+
+def _solve_fast(
+    g: _Game, tie_break: str, code: IntArray, s0: FloatArray, s_low: FloatArray,
+    s_high: FloatArray,
+) -> dict[str, Any]:
+    """Regime formulas for games with ξ_1 ≠ 0 ≠ ξ_2 (see the module docstring and docs/theory)."""
+    n = g.V.shape[0]
+    p1, p2, x1, x2, P = g.p1, g.p2, g.xi1, g.xi2, g.P
+    c1, c2 = g.c[:, 0], g.c[:, 1]
+    vv, ll, lv, vl = code == 0, code == 1, code == 2, code == 3
+    zero, one = np.zeros(n), np.ones(n)
+    # stay-forever (r = 1) and leave-after-the-first-failure (r = 0) outcomes
+    J10, U10 = c1 / p1, x1 / p1
+    J11, U11 = c1 + (1 - p1) * c2 / p2, x1 + (1 - p1) * x2 / p2
+    J2s, U2s = c2 / p2, x2 / p2
+    Jq1, Jq2 = c1 + P * (1 - p1), c2 + P * (1 - p2)
+
+    def stay_at(s: FloatArray) -> tuple[FloatArray, FloatArray]:  # route 1, cascade s, r = 1
+        d = p1 + (1 - p1) * s
+        return (c1 + (1 - p1) * s * c2 / p2) / d, (x1 + (1 - p1) * s * x2 / p2) / d
+
+    s0f = np.where(lv, s0, 0.0)
+    slf = np.where(vl, s_low, 0.0)
+    shf = np.where(vl, s_high, 1.0)
+    Js0, Us0 = stay_at(s0f)
+    Jsl, Usl = stay_at(slf)
+    # candidates in canonical order (1,0), (1,1), (1,s0), (1,s_low), (1,s_mix), (2,0)
+    route_c = np.array([1, 1, 1, 1, 1, 2])
+    J = np.full((6, n), np.inf)
+    U = np.zeros((6, n))
+    Q = np.ones((6, n))
+    Sc = np.zeros((6, n))
+    Sc[1] = 1.0
+    # (1, 0)
+    J[0] = np.where(vv | vl, J10, Jq1)
+    U[0] = np.where(vv | vl, U10, x1)
+    Q[0] = np.where(vv | vl, 0.0, 1.0)
+    # (1, 1)
+    J[1] = np.where(vv | lv, J11, Jq1)
+    U[1] = np.where(vv | lv, U11, x1)
+    Q[1] = np.where(vv | lv, 0.0, 1.0)
+    # (1, s0): tie between staying and leaving; strong takes the provider's favourite
+    stay0 = Js0 <= Jq1
+    J[2] = np.where(lv, np.minimum(Js0, Jq1), np.inf)
+    U[2] = np.where(lv, x1, 0.0)
+    Q[2] = np.where(stay0, 0.0, 1.0)
+    Sc[2] = s0f
+    # (1, s_low): the user still stays
+    J[3] = np.where(vl, Jsl, np.inf)
+    U[3] = Usl
+    Q[3] = 0.0
+    Sc[3] = slf
+    # (1, s) on the mixed branch (s_low, s_high), searched only where it could win
+    best_other = np.min(J[[0, 1, 3]], axis=0)
+    best_other = np.minimum(best_other, np.where(vv | lv, J2s, Jq2))
+    w1, w2 = g.w1, g.w2
+    bound = P + np.minimum(w1, w1 / p1) + np.minimum(0.0, w2 * (1 - p1) / p2)
+    search = vl & (shf > slf) & (bound < best_other)
+    if search.any():
+        sub = g.subset(search)
+        s_m, J_m = _mixed_argmin_fast(sub, slf[search], shf[search])
+        J[4, search] = J_m
+        Sc[4, search] = s_m
+        br = sub.respond(1, s_m, "strong")
+        U[4, search] = br.user_utility
+        Q[4, search] = br.abandon
+    # (2, 0)
+    J[5] = np.where(vv | lv, J2s, Jq2)
+    U[5] = np.where(vv | lv, U2s, x2)
+    Q[5] = np.where(vv | lv, 0.0, 1.0)
+
+    scale = np.maximum(1.0, np.abs(np.where(np.isfinite(J), J, 0.0)).max(axis=0))
+    k = _pick_first_min(J, scale)
+    strong = {
+        "route": route_c[k], "cascade": _take(Sc, k), "abandon": _take(Q, k),
+        "provider_cost": _take(J, k), "user_utility": _take(U, k), "scale": scale,
+    }
+    # weak: at s0 the user leaves when that hurts the provider; staying there is only approached
+    Jw = J.copy()
+    Jw[2] = np.where(lv, np.maximum(Js0, Jq1), np.inf)
+    kw = _pick_first_min(Jw, scale)
+    w_cost = _take(Jw, kw)
+    not_att = lv & (Js0 < w_cost - TOL * scale)
+    Qw = Q.copy()
+    Qw[2] = np.where(Js0 >= Jq1, 0.0, 1.0)
+    weak_eq = {
+        "route": np.where(not_att, 1, route_c[kw]),
+        "cascade": np.where(not_att, s0f, _take(Sc, kw)),
+        "abandon": np.where(not_att, 0.0, _take(Qw, kw)),
+        "provider_cost": np.where(not_att, Js0, w_cost),
+        "user_utility": np.where(not_att, Us0, _take(U, kw)),
+        "attained": ~not_att,
+    }
+    pref = (U[[0, 1, 5]], J[[0, 1, 5]], Q[[0, 1, 5]])
+    return _finish(g, tie_break, code, s0, s_low, s_high, strong, weak_eq, pref)

@@ -51,7 +51,7 @@ REGIMES: tuple[str, ...] = (
 )
 
 #: Relative tolerance under which two utilities are treated as equal (user indifference).
-TOL = 1e-10
+TOL = 1e-12
 
 #: Two tied responses count as different (an indifference) when their q differ by more than this.
 SPREAD = 1e-6
