@@ -7,13 +7,13 @@ from typing import Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ArrayLike", "FloatArray", "IntArray", "BoolArray", "RNGLike", "TieBreak", "Regime"]
+__all__ = ["ArrayLike", "BoolArray", "FloatArray", "IntArray", "RNGLike", "Regime", "TieBreak"]
 
 ArrayLike: TypeAlias = npt.ArrayLike
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
-RNGLike: TypeAlias = "None | int | np.random.Generator | np.random.SeedSequence"
+RNGLike: TypeAlias = "int | np.random.Generator | np.random.SeedSequence | None"
 
 TieBreak: TypeAlias = Literal["strong", "weak"]
 """How the user's indifference is resolved: in the provider's favour or against it."""

@@ -127,7 +127,7 @@ class TwoModelGame:
         """Sign pattern of (ξ_1, ξ_2), see :data:`routegame.closed_form.REGIMES`."""
         return cf.regime_name(*self.net_value)
 
-    def outcomes(self, route: int, cascade: float, abandon: float) -> dict[str, float]:
+    def outcomes(self, route: int, cascade: float, abandon: float) -> dict[str, Any]:
         """S, L, C, U, J and expected passes of a policy against an abandon probability."""
         route = check_route(route)
         cascade = check_scalar(cascade, "cascade")

@@ -236,7 +236,7 @@ def solve_arrays(
         raise ParameterError("tie_break", f"must be 'strong' or 'weak', got {tie_break!r}")
     V, P, t, c, p = _validated(task_value, penalty, latency, cost, success_prob)
     shape = np.broadcast_shapes(V.shape, P.shape, t.shape[:-1], c.shape[:-1], p.shape[:-1])
-    flat = [np.broadcast_to(x, shape).reshape(-1) for x in (V, P)]
+    flat: list[FloatArray] = [np.broadcast_to(x, shape).reshape(-1) for x in (V, P)]
     flat += [np.broadcast_to(x, (*shape, 2)).reshape(-1, 2) for x in (t, c, p)]
     V1, P1, t1, c1, p1 = flat
     total = V1.shape[0]
@@ -473,8 +473,7 @@ def _solve_fast(
     n = g.V.shape[0]
     p1, p2, x1, x2, P = g.p1, g.p2, g.xi1, g.xi2, g.P
     c1, c2 = g.c[:, 0], g.c[:, 1]
-    vv, ll, lv, vl = code == 0, code == 1, code == 2, code == 3
-    zero, one = np.zeros(n), np.ones(n)
+    vv, lv, vl = code == 0, code == 2, code == 3
     # stay-forever (r = 1) and leave-after-the-first-failure (r = 0) outcomes
     J10, U10 = c1 / p1, x1 / p1
     J11, U11 = c1 + (1 - p1) * c2 / p2, x1 + (1 - p1) * x2 / p2

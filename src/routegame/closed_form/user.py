@@ -196,7 +196,7 @@ def respond(
     U = np.where(valid, U, -np.inf)
     umax = U.max(axis=0)
     scale = np.maximum(1.0, np.abs(umax))
-    tied = U >= umax - TOL * scale
+    tied = umax - TOL * scale <= U
     J = P + _weighted_passes(w1, w2, p1, p2, on1, s, rr)
     if tie_break == "strong":
         pick = np.where(tied, J, np.inf).argmin(axis=0)

@@ -1,0 +1,4 @@
+"""Testing helpers for routegame and for code built on it (hypothesis strategies).
+
+Needs the ``dev`` extra (hypothesis).
+"""
