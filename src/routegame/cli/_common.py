@@ -79,6 +79,10 @@ def atomic_output(
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.exists():  # mkstemp creates 0600; give the file the user's usual permissions
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

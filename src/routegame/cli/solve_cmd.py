@@ -1,0 +1,674 @@
+"""``routegame solve`` (one game, a JSON-lines batch or a CSV/Parquet table) and ``routegame scenarios``.
+
+Usage::
+
+    routegame solve --task-value V --penalty P --latency T1 T2 --cost C1 C2 --success-prob P1 P2
+    routegame solve --scenario NAME      [overrides]
+    routegame solve --config FILE.toml   [overrides]
+    routegame solve --batch IN.jsonl     (or --batch - for stdin)
+    routegame solve --table IN.csv|IN.parquet --out OUT.csv|OUT.parquet [--overwrite]
+    routegame scenarios [--json]
+
+Common options: ``--tie-break strong|weak`` (default strong), ``--json`` (machine-readable output),
+``--query ROUTE CASCADE`` (repeatable; single game only: the user's best response to that policy).
+
+Exactly one source of games is given. With ``--scenario``/``--config`` the game flags override
+single values of the file (``--task-value``, ``--penalty``; the pair flags only for two-model
+games).
+
+Exit status: 0 on success (in ``--batch`` mode also when some lines were answered with an error
+object: per-line errors are reported in-band); 1 when a batch line hit an internal error (a bug,
+reported in-band as well); 2 on bad input (one line ``error: <field>: <what is allowed>`` on
+stderr) or a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperCommand
+
+from routegame.cli._app import app
+from routegame.cli._common import atomic_output, handle_errors
+from routegame.errors import ParameterError, RouteGameError
+from routegame.params import GameParams, check_scalar, describe_range
+
+__all__ = ["dispatch_record", "is_k_model_record", "join_query_args", "scenarios", "solve"]
+
+
+class TieBreakOption(StrEnum):
+    """Values of ``--tie-break``."""
+
+    strong = "strong"
+    weak = "weak"
+
+
+# ---------------------------------------------------------------------------------------------
+# ``--query ROUTE CASCADE``: typer cannot declare a repeatable option with two values, so the
+# command joins the two tokens after each ``--query`` into one value before parsing.
+
+_QUERY = "--query"
+
+
+def join_query_args(args: Sequence[str]) -> list[str]:
+    """Rewrite ``--query R C`` as ``--query "R C"`` (a single token), up to a ``--``.
+
+    Examples
+    --------
+    >>> join_query_args(["--query", "1", "0.5", "--json", "--query", "2", "0"])
+    ['--query', '1 0.5', '--json', '--query', '2 0']
+    >>> join_query_args(["--query", "1 0.5", "--json"])
+    ['--query', '1 0.5', '--json']
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            out.extend(args[i:])
+            break
+        if a == _QUERY and i + 2 < len(args) and len(args[i + 1].split()) == 1:
+            out += [a, f"{args[i + 1]} {args[i + 2]}"]
+            i += 3
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
+class _SolveCommand(TyperCommand):
+    """The ``solve`` command, with ``--query ROUTE CASCADE`` taking two values."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, join_query_args(args))
+
+
+# ---------------------------------------------------------------------------------------------
+# one batch line -> one answer (two-model closed form or the K-model solver)
+
+
+def is_k_model_record(record: Mapping[str, Any]) -> bool:
+    """Whether a batch line is for the K-model solver rather than the two-model closed form.
+
+    True when the line names a ``user`` or a ``policy``, or gives a number of models other
+    than 2 (a ``models`` list or per-model lists of another length). Two-model lines in either
+    form (per-model lists or ``models``) go to the exact two-model solver of the paper.
+
+    Examples
+    --------
+    >>> is_k_model_record({"latency": [1, 2], "cost": [1, 2], "success_prob": [.2, .5]})
+    False
+    >>> is_k_model_record({"models": [{}, {}, {}]}), is_k_model_record({"user": "state-aware"})
+    (True, True)
+    """
+    if "user" in record or "policy" in record:
+        return True
+    models = record.get("models")
+    if isinstance(models, list):
+        return len(models) != 2
+    lengths = {len(v) for k in ("latency", "cost", "success_prob")
+               if isinstance(v := record.get(k), list)}
+    return bool(lengths) and 2 not in lengths
+
+
+def _general_solver() -> Any:
+    """The K-model solver ``f(record, tie_break) -> dict`` or a ParameterError if unavailable.
+
+    This is the one place where the CLI connects to :mod:`routegame.general`.
+    """
+    try:
+        import routegame.general as general
+    except ModuleNotFoundError as exc:
+        if exc.name in ("routegame.general",):
+            raise ParameterError("models", "K-model games are not available yet") from None
+        raise
+    record_fn = getattr(general, "solve_general_record", None)
+    if record_fn is not None:
+        return record_fn
+    solve_general = getattr(general, "solve_general", None)
+    if solve_general is None:
+        raise ParameterError("models", "K-model games are not available yet")
+
+    def solve_k(record: Mapping[str, Any], tie_break: str) -> dict[str, Any]:
+        if "policy" in record:
+            raise ParameterError("policy", "policy queries of K-model games are not available yet")
+        rec = {k: v for k, v in record.items() if k != "id"}
+        out: dict[str, Any] = solve_general(rec, tie_break=tie_break)
+        return {"id": record.get("id"), **out}
+
+    return solve_k
+
+
+def _error_object(record_id: Any, exc: RouteGameError | None, field: str = "", msg: str = "") -> dict[str, Any]:
+    if exc is not None:
+        field = getattr(exc, "field", None) or ""
+        reason = getattr(exc, "reason", str(exc))
+        msg = f"{field}: {reason}" if field else str(reason)
+    return {"id": record_id, "error": {"field": field or None, "message": msg}}
+
+
+def dispatch_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
+    """Answer one parsed batch line: the two-model solver or, for K-model lines, the general one.
+
+    Errors in the line come back as ``{"id": ..., "error": {"field": ..., "message": ...}}``.
+
+    Examples
+    --------
+    >>> out = dispatch_record({"id": 1, "task_value": 10, "penalty": 20, "latency": [4, 5],
+    ...                        "cost": [1, 4], "success_prob": [0.3, 0.8]})
+    >>> out["id"], out["equilibrium"]["route"]
+    (1, 1)
+    >>> dispatch_record({"id": 2, "task_value": 0})["error"]["field"]
+    'task_value'
+    """
+    from routegame.game import solve_record
+
+    if isinstance(record, Mapping) and is_k_model_record(record):
+        rid = record.get("id")
+        try:
+            return dict(_general_solver()(record, tie_break))
+        except RouteGameError as exc:
+            return _error_object(rid, exc)
+    return solve_record(record, tie_break)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _json_safe(x: Any) -> Any:
+    """Replace NaN/inf by None (JSON has neither) recursively."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    return x
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(_json_safe(obj), allow_nan=False)
+
+
+def _number(text: str, field: str, label: str) -> float:
+    """Parse a command-line number and check it against ``field``'s range."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise ParameterError(
+            label, f"must be a number {describe_range(field)}, got {text!r}"
+        ) from None
+    return check_scalar(x, field, label)
+
+
+def _pair(values: tuple[str, str], field: str) -> list[float]:
+    return [_number(v, field, f"{field}[{k + 1}]") for k, v in enumerate(values)]
+
+
+def _parse_queries(queries: Sequence[str]) -> list[tuple[int, float]]:
+    from routegame.game import check_route
+
+    out = []
+    for k, q in enumerate(queries, start=1):
+        parts = q.split()
+        if len(parts) != 2:
+            raise ParameterError("--query", f"takes ROUTE CASCADE (two numbers), got {q!r}")
+        label = f"query[{k}]"
+        if parts[0].strip() not in ("1", "2"):
+            raise ParameterError(f"{label}.route", f"must be 1 or 2, got {parts[0]!r}")
+        route = check_route(int(parts[0]), f"{label}.route")
+        cascade = _number(parts[1], "cascade", f"{label}.cascade")
+        out.append((route, cascade))
+    return out
+
+
+_GAME_FLAGS = ("--task-value", "--penalty", "--latency", "--cost", "--success-prob")
+
+
+def _game_from_flags(flags: dict[str, Any]) -> GameParams:
+    for flag in _GAME_FLAGS:
+        if flags[flag] is None:
+            field = flag[2:].replace("-", "_")
+            what = "T1 T2" if flag == "--latency" else "C1 C2" if flag == "--cost" else (
+                "P1 P2" if flag == "--success-prob" else "a number")
+            raise ParameterError(
+                field,
+                f"missing; give {flag} {what} ({describe_range(field)}), "
+                "or use --config FILE, --scenario NAME, --batch FILE or --table FILE",
+            )
+    return GameParams.two_model(
+        _number(flags["--task-value"], "task_value", "task_value"),
+        _number(flags["--penalty"], "penalty", "penalty"),
+        _pair(flags["--latency"], "latency"),
+        _pair(flags["--cost"], "cost"),
+        _pair(flags["--success-prob"], "success_prob"),
+    )
+
+
+def _override(params: GameParams, flags: dict[str, Any], source: str) -> GameParams:
+    changes: dict[str, Any] = {}
+    if flags["--task-value"] is not None:
+        changes["task_value"] = _number(flags["--task-value"], "task_value", "task_value")
+    if flags["--penalty"] is not None:
+        changes["penalty"] = _number(flags["--penalty"], "penalty", "penalty")
+    for flag in _GAME_FLAGS[2:]:
+        if flags[flag] is not None:
+            field = flag[2:].replace("-", "_")
+            if params.num_models != 2:
+                raise ParameterError(
+                    field,
+                    f"{flag} takes two values but {source} has {params.num_models} models; "
+                    "edit a copy of the TOML file instead",
+                )
+            changes[field] = _pair(flags[flag], field)
+    return params.replace(**changes) if changes else params
+
+
+# ---------------------------------------------------------------------------------------------
+# one game
+
+
+def _solve_one(
+    params: GameParams, tie_break: str, queries: list[tuple[int, float]]
+) -> dict[str, Any]:
+    """The ``--json`` answer for one game: the batch output line with ``"id": null``."""
+    from routegame.game import TwoModelGame
+
+    if params.num_models != 2:
+        if queries:
+            raise ParameterError("--query", "only for two-model games")
+        record: dict[str, Any] = {"id": None, "task_value": params.task_value,
+                                  "penalty": params.penalty, "models": [
+                                      {"latency": m.latency, "cost": m.cost,
+                                       "success_prob": m.success_prob,
+                                       **({"name": m.name} if m.name else {})}
+                                      for m in params.models]}
+        out = dict(_general_solver()(record, tie_break))
+        if "error" in out:
+            err = out["error"]
+            raise ParameterError(err.get("field") or "game", str(err.get("message", "")).split(": ", 1)[-1])
+        return {"id": None, **{k: v for k, v in out.items() if k != "id"}}
+    game = TwoModelGame(params)
+    out = {"id": None, **game.solve(tie_break).to_dict()}  # type: ignore[arg-type]
+    out["responses"] = [game.best_response(r, s, tie_break) for r, s in queries]  # type: ignore[arg-type]
+    return out
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.6g}" if math.isfinite(x) else str(x)
+    if isinstance(x, (list, tuple)):
+        return "(" + ", ".join(_fmt(v) for v in x) + ")"
+    return str(x)
+
+
+def _add_row(table: Any, *cells: str) -> None:
+    """Add a row of plain text (no rich markup: units such as [s] stay as they are)."""
+    from rich.text import Text
+
+    table.add_row(*[Text(c) for c in cells])
+
+
+def _render_params(console: Any, params: GameParams, units: Mapping[str, str]) -> None:
+    from rich.table import Table
+
+    lat_u = f" [{units['latency']}]" if "latency" in units else ""
+    cost_u = f" [{units['cost']}]" if "cost" in units else ""
+    t = Table(title="Parameters", title_justify="left", show_edge=False)
+    t.add_column("")
+    for k, name in enumerate(params.names, start=1):
+        t.add_column(f"M{k}" if name == f"M{k}" else f"M{k} {name}", justify="right")
+    _add_row(t, f"latency t{lat_u}", *[_fmt(m.latency) for m in params.models])
+    _add_row(t, f"cost c{cost_u}", *[_fmt(m.cost) for m in params.models])
+    _add_row(t, "success prob p", *[_fmt(m.success_prob) for m in params.models])
+    _add_row(t, "net value ξ = V p - t", *[_fmt(float(x)) for x in params.net_value()])
+    console.print(t, markup=False)
+    console.print(
+        f"task value V = {_fmt(params.task_value)}{lat_u}   penalty P = {_fmt(params.penalty)}{cost_u}",
+        markup=False,
+    )
+
+
+def _policy_table(columns: Sequence[str]) -> Any:
+    from rich.table import Table
+
+    t = Table(title="Policies", title_justify="left", show_edge=False)
+    t.add_column("", no_wrap=True)
+    for col in columns:
+        t.add_column(col, justify="right")
+    return t
+
+
+def _render_two_model(console: Any, out: Mapping[str, Any], tie_break: str) -> None:
+    from rich.table import Table
+
+    th = out["thresholds"]
+    console.print(
+        f"regime: {out['regime']}   thresholds: s0 = {_fmt(th['s0'])}, "
+        f"s_low = {_fmt(th['s_low'])}, s_high = {_fmt(th['s_high'])}",
+        markup=False,
+    )
+    t = _policy_table(("route", "cascade s", "abandon q", "provider J", "user U"))
+    notes: list[str] = []
+
+    def row(label: str, d: Mapping[str, Any]) -> None:
+        mark = "" if d.get("attained", True) else " *"
+        _add_row(t, label + mark, _fmt(d.get("route")), _fmt(d.get("cascade")),
+                 _fmt(d.get("abandon")), _fmt(d.get("provider_cost")), _fmt(d.get("user_utility")))
+        if mark:
+            notes.append(
+                f"* {label}: the value is an infimum that no policy attains; the policy shown "
+                "approaches it"
+            )
+
+    eq, weak, thr = out["equilibrium"], out["equilibrium_weak"], out["throttling"]
+    if tie_break == "strong":
+        row("equilibrium (strong)", eq)
+        row("equilibrium (weak)", weak)
+    else:
+        row("equilibrium (weak)", eq)
+    row("user-preferred", out["user_preferred"])
+    if thr["pays"]:
+        row("throttled", thr)
+    console.print(t, markup=False)
+    for note in notes:
+        console.print(note, markup=False)
+    console.print(f"misalignment gap: {_fmt(out['misalignment_gap'])}", markup=False)
+    if thr["pays"]:
+        console.print(
+            f"throttling pays: yes - serving with latencies t̂ = {_fmt(thr['latency'])} lowers "
+            f"the provider's cost from {_fmt(eq['provider_cost'])} to {_fmt(thr['provider_cost'])} "
+            f"and the user's utility from {_fmt(eq['user_utility'])} to "
+            f"{_fmt(thr['user_utility'])}",
+            markup=False,
+        )
+    else:
+        console.print("throttling pays: no", markup=False)
+    if out.get("responses"):
+        r = Table(title="Best responses (--query)", title_justify="left", show_edge=False)
+        for col in ("route", "cascade s", "abandon q", "user U", "indifferent"):
+            r.add_column(col, justify="right")
+        for resp in out["responses"]:
+            _add_row(r, _fmt(resp["route"]), _fmt(resp["cascade"]), _fmt(resp["abandon"]),
+                     _fmt(resp["user_utility"]), _fmt(resp["indifferent"]))
+        console.print(r, markup=False)
+    console.print(f"guideline: {out['guideline']}", markup=False)
+    if out.get("assumptions_violated"):
+        console.print(
+            "note: the paper's standing assumptions fail here ("
+            + ", ".join(out["assumptions_violated"])
+            + "); the solution above is exact regardless.",
+            markup=False,
+        )
+
+
+def _render_k_model(console: Any, out: Mapping[str, Any]) -> None:
+    t = _policy_table(("route", "abandon q", "provider J", "user U", "success S"))
+    lines: list[str] = []
+    for label, key in (("equilibrium", "equilibrium"), ("user-preferred", "user_preferred")):
+        d = out.get(key)
+        if not isinstance(d, Mapping):
+            continue
+        mark = "" if d.get("attained", True) else " *"
+        _add_row(t, label + mark, _fmt(d.get("route")), _fmt(d.get("abandon")),
+                 _fmt(d.get("provider_cost")), _fmt(d.get("user_utility")), _fmt(d.get("success")))
+        lines.append(
+            f"{label}: first model π = {_fmt(d.get('start'))}, re-prompts go to "
+            f"{_fmt(d.get('continuation'))}"
+            + (" (value approached, not attained)" if mark else "")
+        )
+    console.print(t, markup=False)
+    for line in lines:
+        console.print(line, markup=False)
+    console.print(f"misalignment gap: {_fmt(out.get('misalignment_gap'))}", markup=False)
+    console.print(f"user: {out.get('user', 'stationary')}", markup=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# batch
+
+
+def _batch_lines(path: str) -> Iterator[bytes]:
+    if path == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is not None:
+            yield from stream
+        else:  # pragma: no cover - a text-only stdin
+            for line in sys.stdin:
+                yield line.encode("utf-8")
+        return
+    with open(path, "rb") as f:
+        yield from f
+
+
+def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict[str, Any], bool]]:
+    """(answer, internal_error) for every non-blank line."""
+    for n, raw in enumerate(lines, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield {"id": None, "line": n,
+                   **_error_object(None, None, "line", f"line {n}: not UTF-8 text")}, False
+            continue
+        if n == 1:
+            text = text.lstrip("\ufeff")
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                why = f"{exc.msg} (column {exc.colno})"
+            else:
+                why = "nested too deeply"
+            yield {"id": None, "line": n,
+                   **_error_object(None, None, "json", f"json: invalid JSON on line {n}: {why}")}, False
+            continue
+        rid = record.get("id") if isinstance(record, dict) else None
+        try:
+            out = dispatch_record(record, tie_break)
+        except Exception as exc:  # a bug: keep answering the other lines, exit 1 at the end
+            yield {"id": rid, "line": n, **_error_object(
+                rid, None, "line", f"line {n}: internal error: {type(exc).__name__}: {exc}")}, True
+            continue
+        if "error" in out:
+            out = {"id": out.get("id"), "line": n, "error": out["error"]}
+        yield out, False
+
+
+def _run_batch(path: str, tie_break: str) -> int:
+    if path != "-":
+        p = Path(path)
+        if not p.exists():
+            raise ParameterError("--batch", f"no such file {path!r}")
+        if p.is_dir():
+            raise ParameterError("--batch", f"{path!r} is a directory, not a JSON-lines file")
+        if not os.access(p, os.R_OK):
+            raise ParameterError("--batch", f"cannot read {path!r} (permission denied)")
+    status = 0
+    try:
+        for out, internal in _answer_lines(_batch_lines(path), tie_break):
+            if internal:
+                status = 1
+            sys.stdout.write(_dumps(out) + "\n")
+            sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `routegame solve --batch x | head`: stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # pragma: no cover
+            pass
+        return 0
+    return status
+
+
+# ---------------------------------------------------------------------------------------------
+# table
+
+
+def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: bool) -> None:
+    from routegame import tabular
+
+    out_fmt = tabular.table_format(out, "--out")
+    tabular.table_format(table, "--table")
+    with atomic_output(out, overwrite, "--out") as tmp:
+        data = tabular.read_table(table, "--table")
+        solved = tabular.solve_table(data, tie_break, label=table)
+        tabular.write_table(solved, tmp, out_fmt)
+    if as_json:
+        print(_dumps({"rows": solved.num_rows, "out": out, "columns": solved.column_names}))
+    else:
+        print(f"solved {solved.num_rows} games -> {out}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the commands
+
+@app.command(cls=_SolveCommand, no_args_is_help=False)
+@handle_errors
+def solve(
+    task_value: Annotated[str | None, typer.Option(
+        "--task-value", metavar="V", help="Task value V > 0 (latency units).")] = None,
+    penalty: Annotated[str | None, typer.Option(
+        "--penalty", metavar="P", help="Churn penalty P >= 0 (cost units).")] = None,
+    latency: Annotated[tuple[str, str] | None, typer.Option(
+        "--latency", metavar="T1 T2", help="Latencies of M1 and M2 (> 0).")] = None,
+    cost: Annotated[tuple[str, str] | None, typer.Option(
+        "--cost", metavar="C1 C2", help="Costs of M1 and M2 (>= 0).")] = None,
+    success_prob: Annotated[tuple[str, str] | None, typer.Option(
+        "--success-prob", metavar="P1 P2", help="Success probabilities of M1 and M2, in (0, 1).",
+    )] = None,
+    config: Annotated[str | None, typer.Option(
+        "--config", metavar="FILE.toml", help="Read the game from a TOML file.")] = None,
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", metavar="NAME", help="A built-in scenario (see 'routegame scenarios').",
+    )] = None,
+    batch: Annotated[str | None, typer.Option(
+        "--batch", metavar="IN.jsonl",
+        help="Solve one JSON object per line ('-' = stdin); one JSON line out per line in.",
+    )] = None,
+    table: Annotated[str | None, typer.Option(
+        "--table", metavar="IN.csv|IN.parquet",
+        help="Solve every row of a CSV/Parquet game table (needs --out).")] = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", metavar="OUT.csv|OUT.parquet", help="Output table for --table.")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace an existing --out file.")] = False,
+    tie_break: Annotated[TieBreakOption, typer.Option(
+        "--tie-break", help="Resolve the user's indifference for (strong) or against (weak) "
+        "the provider.")] = TieBreakOption.strong,
+    query: Annotated[list[str] | None, typer.Option(
+        "--query", metavar="ROUTE CASCADE",
+        help="Also give the user's best response to this policy (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object (the batch output format) instead of tables.",
+    )] = False,
+) -> None:
+    """Solve routing games: equilibrium, user-preferred policy, misalignment gap, throttling.
+
+    Give exactly one source: the game flags, --config, --scenario, --batch or --table.
+
+    With --config or --scenario, game flags override single values of the file.
+    """
+    tb = tie_break.value
+    flags = {"--task-value": task_value, "--penalty": penalty, "--latency": latency,
+             "--cost": cost, "--success-prob": success_prob}
+    given_flags = [f for f, v in flags.items() if v is not None]
+    sources = [name for name, v in (("--config", config), ("--scenario", scenario),
+                                    ("--batch", batch), ("--table", table)) if v is not None]
+    if len(sources) > 1:
+        raise ParameterError("source", f"give exactly one of {', '.join(sources)}")
+    if sources and sources[0] in ("--batch", "--table"):
+        if given_flags:
+            raise ParameterError(given_flags[0], f"cannot be combined with {sources[0]}")
+        if query:
+            raise ParameterError("--query", f"only for a single game, not with {sources[0]}")
+    if out is not None and table is None:
+        raise ParameterError("--out", "only with --table")
+    if table is not None:
+        if out is None:
+            raise ParameterError("--out", "missing; --table needs --out OUT.csv|OUT.parquet")
+        _run_table(table, out, overwrite, tb, as_json)
+        return
+    if batch is not None:
+        status = _run_batch(batch, tb)
+        if status:
+            raise typer.Exit(status)
+        return
+
+    units: Mapping[str, str] = {}
+    if config is not None or scenario is not None:
+        from routegame.scenarios import load_config, load_scenario
+
+        sc = load_config(config) if config is not None else load_scenario(str(scenario))
+        label = f"config {config}" if config is not None else f"scenario {scenario}"
+        params = _override(sc.params, flags, label)
+        units = sc.units
+        title = f"{label} (v{sc.version}): {sc.description}" if sc.description else label
+        if given_flags:
+            title += f"; overridden: {', '.join(given_flags)}"
+    elif given_flags:
+        params = _game_from_flags(flags)
+        title = "game from the command line"
+    else:
+        raise ParameterError(
+            "source",
+            "give a game: --task-value V --penalty P --latency T1 T2 --cost C1 C2 "
+            "--success-prob P1 P2, or --config FILE.toml, --scenario NAME, --batch FILE, "
+            "--table FILE --out FILE (see routegame solve --help)",
+        )
+    queries = _parse_queries(query or [])
+    answer = _solve_one(params, tb, queries)
+    if as_json:
+        print(_dumps(answer))
+        return
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    console.print(title, markup=False, style="bold")
+    _render_params(console, params, units)
+    if params.num_models == 2:
+        _render_two_model(console, answer, tb)
+    else:
+        _render_k_model(console, answer)
+
+
+@app.command("scenarios")
+@handle_errors
+def scenarios(
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print a JSON list of {name, version, num_models, description}.")] = False,
+) -> None:
+    """List the built-in scenarios (use one with 'routegame solve --scenario NAME')."""
+    from routegame.scenarios import list_scenarios
+
+    items = list_scenarios()
+    if as_json:
+        print(_dumps([{"name": s.name, "version": s.version, "num_models": s.num_models,
+                       "description": s.description} for s in items]))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(show_edge=False)
+    t.add_column("name", no_wrap=True)
+    t.add_column("models", justify="right")
+    t.add_column("description")
+    for s in items:
+        _add_row(t, s.name, str(s.num_models), s.description)
+    Console(highlight=False).print(t, markup=False)
