@@ -24,6 +24,7 @@ from routegame.closed_form import (
 )
 from routegame.errors import DataFormatError, NotSolvableError, ParameterError, RouteGameError
 from routegame.game import Solution, TwoModelGame, solve_record
+from routegame.general import GeneralGame, solve_general
 from routegame.guideline import guideline
 from routegame.params import GameParams, ModelSpec
 
@@ -33,6 +34,7 @@ __all__ = [
     "REGIMES",
     "DataFormatError",
     "GameParams",
+    "GeneralGame",
     "ModelSpec",
     "NotSolvableError",
     "ParameterError",
@@ -46,6 +48,7 @@ __all__ = [
     "outcomes",
     "regime_code",
     "solve_arrays",
+    "solve_general",
     "solve_record",
     "thresholds",
 ]

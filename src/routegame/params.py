@@ -95,7 +95,7 @@ def check_array(value: Any, field: str, label: str | None = None) -> FloatArray:
     >>> check_array([0.2, float("nan")], "success_prob")
     Traceback (most recent call last):
     ...
-    routegame.errors.ParameterError: success_prob: must be in (0, 1), got nan (entry 1)
+    routegame.errors.ParameterError: success_prob: must be in (0, 1), got nan (entry 2)
     """
     name = label or field
     try:
@@ -105,7 +105,7 @@ def check_array(value: Any, field: str, label: str | None = None) -> FloatArray:
     ok = _in_range(arr, field)
     if not np.all(ok):
         bad = np.argwhere(~np.asarray(ok))[0]
-        where = f" (entry {', '.join(str(int(b)) for b in bad)})" if arr.ndim else ""
+        where = f" (entry {', '.join(str(int(b) + 1) for b in bad)})" if arr.ndim else ""
         raise ParameterError(name, f"must be {describe_range(field)}, got {arr[tuple(bad)]:g}{where}")
     return arr
 

@@ -33,6 +33,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from typer.core import TyperCommand
 
@@ -120,31 +121,54 @@ def is_k_model_record(record: Mapping[str, Any]) -> bool:
 
 
 def _general_solver() -> Any:
-    """The K-model solver ``f(record, tie_break) -> dict`` or a ParameterError if unavailable.
+    """The K-model solver ``f(record, tie_break) -> dict``.
 
-    This is the one place where the CLI connects to :mod:`routegame.general`.
+    This is the one place where the CLI connects to :mod:`routegame.general`: lines with a
+    ``policy`` (and ``abandon``) get that policy's outcomes by the chain's linear solve, other
+    lines the Stackelberg equilibrium, the user-preferred policy and the misalignment gap.
     """
-    try:
-        import routegame.general as general
-    except ModuleNotFoundError as exc:
-        if exc.name in ("routegame.general",):
-            raise ParameterError("models", "K-model games are not available yet") from None
-        raise
-    record_fn = getattr(general, "solve_general_record", None)
-    if record_fn is not None:
-        return record_fn
-    solve_general = getattr(general, "solve_general", None)
-    if solve_general is None:
-        raise ParameterError("models", "K-model games are not available yet")
+    from routegame.general import solve_general
 
     def solve_k(record: Mapping[str, Any], tie_break: str) -> dict[str, Any]:
         if "policy" in record:
-            raise ParameterError("policy", "policy queries of K-model games are not available yet")
+            return {"id": record.get("id"), "outcome": _policy_outcome(record)}
         rec = {k: v for k, v in record.items() if k != "id"}
         out: dict[str, Any] = solve_general(rec, tie_break=tie_break)
         return {"id": record.get("id"), **out}
 
     return solve_k
+
+
+def _policy_outcome(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Outcomes of ``{"policy": {"start": [...], "cascade": [[...]]}, "abandon": q | [q_j]}``."""
+    from routegame.markov.chain import chain_outcomes
+
+    params = GameParams.from_dict(
+        {k: v for k, v in record.items() if k not in ("id", "policy", "abandon", "user", "queries")}
+    )
+    policy = record["policy"]
+    if not isinstance(policy, Mapping) or "start" not in policy or "cascade" not in policy:
+        raise ParameterError("policy", "must be an object with start (list) and cascade (matrix)")
+    if "abandon" not in record:
+        raise ParameterError("abandon", "missing; a number in [0, 1] or one per model")
+    abandon = record["abandon"]
+    K = params.num_models
+    if isinstance(abandon, list) and len(abandon) != K:
+        raise ParameterError("abandon", f"must be a number or a list of {K} numbers in [0, 1]")
+    for name, value in (("policy.start", policy["start"]), ("policy.cascade", policy["cascade"])):
+        arr = np.asarray(value, dtype=object)
+        want = (K,) if name == "policy.start" else (K, K)
+        if arr.shape != want:
+            raise ParameterError(name, f"must have shape {want} for {K} models")
+    out = chain_outcomes(
+        params.task_value, params.penalty, params.latency, params.cost, params.success_prob,
+        policy["start"], policy["cascade"], abandon, per_model=isinstance(abandon, list),
+    )
+    return {
+        "success": float(out.success), "latency": float(out.latency), "cost": float(out.cost),
+        "user_utility": float(out.user_utility), "provider_cost": float(out.provider_cost),
+        "passes": [float(v) for v in out.passes],
+    }
 
 
 def _error_object(record_id: Any, exc: RouteGameError | None, field: str = "", msg: str = "") -> dict[str, Any]:
