@@ -27,7 +27,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest benchmarks -q -s --benchmark-disable-gc
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -27,19 +27,23 @@ from routegame.game import Solution, TwoModelGame, solve_record
 from routegame.general import GeneralGame, solve_general
 from routegame.guideline import guideline
 from routegame.params import GameParams, ModelSpec
+from routegame.simulate import Episodes, SimulationSummary, TaskDistribution, simulate, simulate_two_model
 
 __version__ = "0.1.0"
 
 __all__ = [
     "REGIMES",
     "DataFormatError",
+    "Episodes",
     "GameParams",
     "GeneralGame",
     "ModelSpec",
     "NotSolvableError",
     "ParameterError",
     "RouteGameError",
+    "SimulationSummary",
     "Solution",
+    "TaskDistribution",
     "TwoModelGame",
     "__version__",
     "best_response",
@@ -47,6 +51,8 @@ __all__ = [
     "guideline",
     "outcomes",
     "regime_code",
+    "simulate",
+    "simulate_two_model",
     "solve_arrays",
     "solve_general",
     "solve_record",
