@@ -124,7 +124,7 @@ class Scenario:
     --------
     >>> s = load_scenario("default")
     >>> s.params.success_prob
-    array([0.3 , 0.75])
+    array([0.25, 0.75])
     >>> scenario_from_dict(s.to_dict()) == s
     True
     """
