@@ -123,7 +123,7 @@ def brute_force_equilibrium(g: rg.GameParams, num_s: int = 1501) -> float:
                            g.success_prob[None, None], start[:, None], R[:, None],
                            q[None, :, None] * np.ones(2))
         U, J = o.user_utility, o.provider_cost
-        tied = U >= U.max(axis=1, keepdims=True) - 1e-10 * np.maximum(1, np.abs(U).max())
+        tied = U.max(axis=1, keepdims=True) - 1e-10 * np.maximum(1, np.abs(U).max()) <= U
         best = min(best, float(np.where(tied, J, np.inf).min(axis=1).min()))
     return best
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
 app = typer.Typer(
@@ -13,8 +15,6 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on import (keep this list in sync with the commands).
-import routegame.cli.plot_cmd  # noqa: E402, F401
-import routegame.cli.report_cmd  # noqa: E402, F401
-import routegame.cli.simulate_cmd  # noqa: E402, F401
-import routegame.cli.solve_cmd  # noqa: E402, F401
-import routegame.cli.sweep_cmd  # noqa: E402, F401
+COMMAND_MODULES = ("solve_cmd", "simulate_cmd", "sweep_cmd", "plot_cmd", "report_cmd")
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"routegame.cli.{_name}")

@@ -31,12 +31,13 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import numpy as np
 import typer
 from typer.core import TyperCommand
 
+from routegame._types import TieBreak
 from routegame.cli._app import app
 from routegame.cli._common import atomic_output, handle_errors
 from routegame.errors import ParameterError, RouteGameError
@@ -133,7 +134,7 @@ def _general_solver() -> Any:
         if "policy" in record:
             return {"id": record.get("id"), "outcome": _policy_outcome(record)}
         rec = {k: v for k, v in record.items() if k != "id"}
-        out: dict[str, Any] = solve_general(rec, tie_break=tie_break)
+        out: dict[str, Any] = solve_general(rec, tie_break=cast("TieBreak", tie_break))
         return {"id": record.get("id"), **out}
 
     return solve_k

@@ -1,0 +1,123 @@
+"""``routegame plot KIND``: render one figure of a two-model game to PNG, SVG or PDF.
+
+Usage::
+
+    routegame plot regime-map [--scenario NAME | --config FILE.toml] [--out FILE.png|.svg|.pdf]
+                              [--x AXIS --y AXIS] [--x-range LO HI] [--y-range LO HI] [--n N]
+                              [--tie-break strong|weak] [--dpi DPI] [--overwrite]
+
+Kinds: ``regime-map``, ``best-response-curves``, ``policy-map``, ``misalignment-map``,
+``throttling-map``, ``decision-guideline`` (underscores are accepted too). The axes options are
+for the four maps only; axis names are those of :data:`routegame.plot.AXES`. The default output
+is ``KIND.png`` in the current directory. The file is written atomically and an existing file
+is refused unless ``--overwrite``. Bad input: one line ``error: ...`` on stderr, exit status 2.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from routegame.cli._app import app
+from routegame.cli._common import atomic_output, check_output_path, handle_errors
+from routegame.errors import ParameterError
+from routegame.report import load_game
+
+__all__ = ["plot"]
+
+_MAPS = ("regime-map", "policy-map", "misalignment-map", "throttling-map")
+
+
+class TieBreakOption(StrEnum):
+    """Values of ``--tie-break``."""
+
+    strong = "strong"
+    weak = "weak"
+
+
+def _kind(kind: str) -> str:
+    from routegame.plot import FIGURES
+
+    k = kind.strip().lower().replace("_", "-")
+    if k not in FIGURES:
+        raise ParameterError("KIND", f"must be one of {', '.join(FIGURES)}, got {kind!r}")
+    return k
+
+
+@app.command("plot")
+@handle_errors
+def plot(
+    kind: Annotated[str, typer.Argument(
+        metavar="KIND", help="regime-map, best-response-curves, policy-map, misalignment-map, "
+        "throttling-map or decision-guideline.", show_default=False)],
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", metavar="NAME", help="A built-in scenario (default: 'default').")] = None,
+    config: Annotated[str | None, typer.Option(
+        "--config", metavar="FILE.toml", help="Read the game from a TOML file.")] = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", metavar="FILE.png|.svg|.pdf", help="Output file (default: KIND.png).")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace an existing output file.")] = False,
+    x: Annotated[str | None, typer.Option(
+        "--x", metavar="AXIS", help="Horizontal axis of a map (e.g. task_value, latency_1, "
+        "cost_ratio).")] = None,
+    y: Annotated[str | None, typer.Option(
+        "--y", metavar="AXIS", help="Vertical axis of a map.")] = None,
+    x_range: Annotated[tuple[float, float] | None, typer.Option(
+        "--x-range", metavar="LO HI", help="Range of the horizontal axis.")] = None,
+    y_range: Annotated[tuple[float, float] | None, typer.Option(
+        "--y-range", metavar="LO HI", help="Range of the vertical axis.")] = None,
+    n: Annotated[int | None, typer.Option(
+        "--n", metavar="N", help="Grid points per axis (maps; default 200) or along s "
+        "(best-response-curves).")] = None,
+    tie_break: Annotated[TieBreakOption, typer.Option(
+        "--tie-break", help="Stackelberg tie-breaking convention.")] = TieBreakOption.strong,
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG output.")] = 150,
+) -> None:
+    """Draw one figure of a two-model game (the scenario's point is marked)."""
+    from routegame.plot import FIGURES, save_figure  # figures never touch pyplot's backends
+
+    k = _kind(kind)
+    target = Path(out) if out is not None else Path(f"{k}.png")
+    suffix = target.suffix.lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        raise ParameterError("--out", f"must end in .png, .svg or .pdf, got {str(target)!r}")
+    if not 10 <= dpi <= 1200:
+        raise ParameterError("--dpi", f"must be in [10, 1200], got {dpi}")
+    kwargs: dict[str, Any] = {}
+    map_opts = {"--x": x, "--y": y, "--x-range": x_range, "--y-range": y_range}
+    if k in _MAPS:
+        for opt, val in map_opts.items():
+            if val is not None:
+                kwargs[opt[2:].replace("-", "_")] = val
+        if n is not None:
+            kwargs["n"] = n
+    else:
+        given = [opt for opt, val in map_opts.items() if val is not None]
+        if given:
+            raise ParameterError(given[0], f"only for the maps ({', '.join(_MAPS)}), not {k}")
+        if n is not None:
+            if k != "best-response-curves":
+                raise ParameterError("--n", f"not used by {k}")
+            kwargs["n"] = n
+    if k != "regime-map":
+        kwargs["tie_break"] = tie_break.value
+    elif tie_break is not TieBreakOption.strong:
+        raise ParameterError("--tie-break", "not used by regime-map")
+    check_output_path(target, overwrite)  # fail before the work, not after
+    game = load_game(scenario, config)
+    try:
+        fig = FIGURES[k](game, **kwargs)
+    except ParameterError as exc:  # name the command-line option, not the Python argument
+        source = "--config" if config is not None else "--scenario"
+        field = {"x": "--x", "y": "--y", "x_range": "--x-range", "y_range": "--y-range",
+                 "n": "--n", "tie_break": "--tie-break", "params": source}.get(exc.field)
+        if field is None:
+            raise
+        raise ParameterError(field, exc.reason) from None
+    with atomic_output(target, overwrite) as tmp:
+        save_figure(fig, tmp, dpi=dpi, fmt=suffix[1:])
+    print(f"wrote {target}")

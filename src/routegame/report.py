@@ -1,0 +1,559 @@
+"""A self-contained HTML report of one two-model game (``routegame report``).
+
+The report gives the scenario's parameters and where each number comes from, the regime and the
+user's thresholds, the equilibrium under strong and weak tie-breaking, the policy the user would
+prefer, the misalignment gap, the throttling verdict (with the paper's Proposition 2 condition
+checked against the exact answer), the decision-guideline sentence, and the figures of
+:mod:`routegame.plot` around the scenario's point. Figures are embedded as base64 PNG, so the
+one HTML file stands alone; they are also written beside it under ``figures/``. The solution is
+embedded verbatim as JSON (``<script type="application/json" id="routegame-solution">``), equal
+to ``TwoModelGame(params).solve().to_dict()``.
+
+:func:`build_report` returns the report in memory; :func:`write_report` writes it atomically (the
+directory is built under a temporary name beside the target and renamed into place).
+
+Examples
+--------
+>>> from routegame import GameParams, TwoModelGame
+>>> g = GameParams.two_model(10, 4, latency=[1, 5], cost=[1, 4], success_prob=[0.3, 0.75])
+>>> rep = build_report(g, figures=False)
+>>> rep.solution == TwoModelGame(g).solve().to_dict()
+True
+>>> rep.html.startswith("<!DOCTYPE html>")
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from routegame.errors import ParameterError
+from routegame.params import GameParams
+
+__all__ = ["REPORT_FILE", "Report", "build_report", "load_game", "write_report"]
+
+#: Name of the HTML file inside the report directory.
+REPORT_FILE = "report.html"
+_FIG_DIR = "figures"
+_FIG_DPI = 110
+
+
+@attrs.frozen
+class Report:
+    """A rendered report.
+
+    Attributes
+    ----------
+    html : str
+        The self-contained HTML document.
+    figures : dict of str to bytes
+        PNG files by file name (also embedded in ``html``).
+    solution : dict
+        ``TwoModelGame(params).solve().to_dict()`` (strong tie-breaking).
+    scenario : Scenario
+        The game and its provenance.
+    """
+
+    html: str
+    figures: dict[str, bytes] = attrs.field(repr=False)
+    solution: dict[str, Any] = attrs.field(repr=False)
+    scenario: Any = attrs.field(repr=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# input
+
+
+def load_game(scenario: str | None = None, config: str | os.PathLike[str] | None = None) -> Any:
+    """The scenario of the ``--scenario NAME`` / ``--config FILE`` options (default ``default``).
+
+    Examples
+    --------
+    >>> load_game().name
+    'default'
+    >>> load_game("default", "x.toml")
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: source: give one of --scenario and --config, not both
+    """
+    from routegame.scenarios import load_config, load_scenario
+
+    if scenario is not None and config is not None:
+        raise ParameterError("source", "give one of --scenario and --config, not both")
+    if config is not None:
+        return load_config(config)
+    return load_scenario(scenario if scenario is not None else "default")
+
+
+def _as_scenario(scenario: Any) -> Any:
+    """A Scenario from a name, a Scenario, GameParams or None (the default scenario)."""
+    from routegame.scenarios import Scenario, load_scenario
+
+    if scenario is None:
+        scenario = "default"
+    if isinstance(scenario, str):
+        scenario = load_scenario(scenario)
+    elif isinstance(scenario, GameParams):
+        scenario = Scenario(name="custom", version=1, description="", params=scenario)
+    if not isinstance(scenario, Scenario):
+        raise ParameterError(
+            "scenario", f"must be a scenario name, Scenario or GameParams, got "
+            f"{type(scenario).__name__}")
+    k = scenario.params.num_models
+    if k != 2:
+        raise ParameterError(
+            "scenario", f"the report covers two-model games; {scenario.name!r} has {k} models")
+    return scenario
+
+
+# ---------------------------------------------------------------------------------------------
+# formatting
+
+
+def _num(x: Any, digits: int = 6) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    v = float(x)
+    if math.isnan(v):
+        return "—"
+    return f"{v:.{digits}g}"
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _policy_words(route: int, cascade: float) -> str:
+    if route == 2:
+        return "M2 only"
+    if cascade == 0:
+        return "M1 only"
+    if cascade == 1:
+        return "M1, every re-prompt to M2"
+    return f"M1, re-prompt to M2 with probability {_num(cascade, 4)}"
+
+
+def _abandon_words(q: float) -> str:
+    if q == 0:
+        return "never abandons"
+    if q == 1:
+        return "abandons after the first failure"
+    return f"abandons after a failure with probability {_num(q, 4)}"
+
+
+_REGIME_TEXT = {
+    "value-value": "both models are worth their wait (ξ₁ > 0, ξ₂ > 0)",
+    "latency-latency": "neither model is worth its wait (ξ₁ < 0, ξ₂ < 0)",
+    "latency-value": "M1 is not worth its wait but M2 is (ξ₁ < 0 < ξ₂)",
+    "value-latency": "M1 is worth its wait but M2 is not (ξ₂ < 0 < ξ₁)",
+    "knife-edge": "a model is exactly worth its wait (ξ₁ = 0 or ξ₂ = 0)",
+}
+
+
+def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
+    """An HTML table; cells are already-escaped HTML."""
+    h = "".join(f"<th>{c}</th>" for c in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    c = f' class="{cls}"' if cls else ""
+    return f"<table{c}><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# ---------------------------------------------------------------------------------------------
+# sections
+
+
+def _params_section(sc: Any) -> str:
+    g: GameParams = sc.params
+    lat_u = sc.units.get("latency", "latency units")
+    cost_u = sc.units.get("cost", "cost units")
+    src = sc.sources
+
+    def source(key: str) -> str:
+        return _e(src.get(key, "not given"))
+
+    rows = [
+        ["V", "task_value", _num(g.task_value), _e(lat_u), source("task_value")],
+        ["P", "penalty", _num(g.penalty), _e(cost_u), source("penalty")],
+    ]
+    for k in (1, 2):
+        m = g.models[k - 1]
+        for sym, field, val, unit in (("t", "latency", m.latency, lat_u),
+                                      ("c", "cost", m.cost, cost_u),
+                                      ("p", "success_prob", m.success_prob, "per pass")):
+            rows.append([f"{sym}{'₁₂'[k - 1]}", f"models[{k}].{field}", _num(val), _e(unit),
+                         source(f"models[{k}].{field}")])
+    names = ", ".join(f"M{k} = {_e(n)}" for k, n in enumerate(g.names, start=1))
+    xi = g.net_value()
+    cpp = g.cost / g.success_prob
+    derived = _table(
+        ["derived", "M1", "M2", "unit"],
+        [["net value ξᵢ = V·pᵢ &minus; tᵢ", _num(xi[0]), _num(xi[1]), _e(lat_u)],
+         ["cost per success cᵢ/pᵢ", _num(cpp[0]), _num(cpp[1]), _e(cost_u)]])
+    warn = ""
+    failed = g.standing_assumptions()
+    if failed:
+        warn = (f'<p class="warn">The paper\'s standing assumptions fail here: '
+                f'{_e(", ".join(failed))}. The exact solution below does not need them; the '
+                f"paper's threshold rules (Theorem 3) may not apply.</p>")
+    return (f"<h2>Parameters</h2><p>Models: {names}.</p>"
+            + _table(["symbol", "field", "value", "unit", "source"], rows, "params")
+            + derived + warn)
+
+
+def _regime_section(sol: Mapping[str, Any]) -> str:
+    r = sol["regime"]
+    th = sol["thresholds"]
+    thr = []
+    if th["s0"] is not None:
+        thr.append(f"On route 1 the user stays (q* = 0) when the cascade s &gt; s₀ = "
+                   f"<b>{_num(th['s0'])}</b> and leaves after the first failure when s &lt; s₀.")
+    if th["s_low"] is not None:
+        thr.append(f"On route 1 the user stays for s ≤ s_low = <b>{_num(th['s_low'])}</b>, mixes "
+                   f"(0 &lt; q* &lt; 1) up to s_high = <b>{_num(th['s_high'])}</b> and leaves "
+                   f"after the first failure for s ≥ s_high.")
+    if not thr:
+        thr.append("The user's response on route 1 does not depend on the cascade s.")
+    return (f"<h2>Regime</h2><p><b>{_e(r)}</b>: {_e(_REGIME_TEXT.get(r, r))}. "
+            f"ξ = ({_num(sol['net_value'][0])}, {_num(sol['net_value'][1])}).</p>"
+            f"<p>{' '.join(thr)}</p>")
+
+
+def _equilibrium_section(sol: Mapping[str, Any], success: Mapping[str, float], cost_u: str,
+                         lat_u: str) -> str:
+    eq, wk, pr, th = (sol["equilibrium"], sol["equilibrium_weak"], sol["user_preferred"],
+                      sol["throttling"])
+    cols = [("strong equilibrium", eq), ("weak equilibrium", wk), ("user-preferred", pr)]
+    rows = []
+    for label, key in (("route i", "route"), ("cascade s", "cascade"),
+                       ("user's abandon probability q", "abandon")):
+        rows.append([label] + [_num(d[key]) for _, d in cols])
+    rows.append(["policy"] + [_e(_policy_words(d["route"], d["cascade"])) for _, d in cols])
+    rows.append(["the user"] + [_e(_abandon_words(d["abandon"])) for _, d in cols])
+    rows.append([f"provider cost J ({_e(cost_u)})", _num(eq["provider_cost"]),
+                 _num(wk["provider_cost"]), "—"])
+    rows.append([f"user utility U ({_e(lat_u)})", _num(eq["user_utility"]),
+                 _num(wk["user_utility"]), _num(pr["user_utility"])])
+    rows.append(["success probability S", _num(success["strong"]), _num(success["weak"]),
+                 _num(success["preferred"])])
+    rows.append(["attained", "yes", _num(bool(wk["attained"])), "yes"])
+    note = ""
+    if not wk["attained"]:
+        note = ("<p>Under weak tie-breaking the provider's best cost is an infimum: it is "
+                "approached as the cascade tends to the policy shown, but no policy attains "
+                "it.</p>")
+    del th
+    return ("<h2>Equilibrium</h2><p>The provider (leader) commits to a policy (i, s); the user "
+            "(follower) best-responds with q*. Strong tie-breaking resolves the user's "
+            "indifference in the provider's favour, weak against it. The user-preferred policy "
+            "maximises the user's utility at the user's own best response.</p>"
+            + _table(["", *(c for c, _ in cols)], rows, "eq") + note)
+
+
+def _gap_section(sol: Mapping[str, Any], lat_u: str) -> str:
+    gap = sol["misalignment_gap"]
+    if gap > 0:
+        txt = (f"The user would be better off by <b>{_num(gap)}</b> {_e(lat_u)} of utility "
+               "per task under the policy it prefers: the provider's cost ranking and the "
+               "user's utility ranking of the policies differ.")
+    else:
+        txt = "None: the provider serves the policy the user would pick."
+    return f"<h2>Misalignment gap</h2><p>ΔU = {_num(gap)} {_e(lat_u)}. {txt}</p>"
+
+
+def _throttling_section(g: GameParams, sol: Mapping[str, Any], cost_u: str, lat_u: str) -> str:
+    th, eq = sol["throttling"], sol["equilibrium"]
+    cpp = g.cost / g.success_prob
+    bound = float(min(cpp))
+    paper = g.penalty <= bound
+    paper_txt = (f"The paper's condition P ≤ min(c₁/p₁, c₂/p₂) = {_num(bound)} "
+                 f"{'holds' if paper else 'does not hold'} (P = {_num(g.penalty)}).")
+    if th["pays"]:
+        gain = eq["provider_cost"] - th["provider_cost"]
+        raised = [f"t{'₁₂'[k]} from {_num(g.latency[k])} to {_num(th['latency'][k])}"
+                  for k in range(2) if th["latency"][k] != g.latency[k]]
+        verdict = (f"<b>Throttling pays.</b> Raising {_e(' and '.join(raised) or 'no latency')} "
+                   f"{_e(lat_u)} and serving {_e(_policy_words(th['route'], th['cascade']))} "
+                   f"makes the user {_e(_abandon_words(th['abandon']))}; the provider's cost "
+                   f"falls by {_num(gain)} {_e(cost_u)} (from {_num(eq['provider_cost'])} to "
+                   f"{_num(th['provider_cost'])}) and the user's utility falls by "
+                   f"{_num(eq['user_utility'] - th['user_utility'])} {_e(lat_u)}.")
+        if not th["attained"]:
+            verdict += (" The least throttle is an infimum under weak tie-breaking (the user "
+                        "must be strictly worse off staying).")
+    else:
+        verdict = ("<b>Throttling does not pay</b>: no increase of the latencies lowers the "
+                   "provider's cost below its equilibrium cost.")
+    agree = paper == bool(th["pays"])
+    cmp = ("The exact answer agrees with the paper's condition here." if agree else
+           "The exact answer differs from the paper's condition here (see docs/theory.md on "
+           "Proposition 2).")
+    return f"<h2>Throttling</h2><p>{verdict}</p><p>{paper_txt} {cmp}</p>"
+
+
+_FIGURES: list[tuple[str, str, dict[str, Any], str]] = [
+    ("decision-guideline", "decision_guideline", {},
+     "The threshold rules as a decision tree; the bold path is this scenario's, the bottom box "
+     "gives its exact equilibrium."),
+    ("regime-map", "regime_map", {},
+     "Regimes over the two latencies: the lines ξ₁ = 0 and ξ₂ = 0 separate where each model is "
+     "worth its wait; the star is this scenario."),
+    ("best-response-curves", "best_response_curves", {},
+     "The user's abandon probability q* against the cascade s on route 1, in each regime; "
+     "vertical lines mark the thresholds s₀, s_low, s_high."),
+    ("policy-map-cost-penalty", "policy_map", {"x": "cost_ratio", "y": "penalty"},
+     "The provider's optimal policy over the cost ratio c₂/c₁ and the churn penalty P."),
+    ("policy-map-value-latency", "policy_map", {"x": "task_value", "y": "latency_ratio"},
+     "The provider's optimal policy over the task value V and the latency ratio t₂/t₁."),
+    ("misalignment-map", "misalignment_map", {},
+     "The misalignment gap ΔU over the latency ratio and the cost ratio: hatched cells are "
+     "aligned (ΔU = 0)."),
+    ("throttling-map", "throttling_map", {},
+     "Where raising latencies lowers the provider's cost, and by how much; the dashed line is "
+     "the paper's boundary P = min(c₁/p₁, c₂/p₂)."),
+]
+
+
+def _render_figures(sc: Any, n: int) -> dict[str, bytes]:
+    from routegame import plot
+
+    out: dict[str, bytes] = {}
+    for fname, func, kwargs, _ in _FIGURES:
+        fn: Callable[..., Any] = getattr(plot, func)
+        if func in ("decision_guideline",):
+            fig = fn(sc)
+        elif func == "best_response_curves":
+            fig = fn(sc, n=max(n, 101))
+        else:
+            fig = fn(sc, n=n, **kwargs)
+        buf = io.BytesIO()
+        plot.save_figure(fig, buf, fmt="png", dpi=_FIG_DPI)
+        out[f"{fname}.png"] = buf.getvalue()
+    return out
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#111;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #bbb;padding:.25em .6em;
+text-align:left;vertical-align:top}th{background:#eee}td:nth-child(n+2){font-variant-numeric:
+tabular-nums}.summary{background:#fff6d6;border:2px solid #111;padding:.6em 1em}
+.warn{background:#fde2e2;border-left:4px solid #b00;padding:.4em .8em}
+figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #ddd}
+figcaption{font-size:.92em;color:#333}code{background:#f3f3f3;padding:0 .2em}
+.small{font-size:.85em;color:#555}
+"""
+
+
+def _json_block(sc: Any, sol: Mapping[str, Any]) -> str:
+    data = {"scenario": sc.to_dict(), "solution": sol}
+    text = json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False)
+    # keep the JSON inert inside <script>: "</" cannot close the element
+    text = text.replace("</", "<\\/")
+    return f'<script type="application/json" id="routegame-solution">\n{text}\n</script>'
+
+
+def _html(sc: Any, sol: dict[str, Any], figures: Mapping[str, bytes]) -> str:
+    from routegame import __version__
+    from routegame.game import TwoModelGame
+
+    g: GameParams = sc.params
+    game = TwoModelGame(g)
+    lat_u = sc.units.get("latency", "latency units")
+    cost_u = sc.units.get("cost", "cost units")
+
+    def success(d: Mapping[str, Any]) -> float:
+        return game.outcomes(d["route"], d["cascade"], d["abandon"])["success"]
+
+    succ = {"strong": success(sol["equilibrium"]), "weak": success(sol["equilibrium_weak"]),
+            "preferred": success(sol["user_preferred"])}
+    eq = sol["equilibrium"]
+    summary = (
+        f'<div class="summary"><p><b>Equilibrium:</b> {_e(_policy_words(eq["route"], eq["cascade"]))}'
+        f'; the user {_e(_abandon_words(eq["abandon"]))}. Provider cost J* = '
+        f'{_num(eq["provider_cost"])} {_e(cost_u)}, user utility U* = {_num(eq["user_utility"])} '
+        f'{_e(lat_u)}. Regime: {_e(sol["regime"])}. Misalignment gap ΔU = '
+        f'{_num(sol["misalignment_gap"])}. Throttling '
+        f'{"pays" if sol["throttling"]["pays"] else "does not pay"}.</p>'
+        f'<p><b>Decision guideline.</b> {_e(sol["guideline"])}</p></div>')
+    figs = []
+    for fname, _, _, caption in _FIGURES:
+        key = f"{fname}.png"
+        if key not in figures:
+            continue
+        b64 = base64.b64encode(figures[key]).decode("ascii")
+        figs.append(f'<figure id="{_e(fname)}"><img alt="{_e(caption)}" '
+                    f'src="data:image/png;base64,{b64}"><figcaption>{_e(caption)} '
+                    f'<span class="small">(file: <code>{_FIG_DIR}/{_e(key)}</code>)</span>'
+                    f"</figcaption></figure>")
+    desc = f"<p>{_e(sc.description)}</p>" if sc.description else ""
+    where = f" from <code>{_e(sc.path.name)}</code>" if sc.path is not None else ""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>routegame report: {_e(sc.name)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Routing game report: {_e(sc.name)}</h1>",
+        f'<p class="small">Scenario <code>{_e(sc.name)}</code> version {sc.version}{where}; '
+        f"generated by routegame {_e(__version__)}. Model: Mahmood, “Routing, Cascades, and "
+        "User Choice for LLMs” (ICLR 2026, arXiv 2602.09902), solved exactly.</p>",
+        desc,
+        summary,
+        _params_section(sc),
+        _regime_section(sol),
+        _equilibrium_section(sol, succ, cost_u, lat_u),
+        _gap_section(sol, lat_u),
+        _throttling_section(g, sol, cost_u, lat_u),
+        f"<h2>Decision guideline</h2><p>{_e(sol['guideline'])}</p>",
+        "<h2>Figures</h2>" + ("".join(figs) if figs else "<p>No figures.</p>"),
+        _json_block(sc, sol),
+        "</body></html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+def build_report(scenario: Any = None, *, n: int = 160, figures: bool = True) -> Report:
+    """Render the report of a two-model game in memory.
+
+    Parameters
+    ----------
+    scenario : str, Scenario or GameParams, optional
+        A shipped scenario's name, a scenario (e.g. from :func:`routegame.scenarios.load_config`)
+        or bare parameters. Default: ``"default"``.
+    n : int
+        Grid points per axis of the maps (the figures cost about n² games each).
+    figures : bool
+        Render the figures (needs matplotlib); False gives a text-only report.
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    ParameterError
+        Unknown scenario, a game that does not have two models, or a bad ``n``.
+    """
+    from routegame.game import TwoModelGame
+
+    sc = _as_scenario(scenario)
+    if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 2000:
+        raise ParameterError("n", f"must be an integer in [2, 2000], got {n!r}")
+    sol = TwoModelGame(sc.params).solve().to_dict()
+    figs = _render_figures(sc, n) if figures else {}
+    return Report(html=_html(sc, sol, figs), figures=figs, solution=sol, scenario=sc)
+
+
+def _is_report_dir(path: Path) -> bool:
+    """An existing directory we may replace: empty, or holding a previous report."""
+    return path.is_dir() and (not any(path.iterdir()) or (path / REPORT_FILE).is_file())
+
+
+def write_report(
+    out_dir: str | os.PathLike[str],
+    scenario: Any = None,
+    *,
+    overwrite: bool = False,
+    n: int = 160,
+    figures: bool = True,
+) -> Path:
+    """Write ``out_dir/report.html`` and ``out_dir/figures/*.png`` atomically.
+
+    The directory is built under a temporary name beside ``out_dir`` and renamed into place, so
+    a failure leaves nothing half-written. An existing ``out_dir`` is refused unless
+    ``overwrite``; even then only a directory that is empty or holds a previous report
+    (a ``report.html``) is replaced.
+
+    Parameters
+    ----------
+    out_dir : path
+        The report directory.
+    scenario : str, Scenario or GameParams, optional
+        See :func:`build_report`.
+    overwrite : bool
+        Replace an existing report directory.
+    n : int
+        Grid points per axis of the maps.
+    figures : bool
+        Render the figures (False: a text-only report, no ``figures/`` directory).
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``report.html``.
+
+    Raises
+    ------
+    ParameterError
+        ``--out`` exists (without ``overwrite``), is not a report directory, or its parent
+        does not exist; or a bad scenario.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp()) / "rep"
+    >>> write_report(d, "default", figures=False).name
+    'report.html'
+    >>> write_report(d, "default", figures=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: --out: ...rep exists; pass --overwrite to replace it
+    """
+    target = Path(out_dir)
+    if target.exists() or target.is_symlink():
+        if not overwrite:
+            raise ParameterError("--out", f"{target} exists; pass --overwrite to replace it")
+        if not _is_report_dir(target):
+            raise ParameterError(
+                "--out", f"{target} exists and is not a routegame report directory (no "
+                f"{REPORT_FILE}); refusing to replace it")
+    parent = target.absolute().parent
+    if not parent.is_dir():
+        raise ParameterError("--out", f"directory {parent} does not exist")
+    report = build_report(scenario, n=n, figures=figures)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    old: Path | None = None
+    try:
+        if report.figures:
+            (tmp / _FIG_DIR).mkdir()
+        for name, data in report.figures.items():
+            (tmp / _FIG_DIR / name).write_bytes(data)
+        (tmp / REPORT_FILE).write_text(report.html, encoding="utf-8")
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; give it the usual mode
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
+            os.replace(target, old / target.name)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not target.exists():
+            with contextlib.suppress(OSError):
+                os.replace(old / target.name, target)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    return target / REPORT_FILE
