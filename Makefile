@@ -19,6 +19,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
+	$(BIN)/routegame solve --scenario $(SCENARIO)
 	$(BIN)/routegame report --scenario $(SCENARIO) --out report --overwrite
 
 test: $(VENV)/.installed-dev

@@ -8,7 +8,7 @@ s lies in the finite candidate set
     {0, 1, s0, s_low, s_high} ∪ {argmin of J along the mixed branch (s_low, s_high)},
 
 plus route 2. Along the mixed branch (ξ_1 > 0 > ξ_2) J(s, r*(s)) is smooth but not monotone in
-general; its minimum is located by a 17-point scan followed by golden-section refinement (to
+general; its minimum is located by a 13-point scan followed by golden-section refinement (to
 ~1e-10 in s). Under weak tie-breaking a cost reached only in the limit s → s0 (or at a knife
 edge) is an infimum that no policy attains; it is reported with ``attained = False``.
 
@@ -38,8 +38,8 @@ from routegame.params import check_array
 __all__ = ["TwoModelSolution", "solve_arrays"]
 
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
-_SCAN = 17
-_GOLDEN_STEPS = 40
+_SCAN = 13
+_GOLDEN_STEPS = 34
 _BLOCK = 1 << 15  # games per block in solve_arrays
 _DELTA = 1e-6  # one-sided limits at a jump of the user's response (probe offset in s)
 
