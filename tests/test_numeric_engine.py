@@ -240,6 +240,104 @@ def test_weak_infimum_not_attained_at_threshold() -> None:
     assert J_leave > weak["provider_cost"] + 1e-3
 
 
+def test_weak_knife_edge_at_s0_takes_no_limit_from_outside() -> None:
+    # xi_1 = V p1 - t1 = 0 (t1 is 4.9358... = V p1 to the last bit), xi_2 = 11.28 - 1 > 0, P = 0.
+    # Route 1, s = 0: only M1 passes and xi_1 = 0, so U(q) = 0 for every q: under weak ties
+    # the user picks the q worst for the provider; with P = 0 that is q = 0 (passes until
+    # success): J = c1 / p1 = 1 / 0.21875 = 4.5714... For s > 0 the user strictly stays
+    # (M2 is worth xi_2 > 0), so J(s) -> c1 / p1 too as s -> 0+: no policy comes near the
+    # J = 1.519 of q = 0.5625 at s ~ 0 (a tied response the user never chooses for s > 0).
+    # Route 2: xi_2 > 0, the user stays, J = c2 / p2 = 2.0, attained (and the minimum: for
+    # route 1 and any s the user stays and J(s) >= min(c1/p1, c2/p2) = 2.0).
+    g = GameParams.two_model(22.563917864890847, 0.0, [4.935857032944873, 1.0], [1.0, 1.0],
+                             [0.21875, 0.5])
+    assert g.net_value()[0] == 0.0
+    weak = numeric_equilibrium(g, "weak")
+    assert weak["provider_cost"] == pytest.approx(2.0, rel=1e-9)
+    assert weak["attained"] is True
+    assert (weak["route"], weak["abandon"]) == (2, 0.0)
+    # strong: at s = 0 the indifferent user leaves after one pass: J = c1 = 1.0 (every
+    # policy costs at least one pass of the cheaper model, min(c) = 1.0)
+    assert numeric_equilibrium(g, "strong")["provider_cost"] == pytest.approx(1.0, rel=1e-9)
+
+
+def test_weak_knife_edge_at_s1_takes_no_limit_from_outside() -> None:
+    # Mirror case: xi_2 = 10 * 0.5 - 5 = 0, xi_1 = 1 - 0.5 = 0.5 > 0, P = 0. Route 1, s = 1:
+    # one M1 pass (worth xi_1 whatever q), then only M2 passes (worth 0): U flat in q, the
+    # weak user picks q = 0: J = c1 + (1 - p1) c2 / p2 = 1 + 0.9 * 8 = 8.2, also the limit as
+    # s -> 1- (the user strictly stays there). Route 1 with s < 1 and q = 0 costs a mixture
+    # of c1/p1 = 10 and that 8.2; route 2: U = 0 flat, weak q = 0, J = c2 / p2 = 8.0: the
+    # weak minimum, attained. Strong: at s = 1 the user leaves after one pass, J = c1 = 1.
+    g = GameParams.two_model(10, 0.0, [0.5, 5.0], [1.0, 4.0], [0.1, 0.5])
+    assert g.net_value()[1] == 0.0
+    weak = numeric_equilibrium(g, "weak")
+    assert weak["provider_cost"] == pytest.approx(8.0, rel=1e-9)
+    assert weak["attained"] is True
+    assert weak["route"] == 2
+    assert numeric_equilibrium(g, "strong")["provider_cost"] == pytest.approx(1.0, rel=1e-9)
+
+
+def test_weak_knife_edge_infimum_approached_from_the_right_of_s0() -> None:
+    # xi_1 = 0 (t1 = V p1 exactly), xi_2 = V p2 - t2 = 2.60 > 0. Route 1, s = 0: U flat, the
+    # weak user picks the worse of q = 0 (c1 / p1 = 11.4772) and q = 1 (c1 + (1 - p1) P =
+    # 11.2476 + 0.02 * 38.5627 = 12.0189): 12.0189. For s > 0 the user stays (q = 0) and
+    # J(s) = (c1 + (1 - p1) s C2) / (p1 + (1 - p1) s) with C2 = c2 / p2 = 15.173 > c1 / p1,
+    # increasing in s, -> c1 / p1 as s -> 0+; route 2 costs C2. So the weak value is the
+    # infimum c1 / p1, approached from the right of s = 0 and not attained.
+    g = GameParams.two_model(20.948892531202354, 38.56270674628524,
+                             [20.529914680578308, 3.83957019916253],
+                             [11.247622956029712, 4.6624700724694055], [0.98, 0.3072825456908703])
+    assert g.net_value()[0] == 0.0
+    weak = numeric_equilibrium(g, "weak")
+    assert weak["provider_cost"] == pytest.approx(11.247622956029712 / 0.98, rel=1e-9)
+    assert weak["attained"] is False
+    assert (weak["route"], weak["abandon"]) == (1, 0.0)
+    assert 0.0 <= weak["cascade"] < 1e-9
+
+
+def test_weak_infimum_approached_from_above_in_latency_value() -> None:
+    # xi = (2.5 - 3, 7.5 - 6) = (-0.5, 1.5). Route 1, cascade s, the user staying (q = 0):
+    # E[N1] = 1 / (1 - (1 - p1)(1 - s)); M2 is reached with prob (1 - p1) s E[N1], then 1/p2
+    # passes. At s = 0.2: E[N1] = 2.5, U(0) = 2.5 * -0.5 + 0.375 * (4/3) * 1.5 = -0.5 =
+    # xi_1 = U(1) (leave after one pass): s0 = 0.2. Below s0 the user leaves: J = c1 +
+    # P (1 - p1) = 4.75; above, J(s) = (c1 + (1 - p1) s c2/p2) / (1 - (1 - p1)(1 - s)) =
+    # (1 + 4 s) / (0.25 + 0.75 s), increasing, -> 1.8 / 0.4 = 4.5 as s -> 0.2+; at s0 the
+    # weak user leaves (4.75); route 2 costs c2 / p2 = 16/3. Infimum 4.5, not attained.
+    g = GameParams.two_model(10, 5, [3, 6], [1, 4], [0.25, 0.75])
+    weak = numeric_equilibrium(g, "weak")
+    assert weak["provider_cost"] == pytest.approx(4.5, rel=1e-9)
+    assert weak["attained"] is False
+    assert (weak["route"], weak["abandon"]) == (1, 0.0)
+    assert weak["cascade"] == pytest.approx(0.2, abs=1e-9)
+
+
+def test_weak_both_knife_edges_user_indifferent_everywhere() -> None:
+    # xi = (0, 0): U = 0 for every policy and q, the weak user always picks the q worst for
+    # the provider. With P = 0 that is q = 0 (passes until success); route 1 costs c1 / p1 =
+    # 2 at s = 0, c1 + (1 - p1) c2 / p2 = 1 + 0.5 * 4 = 3 at s = 1 and a mixture between;
+    # route 2 costs c2 / p2 = 4: the weak value is 2, attained at route 1, s = 0, q = 0.
+    g = GameParams.two_model(10, 0.0, [5.0, 2.5], [1.0, 1.0], [0.5, 0.25])
+    assert list(g.net_value()) == [0.0, 0.0]
+    weak = numeric_equilibrium(g, "weak")
+    assert weak["provider_cost"] == pytest.approx(2.0, rel=1e-9)
+    assert weak["attained"] is True
+    assert (weak["route"], weak["cascade"], weak["abandon"]) == (1, 0.0, 0.0)
+
+
+def test_weak_value_attained_where_response_leaves_zero_continuously() -> None:
+    # value-latency (xi = (0.0169, -0.289)): the provider's best cascade is where q* leaves
+    # 0 (s_low); q* is continuous there, so the user's response at s_low is unique (q = 0)
+    # and the weak value is attained and equal to the strong one (weak >= strong always).
+    g = GameParams.two_model(1.8383602253839184, 49.362767198990205,
+                             [0.01991714500745656, 1.2082459961035295],
+                             [0.3333333333333333, 1.8383602253839184], [0.02, 0.5])
+    strong = numeric_equilibrium(g, "strong")
+    weak = numeric_equilibrium(g, "weak")
+    assert strong["abandon"] == 0.0
+    assert weak["attained"] is True
+    assert weak["provider_cost"] == pytest.approx(strong["provider_cost"], rel=1e-9)
+
+
 def test_throttling_never_hurts_the_provider() -> None:
     g = GameParams.two_model(10, 0, (1, 4), (1, 3), (0.3, 0.8))
     base = numeric_equilibrium(g)

@@ -331,10 +331,13 @@ def _solve_generic(
     lim_s = np.stack([fill(s0), fill(s0), np.zeros(n), np.ones(n)])
     side = np.array([1.0, -1.0, 1.0, -1.0])[:, None]
     probe = np.clip(lim_s + side * _DELTA, 0.0, 1.0)
-    r_lim = 1.0 - g.respond(1, probe, "weak").abandon
+    probe_br = g.respond(1, probe, "weak")
+    r_lim = 1.0 - probe_br.abandon
     r_lim = np.where(r_lim > 1 - 1e-6, 1.0, np.where(r_lim < 1e-6, 0.0, r_lim))
     o_lim = outcomes(g.V, g.P, g.t[None], g.c[None], g.p[None], 1, lim_s, 1.0 - r_lim)
-    J_lim = o_lim.provider_cost
+    # only a strict best response beside the point is a limit the provider can approach; where
+    # the user is indifferent there too, the response is the tie-break's, attained at the point
+    J_lim = np.where(probe_br.indifferent, np.inf, o_lim.provider_cost)
     k_lim = J_lim.argmin(axis=0)
     inf_lim = _take(J_lim, k_lim)
     not_att = inf_lim < weak["provider_cost"] - TOL * weak["scale"]

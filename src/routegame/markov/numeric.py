@@ -15,7 +15,10 @@ global search:
   and the provider's cost is taken at the point and on both sides; local minima of the smooth
   parts are refined with :func:`scipy.optimize.minimize_scalar` (bounded). Under weak
   tie-breaking an infimum reached only as a one-sided limit is reported with
-  ``attained: False`` and the policy it is approached at;
+  ``attained: False`` and the policy it is approached at. One-sided limits are taken only
+  from inside [0, 1] (at s = 0 from the right, at s = 1 from the left), with the user's
+  strict best response on the approaching side (never a tied response: a side where U is
+  flat in q gives no limit); where q* is continuous across a change the limit is attained;
 - **thresholds, user-preferred policy, throttling**: the same searches on other objectives.
 
 Nothing here uses a geometric-series formula, the thresholds s0 / s_L / s_H or any knowledge of
@@ -156,7 +159,9 @@ class _Response:
     """Best responses of a batch of B policies (arrays over the batch).
 
     Candidates are the grid points and the refined maxima, arrays (B, N) NaN-padded; a grid
-    maximum that was refined is excluded (its refined point replaces it).
+    maximum that was refined is excluded (its refined point replaces it), except where U is
+    flat to rounding: there the "maxima" are noise, every q is a maximiser, and the grid
+    points (both ends included) must all stay candidates for the tie-breaking.
     """
 
     def __init__(
@@ -170,6 +175,7 @@ class _Response:
     ) -> None:
         self.q_all, self.U_all, self.J_all = q_all, U_all, J_all
         self.flat = flat
+        exclude = np.asarray(exclude, dtype=bool) & ~np.asarray(flat, dtype=bool)[:, None]
         self.exclude = exclude
         self.tol = tol
         U_masked = np.where(np.isnan(U_all) | exclude, -np.inf, U_all)
@@ -558,6 +564,21 @@ def _smooth_minima(
     return found
 
 
+def _approaching_sides(scan: _Scan) -> tuple[Any, Any]:
+    """Which sides of each located change give a one-sided limit (boolean arrays (M,)).
+
+    A side gives a limit only if it lies inside [0, 1] (the left side of a change at s = 0
+    and the right side of one at s = 1 are the end points themselves, attained and already
+    scanned) and the user's strict best response there is defined: where U is flat in q
+    to rounding (a knife edge, or within ~1e-13 of a threshold) the exact maximiser is
+    noise and the user is indifferent, so that side is no limit of strict responses (the
+    response it leads to is the one on the far side of the flat stretch).
+    """
+    left = (scan.change_left > 0.0) & ~scan.left.flat
+    right = (scan.change_right < 1.0) & ~scan.right.flat
+    return left, right
+
+
 def _equilibrium_from_scan(scan: _Scan, tie_break: str) -> dict[str, Any]:
     """The provider's optimum (attained, or an unattained infimum) from the scan."""
     cands: list[dict[str, Any]] = []
@@ -573,14 +594,27 @@ def _equilibrium_from_scan(scan: _Scan, tie_break: str) -> dict[str, Any]:
     for k in range(g.U_star.size):
         add(int(scan.grid_r[k]), scan.grid_s[k], grid_choice, k, True)
     M = scan.change_r.size
+    side_left = side_right = np.zeros(0, dtype=bool)
     if M:
         at_choice = scan.at.choice(tie_break)
+        side_left, side_right = _approaching_sides(scan)
         for k in range(M):
             r, s_at = int(scan.change_r[k]), float(scan.change_at[k])
             add(r, s_at, at_choice, k, True)
-            # one-sided limits: the user's strict preference on each side (no tolerance)
-            add(r, s_at, scan.left.exact, k, False)
-            add(r, s_at, scan.right.exact, k, False)
+            # one-sided limits: the user's strict preference on each side (no tolerance),
+            # only from a side that is inside [0, 1] and where that preference is defined.
+            # Where q* is continuous across the change (e.g. it leaves 0 smoothly), the
+            # side's response is the user's response at the change itself: attained there.
+            # Not where U is flat on a side or at the change (a knife edge): the user is
+            # indifferent there, and the flat side's q* is noise.
+            continuous = bool(
+                scan.change_jump[k] <= Q_SEPARATION
+                and not (scan.left.flat[k] or scan.right.flat[k] or scan.at.flat[k])
+            )
+            if side_left[k]:
+                add(r, s_at, scan.left.exact, k, continuous)
+            if side_right[k]:
+                add(r, s_at, scan.right.exact, k, continuous)
     best = min(c["provider_cost"] for c in cands)
     for r in (0, 1):
         sel = scan.change_r == r
@@ -589,8 +623,16 @@ def _equilibrium_from_scan(scan: _Scan, tie_break: str) -> dict[str, Any]:
             return float(scan.response_at(r, x).choice(tie_break)[1][0])
 
         grid_vals = grid_choice[1][r * NUM_S : (r + 1) * NUM_S]
-        change_left = scan.left.exact[1][sel] if M else np.zeros(0)
-        change_right = scan.right.exact[1][sel] if M else np.zeros(0)
+        if M:
+            # f's value on each side of a change: the limit where it is one, else f there
+            change_left = np.where(
+                side_left, scan.left.exact[1], scan.left.choice(tie_break)[1]
+            )[sel]
+            change_right = np.where(
+                side_right, scan.right.exact[1], scan.right.choice(tie_break)[1]
+            )[sel]
+        else:
+            change_left = change_right = np.zeros(0)
         for x in _smooth_minima(scan, r, f, grid_vals, change_left, change_right, best):
             add(r, x, scan.response_at(r, x).choice(tie_break), 0, True)
             best = min(best, cands[-1]["provider_cost"])
@@ -599,7 +641,7 @@ def _equilibrium_from_scan(scan: _Scan, tie_break: str) -> dict[str, Any]:
     limits = [c for c in cands if not c["attained"]]
     result = _pick_best(attained, "provider_cost", scan.tol, 1.0)
     if limits:
-        best_lim = min(limits, key=lambda c: c["provider_cost"])
+        best_lim = limits[int(np.argmin([c["provider_cost"] for c in limits]))]
         tol_abs = scan.tol * max(1.0, abs(result["provider_cost"]))
         if best_lim["provider_cost"] < result["provider_cost"] - tol_abs:
             result = dict(best_lim)
