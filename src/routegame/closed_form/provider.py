@@ -40,7 +40,7 @@ __all__ = ["TwoModelSolution", "solve_arrays"]
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 _SCAN = 13
 _GOLDEN_STEPS = 34
-_BLOCK = 1 << 15  # games per block in solve_arrays
+_BLOCK = 1 << 16  # games per block in solve_arrays
 _DELTA = 1e-6  # one-sided limits at a jump of the user's response (probe offset in s)
 
 
@@ -186,8 +186,9 @@ def _pick_first_min(values: FloatArray, scale: FloatArray) -> IntArray:
     return ok.argmax(axis=0)
 
 
-def _take(a: FloatArray, k: IntArray) -> Any:
-    return np.take_along_axis(a, k[None], axis=0)[0]
+def _take(a: Any, k: IntArray) -> Any:
+    """a[k[j], j] for every column j."""
+    return a[k, np.arange(a.shape[1])]
 
 
 def solve_arrays(
@@ -543,21 +544,20 @@ def _solve_fast(
         "route": route_c[k], "cascade": _take(Sc, k), "abandon": _take(Q, k),
         "provider_cost": _take(J, k), "user_utility": _take(U, k), "scale": scale,
     }
+    pref = (U[[0, 1, 5]], J[[0, 1, 5]], Q[[0, 1, 5]])
     # weak: at s0 the user leaves when that hurts the provider; staying there is only approached
-    Jw = J.copy()
+    Jw = J  # row 2 is the only one that differs: reuse the arrays (strong was read above)
     Jw[2] = np.where(lv, np.maximum(Js0, Jq1), np.inf)
     kw = _pick_first_min(Jw, scale)
     w_cost = _take(Jw, kw)
     not_att = lv & (Js0 < w_cost - TOL * scale)
-    Qw = Q.copy()
-    Qw[2] = np.where(Js0 >= Jq1, 0.0, 1.0)
+    Q[2] = np.where(Js0 >= Jq1, 0.0, 1.0)
     weak_eq = {
         "route": np.where(not_att, 1, route_c[kw]),
         "cascade": np.where(not_att, s0f, _take(Sc, kw)),
-        "abandon": np.where(not_att, 0.0, _take(Qw, kw)),
+        "abandon": np.where(not_att, 0.0, _take(Q, kw)),
         "provider_cost": np.where(not_att, Js0, w_cost),
         "user_utility": np.where(not_att, Us0, _take(U, kw)),
         "attained": ~not_att,
     }
-    pref = (U[[0, 1, 5]], J[[0, 1, 5]], Q[[0, 1, 5]])
     return _finish(g, tie_break, code, s0, s_low, s_high, strong, weak_eq, pref)
