@@ -23,6 +23,7 @@ from routegame.errors import ParameterError
 
 __all__ = [
     "BOUNDS",
+    "TWO_MODEL_FIELDS",
     "GameParams",
     "ModelSpec",
     "check_array",
@@ -39,6 +40,20 @@ BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
     "cascade": (0.0, 1.0, True, True),
     "abandon": (0.0, 1.0, True, True),
 }
+
+
+#: The eight scalar parameters of a two-model game, flattened (model numbers 1-based): the
+#: column names of game tables and the axes of sweeps and maps.
+TWO_MODEL_FIELDS: tuple[str, ...] = (
+    "task_value",
+    "penalty",
+    "latency_1",
+    "latency_2",
+    "cost_1",
+    "cost_2",
+    "success_prob_1",
+    "success_prob_2",
+)
 
 
 def describe_range(field: str) -> str:

@@ -45,7 +45,7 @@ import numpy as np
 
 from routegame.closed_form import REGIMES, best_response, solve_arrays, thresholds
 from routegame.errors import ParameterError
-from routegame.params import GameParams
+from routegame.params import TWO_MODEL_FIELDS, GameParams
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,14 +69,7 @@ __all__ = [
 
 #: Names of the parameter axes a map can vary.
 AXES: tuple[str, ...] = (
-    "task_value",
-    "penalty",
-    "latency_1",
-    "latency_2",
-    "cost_1",
-    "cost_2",
-    "success_prob_1",
-    "success_prob_2",
+    *TWO_MODEL_FIELDS,
     "latency_ratio",
     "cost_ratio",
 )

@@ -71,7 +71,7 @@ import attrs
 import numpy as np
 
 from routegame.errors import ParameterError
-from routegame.params import GameParams, check_array
+from routegame.params import TWO_MODEL_FIELDS, GameParams, check_array
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -91,16 +91,7 @@ __all__ = [
 ]
 
 #: The eight parameters of the two-model game, as sweep axes (model numbers 1-based).
-PARAMETERS: tuple[str, ...] = (
-    "task_value",
-    "penalty",
-    "latency_1",
-    "latency_2",
-    "cost_1",
-    "cost_2",
-    "success_prob_1",
-    "success_prob_2",
-)
+PARAMETERS: tuple[str, ...] = TWO_MODEL_FIELDS
 
 #: Derived axes: name -> (parameter it sets, parameter it multiplies).
 DERIVED: dict[str, tuple[str, str]] = {

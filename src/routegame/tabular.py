@@ -53,7 +53,7 @@ import numpy as np
 
 from routegame._types import FloatArray
 from routegame.errors import DataFormatError, ParameterError
-from routegame.params import BOUNDS, describe_range
+from routegame.params import BOUNDS, TWO_MODEL_FIELDS, describe_range
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -70,16 +70,7 @@ __all__ = [
 ]
 
 #: Game columns a table must have, with the parameter each one holds.
-INPUT_COLUMNS: tuple[str, ...] = (
-    "task_value",
-    "penalty",
-    "latency_1",
-    "latency_2",
-    "cost_1",
-    "cost_2",
-    "success_prob_1",
-    "success_prob_2",
-)
+INPUT_COLUMNS: tuple[str, ...] = TWO_MODEL_FIELDS
 
 #: Columns :func:`solve_table` appends, in this order (see the module docstring).
 OUTPUT_COLUMNS: tuple[str, ...] = (
