@@ -4,12 +4,18 @@ Two comparisons, measured in the same run:
 
 1. episodes per second of :func:`routegame.simulate.simulate` against a plain Python loop over
    episodes (one episode at a time, scalar draws from the stdlib ``random``), for K = 2 (the
-   paper's game) and K = 5 (a random game and policy); target ratio >= 20x;
-2. uniforms consumed per second by the simulator against the raw throughput of
+   paper's game) and K = 5 (a random game and policy), plus a K = 2 game with long visits
+   (small p, R[j, j] near 1: where ``method="run"`` pays off); target ratio >= 20x;
+2. random draws consumed per second by the simulator against the raw throughput of
    ``numpy.random.Generator.random`` (drawn in blocks of the same size as the simulator's);
-   target: within 3x. The simulator consumes one uniform per pass (plus one per episode when
-   the first model is random), the least a pass-by-pass simulation can use, so this ratio is
-   the cost of one pass's bookkeeping in units of one raw uniform.
+   target: within 3x. **Draws** are the uniforms plus the geometric variates the simulator
+   consumes, each variate counted as one draw (whatever numpy uses inside to make it).
+   ``method="pass"`` consumes one uniform per pass (plus one per episode when the first model
+   is random), the least a pass-by-pass simulation can use; ``method="run"`` (the default for
+   these games) consumes one geometric variate and one uniform per visit (run of passes on one
+   model). The ratio is the cost of one draw's bookkeeping in units of one raw uniform.
+
+Both methods are measured, with the Python-loop baseline, in the same run.
 
 Times are CPU times of this process (``time.process_time``), best of ``--repeat`` runs, so
 other jobs on a shared machine disturb them less than wall-clock times.
@@ -26,12 +32,13 @@ import argparse
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 import numpy as np
 
 from routegame.params import GameParams
-from routegame.simulate import CHUNK_SIZE, _run, simulate
+from routegame.simulate import CHUNK_SIZE, _run, _run_visits, simulate
 
 # --------------------------------------------------------------------------------------------
 # games
@@ -55,6 +62,14 @@ def game_k5() -> tuple[GameParams, np.ndarray, np.ndarray, np.ndarray]:
     )
     return params, rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(5), size=5), rng.uniform(
         0.05, 0.3, 5)
+
+
+def game_sticky() -> tuple[GameParams, np.ndarray, np.ndarray, np.ndarray]:
+    """Long visits (where ``method="run"`` pays off): small p, R[j, j] near 1, small q."""
+    params = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.05, 0.2))
+    start = np.array([1.0, 0.0])
+    R = np.array([[0.9, 0.1], [0.0, 1.0]])
+    return params, start, R, np.full(2, 0.02)
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,11 +139,17 @@ def _best_time(func: Callable[[], Any], repeat: int) -> float:
 
 
 def count_draws(game: tuple[GameParams, np.ndarray, np.ndarray, np.ndarray], n: int,
-                seed: int) -> int:
-    """Uniforms the simulator consumes for this game and seed (same kernel, same draws)."""
+                seed: int, method: str = "pass") -> int:
+    """Draws (uniforms + geometric variates) ``simulate(..., method=method)`` consumes for
+    this game and seed (same kernel, same draws)."""
     params, start, R, q = game
-    run = _run(n, start, R, params.success_prob, params.latency, params.cost, None, None, q,
-               None, 10_000, np.random.default_rng(seed))
+    gen = np.random.default_rng(seed)
+    if method == "run":
+        run = _run_visits(n, start, R, params.success_prob, params.latency, params.cost, q,
+                          None, 10_000, gen)
+    else:
+        run = _run(n, start, R, params.success_prob, params.latency, params.cost, None, None, q,
+                   None, 10_000, gen)
     return run.draws
 
 
@@ -148,60 +169,74 @@ def raw_random_seconds(n_draws: int, repeat: int = 3) -> tuple[float, float]:
 
 def measure_game(game: tuple[GameParams, np.ndarray, np.ndarray, np.ndarray], n_episodes: int,
                  n_loop: int, repeat: int) -> dict[str, Any]:
-    """Figures for one game: vectorised vs loop episodes/s, draws/s vs raw uniforms/s."""
+    """Figures for one game: loop episodes/s, and per method (``"pass"``, ``"run"``)
+    vectorised episodes/s, speed-up and draws/s against raw uniforms/s."""
     params, start, R, q = game
-    vec = _best_time(lambda: simulate(params, start, R, q, n_episodes, rng=1), repeat)
     loop = _best_time(lambda: python_loop(params, start, R, q, n_loop), repeat)
     loop_np = _best_time(lambda: python_loop(params, start, R, q, n_loop, uniform="numpy"),
                          repeat)
-    ep = simulate(params, start, R, q, n_episodes, rng=1)
-    draws = count_draws(game, n_episodes, 1)
-    raw_blocks, raw_one = raw_random_seconds(draws, repeat)
-    return {
-        "vectorised_eps": n_episodes / vec,
+    out: dict[str, Any] = {
         "loop_eps": n_loop / loop,
-        "speedup": (n_episodes / vec) / (n_loop / loop),
         "loop_numpy_eps": n_loop / loop_np,
-        "speedup_numpy": (n_episodes / vec) / (n_loop / loop_np),
-        "passes_per_episode": float(ep.passes.sum()) / n_episodes,
-        "passes_per_s": float(ep.passes.sum()) / vec,
-        "draws_per_pass": draws / float(ep.passes.sum()),
-        "draws_per_s": draws / vec,
-        "raw_blocks_per_s": draws / raw_blocks,
-        "raw_one_block_per_s": draws / raw_one,
-        "raw_ratio": vec / raw_blocks,
-        "raw_ratio_one_block": vec / raw_one,
-        "success_vectorised": float(ep.solved.mean()),
         "success_loop": float(python_loop(params, start, R, q, n_loop)["solved"].mean()),
     }
+    methods: tuple[Literal["pass", "run"], ...] = ("pass", "run")
+    for method in methods:
+        vec = _best_time(
+            partial(simulate, params, start, R, q, n_episodes, rng=1, method=method), repeat)
+        ep = simulate(params, start, R, q, n_episodes, rng=1, method=method)
+        draws = count_draws(game, n_episodes, 1, method)
+        raw_blocks, raw_one = raw_random_seconds(draws, repeat)
+        out[method] = {
+            "vectorised_eps": n_episodes / vec,
+            "speedup": (n_episodes / vec) / (n_loop / loop),
+            "speedup_numpy": (n_episodes / vec) / (n_loop / loop_np),
+            "passes_per_episode": float(ep.passes.sum()) / n_episodes,
+            "passes_per_s": float(ep.passes.sum()) / vec,
+            "draws_per_episode": draws / n_episodes,
+            "draws_per_pass": draws / float(ep.passes.sum()),
+            "draws_per_s": draws / vec,
+            "raw_blocks_per_s": draws / raw_blocks,
+            "raw_one_block_per_s": draws / raw_one,
+            "raw_ratio": vec / raw_blocks,
+            "raw_ratio_one_block": vec / raw_one,
+            "success_vectorised": float(ep.solved.mean()),
+        }
+    return out
 
 
 def measure(n_episodes: int = 1_000_000, n_loop: int = 20_000, repeat: int = 3) -> dict[str, Any]:
     """Run every comparison and return the figures, by game."""
     return {name: measure_game(game, n_episodes, n_loop, repeat)
-            for name, game in (("K=2", game_k2()), ("K=5", game_k5()))}
+            for name, game in (("K=2", game_k2()), ("K=5", game_k5()),
+                               ("K=2 sticky (long visits)", game_sticky()))}
 
 
 def report(figures: dict[str, Any]) -> str:
-    lines = []
-    for name, f in figures.items():
+    lines = ["draws = uniforms + geometric variates consumed (one variate = one draw)"]
+    for name, g in figures.items():
         lines += [
-            f"{name}: {f['passes_per_episode']:.2f} passes per episode, "
-            f"{f['draws_per_pass']:.2f} uniforms per pass",
-            f"  vectorised   {f['vectorised_eps']:>14,.0f} episodes/s",
-            f"  python loop  {f['loop_eps']:>14,.0f} episodes/s (stdlib random scalar draws)",
-            f"  speed-up     {f['speedup']:>14.1f}x   (target >= 20x)",
-            f"  python loop  {f['loop_numpy_eps']:>14,.0f} episodes/s with numpy scalar draws: "
-            f"speed-up {f['speedup_numpy']:.1f}x",
-            f"  passes       {f['passes_per_s']:>14,.0f} passes/s (vectorised)",
-            f"  draws        {f['draws_per_s']:>14,.0f} uniforms/s consumed by the simulator",
-            f"  raw random   {f['raw_blocks_per_s']:>14,.0f} uniforms/s (blocks of "
-            f"{2 * CHUNK_SIZE}); one block: {f['raw_one_block_per_s']:,.0f}/s",
-            f"  raw / sim    {f['raw_ratio']:>14.2f}x   (target <= 3x; vs one block: "
-            f"{f['raw_ratio_one_block']:.2f}x)",
-            f"  success      vectorised {f['success_vectorised']:.4f}, loop "
-            f"{f['success_loop']:.4f}",
+            f"{name}: python loop {g['loop_eps']:,.0f} episodes/s (stdlib random scalar draws), "
+            f"{g['loop_numpy_eps']:,.0f} episodes/s (numpy scalar draws); "
+            f"success {g['success_loop']:.4f}",
         ]
+        for method in ("pass", "run"):
+            f = g[method]
+            lines += [
+                f"  method={method!r}: {f['passes_per_episode']:.2f} passes per episode, "
+                f"{f['draws_per_episode']:.2f} draws per episode, "
+                f"{f['draws_per_pass']:.2f} draws per pass",
+                f"    vectorised   {f['vectorised_eps']:>14,.0f} episodes/s",
+                f"    speed-up     {f['speedup']:>14.1f}x   (vs stdlib loop; target >= 20x; "
+                f"vs numpy loop {f['speedup_numpy']:.1f}x)",
+                f"    passes       {f['passes_per_s']:>14,.0f} passes/s",
+                f"    draws        {f['draws_per_s']:>14,.0f} draws/s consumed by the simulator",
+                f"    raw random   {f['raw_blocks_per_s']:>14,.0f} uniforms/s (blocks of "
+                f"{2 * CHUNK_SIZE}); one block: {f['raw_one_block_per_s']:,.0f}/s",
+                f"    raw / sim    {f['raw_ratio']:>14.2f}x   (target <= 3x; vs one block: "
+                f"{f['raw_ratio_one_block']:.2f}x)",
+                f"    success      {f['success_vectorised']:.4f}",
+            ]
     return "\n".join(lines)
 
 
@@ -236,9 +271,10 @@ def test_speedup_targets() -> None:
     """The printed comparison, with loose floors (the machine is shared)."""
     figures = measure(n_episodes=200_000, n_loop=5_000, repeat=3)
     print("\n" + report(figures))
-    for f in figures.values():
-        assert f["speedup"] >= 3.0
-        assert abs(f["success_vectorised"] - f["success_loop"]) < 0.05
+    for g in figures.values():
+        for method in ("pass", "run"):
+            assert g[method]["speedup"] >= 3.0
+            assert abs(g[method]["success_vectorised"] - g["success_loop"]) < 0.05
 
 
 def main() -> None:

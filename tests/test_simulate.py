@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -251,6 +251,154 @@ def test_truncation_at_cap() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# the run-length path (method="run") against the chain and against the pass-by-pass path
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["pass", "run"])
+def test_same_seed_same_episodes_per_method(method: Literal["pass", "run"]) -> None:
+    start, R = np.array([0.3, 0.7]), np.array([[0.6, 0.4], [0.3, 0.7]])
+    q = np.random.default_rng(0).uniform(0, 0.5, (4000, 2))
+    a = simulate(PAPER, start, R, q, 4000, rng=77, method=method)
+    b = simulate(PAPER, start, R, q, 4000, rng=np.random.default_rng(77), method=method)
+    assert _same(a, b)
+    c = simulate(PAPER, start, R, q, 4000, rng=78, method=method)
+    assert not _same(a, c)
+
+
+def test_auto_picks_run_for_long_visits_and_pass_otherwise() -> None:
+    start, R = policy(1, 0.5)
+    # short visits (stay probabilities (0.7)(0.8)(0.5) = 0.28 and 0.16 < 1/2): passes
+    auto = simulate(PAPER, start, R, 0.2, 3000, rng=5)
+    assert _same(auto, simulate(PAPER, start, R, 0.2, 3000, rng=5, method="pass"))
+    assert not _same(auto, simulate(PAPER, start, R, 0.2, 3000, rng=5, method="run"))
+    # long visits on M1 (stay probability (0.7)(0.9)(1) = 0.63 >= 1/2): runs
+    start0, R0 = policy(1, 0.0)
+    long_auto = simulate(PAPER, start0, R0, 0.1, 3000, rng=5)
+    assert _same(long_auto, simulate(PAPER, start0, R0, 0.1, 3000, rng=5, method="run"))
+    assert _same(long_auto, simulate_two_model(PAPER, 1, 0.0, 0.1, 3000, rng=5, method="run"))
+    # extensions always go pass by pass
+    tasks = TaskDistribution.beta_mean([0.3, 0.8], 3.0)
+    a = simulate(PAPER, start0, R0, 0.1, 3000, rng=5, tasks=tasks)
+    b = simulate(PAPER, start0, R0, 0.1, 3000, rng=5, tasks=tasks, method="pass")
+    assert _same(a, b)
+
+
+@pytest.mark.parametrize(("params", "start", "cascade", "abandon"),
+                         [g[1:] for g in GAMES], ids=[g[0] for g in GAMES])
+def test_run_path_agrees_with_exact_chain(params: GameParams, start: Any, cascade: Any,
+                                          abandon: Any) -> None:
+    ep = simulate(params, start, cascade, abandon, 150_000, rng=4052, method="run")
+    assert ep.truncated.sum() == 0
+    one_hot = ep.solved.astype(int) + ep.abandoned.astype(int)
+    assert np.all(one_hot == 1)
+    np.testing.assert_allclose(ep.latency, ep.passes @ params.latency)
+    np.testing.assert_allclose(ep.cost, ep.passes @ params.cost)
+    assert_agrees(ep.summary().compare(exact(params, start, cascade, abandon)))
+
+
+def _two_sample_z(x: np.ndarray, y: np.ndarray) -> float:
+    """(mean x - mean y) / s.e. of the difference, for two independent samples (0 if both
+    samples are constant and equal)."""
+    se = math.sqrt(x.var(ddof=1) / x.size + y.var(ddof=1) / y.size)
+    diff = float(x.mean() - y.mean())
+    return 0.0 if se == 0.0 and diff == 0.0 else diff / se
+
+
+def _paths_agree(params: GameParams, start: Any, R: Any, q: Any, n: int, seed: int,
+                 **kw: Any) -> None:
+    a = simulate(params, start, R, q, n, rng=seed, method="pass", **kw)
+    b = simulate(params, start, R, q, n, rng=seed + 1, method="run", **kw)
+    pairs = [("success", a.solved, b.solved), ("latency", a.latency, b.latency),
+             ("cost", a.cost, b.cost), ("truncated", a.truncated, b.truncated)]
+    pairs += [(f"passes[{k + 1}]", a.passes[:, k], b.passes[:, k])
+              for k in range(params.num_models)]
+    for name, x, y in pairs:
+        z = _two_sample_z(x.astype(float), y.astype(float))
+        assert abs(z) <= 4.0, (name, z)
+
+
+@pytest.mark.parametrize(("params", "start", "cascade", "abandon"),
+                         [g[1:] for g in GAMES], ids=[g[0] for g in GAMES])
+def test_run_and_pass_paths_agree(params: GameParams, start: Any, cascade: Any,
+                                  abandon: Any) -> None:
+    _paths_agree(params, start, cascade, abandon, 100_000, 606)
+
+
+def test_run_and_pass_paths_agree_sticky_and_per_episode() -> None:
+    # long visits (R[j, j] near 1, small p), per-episode q, per-episode V through a callable
+    params = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.05, 0.2))
+    start, R = np.array([0.5, 0.5]), np.array([[0.95, 0.05], [0.1, 0.9]])
+    n = 60_000
+    q = np.random.default_rng(1).uniform(0, 0.2, (n, 2))
+    _paths_agree(params, start, R, q, n, 707)
+    values = lambda m, rng: rng.uniform(5, 15, m)  # noqa: E731
+    _paths_agree(params, start, R, lambda V: np.where(V > 10, 0.02, 0.1), n, 808,
+                 task_value=values)
+    # with a cap that binds for a sizeable fraction of the episodes
+    _paths_agree(params, start, R, 0.01, n, 909, max_passes=12)
+
+
+def test_run_path_per_episode_abandon_mixture() -> None:
+    # half the episodes with q = (0.6, 0.1), half with q = 0: the mean is the mixture of chains
+    start, R = policy(1, 0.4)
+    n = 100_000
+    q = np.zeros((n, 2))
+    q[: n // 2] = [0.6, 0.1]
+    ep = simulate(PAPER, start, R, q, n, rng=44, method="run")
+    for half, qq in ((slice(0, n // 2), np.array([0.6, 0.1])), (slice(n // 2, n), 0.0)):
+        sub = Episodes(ep.passes[half], ep.latency[half], ep.cost[half], ep.solved[half],
+                       ep.abandoned[half], ep.truncated[half], ep.task_value[half],
+                       ep.penalty[half])
+        assert_agrees(sub.summary().compare(exact(PAPER, start, R, qq)))
+
+
+@pytest.mark.parametrize("method", ["pass", "run"])
+def test_truncation_geometric_tail_by_hand(method: Literal["pass", "run"]) -> None:
+    # q = 0, re-prompt on the same model, p = 0.05, cap 10: truncated iff the first 10 passes
+    # all fail, P = 0.95**10; a truncated episode has exactly 10 passes, the others
+    # 1 + (number of failures before the success), at most 10
+    params = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.05, 0.5))
+    n = 40_000
+    ep = simulate(params, [1, 0], np.eye(2), 0.0, n, rng=31, method=method, max_passes=10)
+    tail = 0.95**10
+    assert abs(ep.truncated.mean() - tail) <= 4 * math.sqrt(tail * (1 - tail) / n)
+    assert np.all(ep.passes[ep.truncated] == [10, 0])
+    assert np.all(ep.solved == ~ep.truncated)
+    assert ep.passes[~ep.truncated, 0].max() == 10  # a success on the last allowed pass counts
+    # P(passes = m | not truncated) = 0.95**(m - 1) 0.05 / (1 - tail), m = 1..10
+    m = np.arange(1, 11)
+    expected = 0.95 ** (m - 1) * 0.05 / (1 - tail)
+    counts = np.bincount(ep.passes[~ep.truncated, 0], minlength=11)[1:]
+    n_ok = int((~ep.truncated).sum())
+    se = np.sqrt(expected * (1 - expected) / n_ok)
+    assert np.all(np.abs(counts / n_ok - expected) <= 4 * se)
+
+
+@pytest.mark.parametrize("method", ["pass", "run"])
+def test_truncation_across_models_by_hand(method: Literal["pass", "run"]) -> None:
+    # q = 0, alternate M1, M2, M1, ... with p = (0.1, 0.2), cap 5: truncated iff passes 1..5
+    # all fail, P = 0.9**3 * 0.8**2, with passes (3, 2); a cap of 4 ends on a move to M1,
+    # P = 0.9**2 * 0.8**2 with passes (2, 2)
+    params = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.1, 0.2))
+    R = np.array([[0.0, 1.0], [1.0, 0.0]])
+    n = 40_000
+    for cap, tail, split in ((5, 0.9**3 * 0.8**2, [3, 2]), (4, 0.9**2 * 0.8**2, [2, 2])):
+        ep = simulate(params, [1, 0], R, 0.0, n, rng=cap, method=method, max_passes=cap)
+        assert abs(ep.truncated.mean() - tail) <= 4 * math.sqrt(tail * (1 - tail) / n)
+        assert np.all(ep.passes[ep.truncated] == split)
+        assert np.all(ep.solved == ~ep.truncated)
+
+
+def test_run_path_endless_visit_is_truncated() -> None:
+    # p = 1e-300 for M1, q = 0, R[1, 1] = 1: a_1 rounds to 1, the visit never ends
+    params = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(1e-300, 0.5))
+    ep = simulate(params, [1, 0], np.eye(2), 0.0, 100, rng=0, method="run", max_passes=7)
+    assert ep.truncated.all()
+    assert np.all(ep.passes == [7, 0])
+
+
+# --------------------------------------------------------------------------------------------
 # extensions: attempt-dependent success
 # --------------------------------------------------------------------------------------------
 
@@ -259,7 +407,7 @@ def test_constant_schedule_is_the_plain_simulator() -> None:
     start, R = policy(1, 0.4)
     sched = np.repeat(PAPER.success_prob[:, None], 3, axis=1)
     a = simulate(PAPER, start, R, 0.2, 50_000, rng=9, success_schedule=sched)
-    b = simulate(PAPER, start, R, 0.2, 50_000, rng=9)
+    b = simulate(PAPER, start, R, 0.2, 50_000, rng=9, method="pass")
     assert _same(a, b)  # same uniforms, same probabilities
     c = simulate(PAPER, start, R, 0.2, 100_000, rng=10, success_schedule=sched)
     assert_agrees(c.summary().compare(exact(PAPER, start, R, 0.2)))
@@ -332,8 +480,10 @@ def test_beta_tasks_same_first_pass_lower_later() -> None:
     mean, kappa, q = 0.4, 2.0, 0.25
     a, b = mean * kappa, (1 - mean) * kappa
     tasks = TaskDistribution.beta_mean([mean, 0.5], kappa)
-    np.testing.assert_allclose(tasks.a, [a, 1.0])
-    np.testing.assert_allclose(tasks.b, [b, 1.0])
+    assert tasks.a is not None
+    assert tasks.b is not None
+    np.testing.assert_allclose(tasks.a, np.array([a, 1.0]))
+    np.testing.assert_allclose(tasks.b, np.array([b, 1.0]))
     # first pass: success = E[p] = mean
     ep1 = simulate(PAPER, [1, 0], np.eye(2), 1.0, 100_000, rng=21, tasks=tasks)
     s1 = ep1.summary()
@@ -371,11 +521,11 @@ def test_one_row_table_is_the_plain_simulator() -> None:
     start, R = np.array([0.6, 0.4]), np.array([[0.5, 0.5], [0.1, 0.9]])
     tasks = TaskDistribution.empirical([PAPER.success_prob, PAPER.success_prob])
     a = simulate(PAPER, start, R, [0.3, 0.2], 20_000, rng=8, tasks=tasks)
-    b = simulate(PAPER, start, R, [0.3, 0.2], 20_000, rng=8)
+    b = simulate(PAPER, start, R, [0.3, 0.2], 20_000, rng=8, method="pass")
     assert not _same(a, b)  # the table draw consumes uniforms first ...
     gen = np.random.default_rng(8)
     tasks.sample(20_000, gen)  # ... so skip them to line the streams up
-    c = simulate(PAPER, start, R, [0.3, 0.2], 20_000, rng=gen)
+    c = simulate(PAPER, start, R, [0.3, 0.2], 20_000, rng=gen, method="pass")
     assert _same(a, c)
 
 
@@ -554,6 +704,10 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("task-value-sampler-shape", {"task_value": lambda n, rng: np.ones(n + 1)}, "task_value"),
     ("rng", {"rng": "seed"}, "rng"),
     ("params", {"params": {"task_value": 1}}, "params"),
+    ("method-unknown", {"method": "fast"}, "method"),
+    ("method-run-schedule", {"method": "run", "success_schedule": [[0.3], [0.8]]}, "method"),
+    ("method-run-tasks", {"method": "run", "tasks": TaskDistribution.empirical([[0.3, 0.8]])},
+     "method"),
 ]
 
 

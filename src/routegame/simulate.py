@@ -24,11 +24,17 @@ Beyond what the exact Markov engine solves, the simulator accepts
 * a population of users: a per-episode task value V (array or sampler) and per-episode abandon
   probabilities, possibly a function of V.
 
-All episodes (in chunks of 65,536, to stay in cache) are stepped together, pass by pass: the
-arrays of live episodes shrink as episodes end, there is no Python loop over episodes, and each
-pass draws one uniform per live episode, in one block, from the ``rng`` (``None | int |
-Generator``, normalised by ``np.random.default_rng``), so the same seed gives the same episodes.
+With ``method="pass"`` all episodes (in chunks of 65,536, to stay in cache) are stepped
+together, pass by pass: the arrays of live episodes shrink as episodes end, there is no Python
+loop over episodes, and each pass draws one uniform per live episode, in one block, from the
+``rng`` (``None | int | Generator``, normalised by ``np.random.default_rng``), so the same seed
+gives the same episodes.
 That single uniform is a draw from the chain's transition row (solved / abandoned / next model).
+With i.i.d. passes (no ``success_schedule``, no ``tasks``) ``method="run"`` steps one *visit* at
+a time instead: a geometric run of passes on one model, then one uniform for how the visit ends;
+the same distribution with fewer draws (see :func:`simulate`). A geometric variate costs several
+uniforms, so ``method="auto"`` uses runs only when some model's expected visit is at least two
+passes (stay probability (1 - p_j)(1 - q_j) R[j, j] >= 1/2), and passes otherwise.
 
 Per episode, ``latency`` = Σ_k passes_k t_k, ``cost`` = Σ_k passes_k c_k,
 ``user_utility`` = V·solved − latency and ``provider_cost`` = cost + P·(1 − solved); their means
@@ -69,6 +75,9 @@ __all__ = [
     "simulate",
     "simulate_two_model",
 ]
+
+#: method="auto" samples whole visits when some model's stay probability reaches this.
+_RUN_THRESHOLD = 0.5
 
 DEFAULT_MAX_PASSES = 10_000
 """Default cap on the number of passes of one episode."""
@@ -820,6 +829,180 @@ def _run(
     return _Run(passes, lat, cst, solved, abandoned, truncated, draws)
 
 
+def _run_visits(
+    n: int,
+    start: FloatArray,
+    cascade: FloatArray,
+    success_prob: FloatArray,
+    latency: FloatArray,
+    cost: FloatArray,
+    q_model: FloatArray | None,
+    q_table: FloatArray | None,
+    max_passes: int,
+    gen: np.random.Generator,
+    chunk_size: int = CHUNK_SIZE,
+) -> _Run:
+    """Step every live episode one *visit* at a time (i.i.d. passes with fixed p only).
+
+    A visit is a maximal run of consecutive passes on one model j. After a pass on j the chain
+    moves on with the row (p_j, (1 - p_j) q_j, (1 - p_j)(1 - q_j) R[j, k] for k = 1..K); it
+    returns to j (fail, continue, re-prompt to j) with probability
+    a_j = (1 - p_j)(1 - q_j) R[j, j], whatever happened before, because the passes are i.i.d.
+    with a fixed p_j (no schedule, no per-task p). So the visit length N is geometric,
+    P(N = m) = a_j^(m - 1) (1 - a_j), and the way the visit ends is independent of N, with
+    the row above restricted to k != j and divided by 1 - a_j: P(N = m, exit = x) =
+    a_j^(m - 1) π_x = [a_j^(m - 1) (1 - a_j)] [π_x / (1 - a_j)]. Drawing N with
+    ``Generator.geometric(1 - a_j)`` and the exit with one uniform therefore gives the episodes
+    the same distribution as :func:`_run` (not the same episodes for a seed). With a per-episode
+    q the same holds episode by episode, with a_j read from that episode's q.
+
+    ``max_passes``: pass by pass, an episode is truncated when its max_passes-th pass does not
+    end it, i.e. when its untruncated number of passes exceeds max_passes. Here a visit that
+    would go past the cap is cut to the passes left (max_passes minus the passes so far) and
+    the episode is marked truncated; a visit that ends exactly at the cap by a move to another
+    model gives a next visit with no passes left, so it is truncated too. Both cases match.
+
+    Draws per round of visits, in this order: one geometric variate per live episode, then one
+    uniform per episode whose visit was not cut by the cap (plus, per chunk, one uniform per
+    episode for the first model when ``start`` is not a point mass). ``draws`` counts uniforms
+    and geometric variates (one each, whatever numpy uses inside to make a variate).
+    """
+    K = start.size
+    passes = np.empty((n, K), dtype=np.int64)
+    lat = np.empty(n)
+    cst = np.empty(n)
+    solved = np.zeros(n, dtype=bool)
+    truncated = np.zeros(n, dtype=bool)
+    draws = 0
+
+    point_start = np.count_nonzero(start) == 1
+    s_cols = _cumulative(start)[: K - 1].tolist()
+    p = success_prob
+    diag = np.diag(cascade).copy()
+    R_off = cascade.copy()
+    np.fill_diagonal(R_off, 0.0)
+    moves = R_off.sum(axis=1) > 0  # some k != j has R[j, k] > 0
+    q_flat = None if q_table is None else q_table.reshape(-1)
+    q_vec = np.zeros(K) if q_model is None else q_model
+    if q_flat is None:
+        # Per model: the exit distribution (solved, abandoned, moves to 1..K) over 1 - a_j,
+        # cumulated with every entry from the last positive one on set to exactly 1.
+        fail = 1.0 - p
+        a_vec = fail * (1.0 - q_vec) * diag
+        leave = 1.0 - a_vec
+        safe = np.where(leave > 0, leave, 1.0)
+        exit_prob = np.column_stack([p, fail * q_vec, (fail * (1.0 - q_vec))[:, None] * R_off])
+        exit_cum = _cumulative(exit_prob / safe[:, None])[:, : K + 1]
+        exit_cols = [np.ascontiguousarray(exit_cum[:, i]) for i in range(K + 1)]
+        geo_vec = np.where(leave > 0, leave, 1.0)
+        endless_vec = leave <= 0
+        any_endless = bool(endless_vec.any())
+    else:
+        # Per episode q: the move part is drawn from R[j, :] without j, renormalised.
+        off_sum = R_off.sum(axis=1)
+        move_cum = _cumulative(R_off / np.where(off_sum > 0, off_sum, 1.0)[:, None])
+        move_cols = [np.ascontiguousarray(move_cum[:, k]) for k in range(K - 1)]
+        last_move = (K - 1 - np.argmax((R_off > 0)[:, ::-1], axis=1)).astype(np.intp)
+
+    for lo in range(0, n, chunk_size):
+        hi = min(n, lo + chunk_size)
+        m = hi - lo
+        counts = np.zeros(m * K, dtype=np.int64)
+        won = np.zeros(m * K, dtype=bool)  # solved, flagged at offset e·K
+        cut = np.zeros(m * K, dtype=bool)  # truncated, flagged at offset e·K
+        base = np.arange(0, m * K, K, dtype=np.intp)
+        done = np.zeros(m, dtype=np.int64)  # passes so far
+        if point_start:
+            cur = np.full(m, int(np.argmax(start)), dtype=np.intp)
+        else:
+            u0 = gen.random(m)
+            draws += m
+            cur = np.zeros(m, dtype=np.intp)
+            for c in s_cols:
+                cur += u0 >= c
+        while base.size:
+            pos = base + cur
+            if q_flat is None:
+                geo_p = np.take(geo_vec, cur)
+                endless = np.take(endless_vec, cur) if any_endless else None
+            else:
+                p_c = np.take(p, cur)
+                q_c = np.take(q_flat, pos + lo * K)
+                a_c = (1.0 - p_c) * (1.0 - q_c) * np.take(diag, cur)
+                leave_c = 1.0 - a_c
+                endless = leave_c <= 0
+                geo_p = np.where(endless, 1.0, leave_c)
+            run = gen.geometric(geo_p)
+            draws += base.size
+            left = max_passes - done
+            over = run > left
+            if endless is not None:
+                over |= endless
+            over |= run < 1  # defensive: an overflowed variate is a very long run
+            run = np.where(over, left, run)
+            counts[pos] += run
+            if over.any():
+                cut[np.compress(over, base)] = True
+                keep = ~over
+                base = np.compress(keep, base)
+                cur = np.compress(keep, cur)
+                pos = np.compress(keep, pos)
+                done = np.compress(keep, done) + np.compress(keep, run)
+                if q_flat is not None:
+                    p_c = np.compress(keep, p_c)
+                    q_c = np.compress(keep, q_c)
+                    leave_c = np.compress(keep, leave_c)
+                if base.size == 0:
+                    break
+            else:
+                done = done + run
+            u = gen.random(base.size)
+            draws += base.size
+            if q_flat is None:
+                # exit code: 0 solved, 1 abandoned, 2 + k moved to model k
+                code = np.zeros(base.size, dtype=np.intp)
+                for col in exit_cols:
+                    code += u >= np.take(col, cur)
+                stop = code < 2
+                ended = np.compress(stop, base)
+                if ended.size:
+                    won[ended] = np.compress(stop, code) == 0
+                go = ~stop
+                cur = np.compress(go, code) - 2
+            else:
+                s_c = p_c / leave_c
+                b_c = s_c + (1.0 - p_c) * q_c / leave_c
+                b_c = np.where(np.take(moves, cur), b_c, 1.0)  # no move: the visit ends
+                stop = u < b_c
+                ended = np.compress(stop, base)
+                if ended.size:
+                    won[ended] = np.compress(stop, u < s_c)
+                go = ~stop
+                cur = np.compress(go, cur)
+                b_go = np.compress(go, b_c)
+                w = (np.compress(go, u) - b_go) / (1.0 - b_go)
+                nxt = np.zeros(cur.size, dtype=np.intp)
+                for col in move_cols:
+                    nxt += w >= np.take(col, cur)
+                cur = np.minimum(nxt, np.take(last_move, cur))
+            base = np.compress(go, base)
+            done = np.compress(go, done)
+        truncated[lo:hi] = cut[::K]
+        solved[lo:hi] = won[::K]
+        block = counts.reshape(m, K)
+        passes[lo:hi] = block
+        lat_c = lat[lo:hi]
+        cst_c = cst[lo:hi]
+        lat_c[:] = 0.0
+        cst_c[:] = 0.0
+        for k in range(K):
+            n_k = block[:, k]
+            lat_c += n_k * latency[k]
+            cst_c += n_k * cost[k]
+    abandoned = ~(solved | truncated)
+    return _Run(passes, lat, cst, solved, abandoned, truncated, draws)
+
+
 def simulate(
     params: GameParams,
     start: ArrayLike,
@@ -832,6 +1015,7 @@ def simulate(
     success_schedule: ArrayLike | None = None,
     tasks: TaskDistribution | None = None,
     task_value: TaskValueLike | None = None,
+    method: Literal["auto", "pass", "run"] = "auto",
 ) -> Episodes:
     """Simulate ``n_episodes`` independent episodes of a K-model game under a policy.
 
@@ -867,6 +1051,14 @@ def simulate(
         Per-episode task value V (default ``params.task_value`` for all); a callable is called
         as ``task_value(n_episodes, rng)``. It only enters ``user_utility`` and, through a
         callable ``abandon``, the user's behaviour.
+    method : {"auto", "pass", "run"}, default "auto"
+        How episodes are stepped. ``"pass"``: one pass at a time, one uniform per pass (the
+        reference). ``"run"``: one visit (run of passes on one model) at a time, a geometric
+        run length and one uniform per visit; valid only for i.i.d. passes with fixed success
+        probabilities, i.e. without ``success_schedule`` and ``tasks``, and then exactly the
+        same distribution of episodes (see Notes), though not the same episodes for a seed.
+        ``"auto"``: ``"run"`` when valid and some model's expected visit is at least two passes,
+        else ``"pass"``.
 
     Returns
     -------
@@ -875,13 +1067,29 @@ def simulate(
 
     Notes
     -----
-    Each pass uses one uniform u per live episode, read as one draw from the chain's
+    With ``method="pass"`` each pass uses one uniform u per live episode, read as one draw from the chain's
     transition row of the current model j: solved if u < p_j, abandoned if u < p_j + (1 - p_j)
     q_j, otherwise the next model k by where u falls in the rest of [0, 1), split in
     proportion to R[j, k]. Random numbers are drawn in this order: task values (if sampled),
     tasks, then chunk by chunk of 65,536 episodes: the first model (only when ``start`` is not
     a point mass) and one block of uniforms per pass for the live episodes of the chunk. The
     same seed therefore gives the same episodes.
+
+    With ``method="run"`` a visit to model j (consecutive passes on j) lasts a geometric
+    number of passes: each pass ends the visit with probability 1 - a_j, where
+    a_j = (1 - p_j)(1 - q_j) R[j, j] is the chance of failing, continuing and being re-prompted
+    to j again. As the passes are i.i.d., P(visit of m passes, then exit x) = a_j^(m - 1) π_x,
+    where π is the transition row (solved p_j, abandoned (1 - p_j) q_j, moved to k != j
+    (1 - p_j)(1 - q_j) R[j, k]) and Σ π_x = 1 - a_j; this factors as the geometric law of m
+    with parameter 1 - a_j times the exit law π_x / (1 - a_j). So drawing the run length
+    (``Generator.geometric``) and then the exit (one uniform) gives exactly the distribution
+    of the pass-by-pass chain, passes per model, latency and cost included. A visit that would
+    take the episode past ``max_passes`` is cut at exactly ``max_passes`` passes and marked
+    truncated, as pass by pass. Random numbers are drawn in this order: task values (if
+    sampled), then chunk by chunk: the first model (when ``start`` is not a point mass), then
+    per round of visits one block of geometric variates for the live episodes and one block of
+    uniforms for those whose visit the cap did not cut. The same seed gives the same episodes
+    for a given method.
 
     An episode whose success probabilities are 0 (possible with ``tasks`` or
     ``success_schedule``) and whose user never abandons never ends: it runs to ``max_passes``
@@ -923,6 +1131,13 @@ def simulate(
                                                      f"{_fmt_shape(schedule.shape)}")
         _check_unit_interval(schedule, "success_schedule")
         schedule = np.ascontiguousarray(schedule)
+    if method not in ("auto", "pass", "run"):
+        raise ParameterError("method", f"must be 'auto', 'pass' or 'run', got {method!r}")
+    if method == "run" and (schedule is not None or tasks is not None):
+        which = "success_schedule" if schedule is not None else "tasks"
+        raise ParameterError("method", f"must be 'pass' or 'auto' with {which} (passes are not "
+                                       f"i.i.d.), got 'run'")
+    use_runs = method == "run" or (method == "auto" and schedule is None and tasks is None)
     if tasks is not None:
         if not isinstance(tasks, TaskDistribution):
             raise ParameterError("tasks", f"must be a TaskDistribution, got {type(tasks).__name__}")
@@ -940,8 +1155,17 @@ def simulate(
         task_probs = np.ascontiguousarray(tasks.sample(n, gen))
         if task_probs.shape != (n, K):  # pragma: no cover - guarded by TaskDistribution
             raise ParameterError("tasks", f"sample has shape {_fmt_shape(task_probs.shape)}")
-    run = _run(n, start_arr, R, params.success_prob, params.latency, params.cost, schedule,
-               task_probs, q_model, q_table, max_passes, gen)
+    if use_runs and method == "auto":
+        # runs pay off only when visits are long: a geometric variate costs several uniforms
+        q_visit = q_model if q_model is not None else np.asarray(q_table).mean(axis=0)
+        a_stay = (1.0 - params.success_prob) * (1.0 - q_visit) * np.diag(R)
+        use_runs = bool(np.max(a_stay) >= _RUN_THRESHOLD)
+    if use_runs:
+        run = _run_visits(n, start_arr, R, params.success_prob, params.latency, params.cost,
+                          q_model, q_table, max_passes, gen)
+    else:
+        run = _run(n, start_arr, R, params.success_prob, params.latency, params.cost, schedule,
+                   task_probs, q_model, q_table, max_passes, gen)
     return Episodes(
         passes=run.passes,
         latency=run.latency,
@@ -962,6 +1186,8 @@ def simulate_two_model(
     abandon: AbandonLike,
     n_episodes: int,
     rng: RNGLike = None,
+    *,
+    method: Literal["auto", "pass", "run"] = "auto",
     **kwargs: Any,
 ) -> Episodes:
     """Simulate the paper's two-model game under the policy (route i, cascade s).
@@ -969,7 +1195,7 @@ def simulate_two_model(
     The first pass goes to model ``route`` (1 or 2, as in the paper); after a failure of M1 the
     re-prompt goes to M2 with probability ``cascade`` (s), and once on M2 the task stays there:
     start = e_i, R = [[1 - s, s], [0, 1]] (``routegame.markov.chain.two_model_policy``). Other
-    keyword arguments are passed on to :func:`simulate`.
+    keyword arguments (``max_passes``, ...) are passed on to :func:`simulate`.
 
     Examples
     --------
@@ -987,4 +1213,4 @@ def simulate_two_model(
         raise ParameterError("route", f"must be 1 or 2, got {route!r}")
     s = check_scalar(cascade, "cascade")
     start, R = two_model_policy(int(route), s)
-    return simulate(params, start, R, abandon, n_episodes, rng, **kwargs)
+    return simulate(params, start, R, abandon, n_episodes, rng, method=method, **kwargs)
