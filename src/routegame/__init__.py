@@ -13,6 +13,8 @@ Examples
 1
 """
 
+from typing import Any
+
 from routegame.closed_form import (
     REGIMES,
     best_response,
@@ -30,6 +32,16 @@ from routegame.params import GameParams, ModelSpec
 from routegame.simulate import Episodes, SimulationSummary, TaskDistribution, simulate, simulate_two_model
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``routegame.sweep`` is imported on first use (it is callable: ``routegame.sweep(...)``)."""
+    if name == "sweep":
+        import importlib
+
+        return importlib.import_module("routegame.sweep")
+    raise AttributeError(f"module 'routegame' has no attribute {name!r}")
+
 
 __all__ = [
     "REGIMES",
@@ -56,5 +68,6 @@ __all__ = [
     "solve_arrays",
     "solve_general",
     "solve_record",
+    "sweep",
     "thresholds",
 ]

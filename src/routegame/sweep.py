@@ -1699,3 +1699,14 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     return v
+
+
+class _CallableModule(type(sys)):  # type: ignore[misc]
+    """Lets ``routegame.sweep(...)`` call :func:`sweep` while ``routegame.sweep.sweep`` and the
+    module's other names keep working (the package imports this module lazily)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,30 @@
+"""The public surface: every name in routegame.__all__ resolves, and nothing heavy is imported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+import routegame as rg
+
+
+def test_all_names_resolve():
+    for name in rg.__all__:
+        assert getattr(rg, name) is not None, name
+
+
+def test_sweep_is_callable_from_the_package_and_module():
+    from routegame.sweep import sweep
+
+    a = rg.sweep("default", penalty=[1.0, 5.0], progress=False)
+    b = sweep("default", penalty=[1.0, 5.0], progress=False)
+    np.testing.assert_array_equal(a["provider_cost"].values, b["provider_cost"].values)
+
+
+def test_import_does_not_pull_heavy_optional_dependencies():
+    code = ("import sys, routegame; heavy = [m for m in ('matplotlib', 'xarray', 'dask', 'typer', "
+            "'scipy.optimize', 'pandas') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
