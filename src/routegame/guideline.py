@@ -40,6 +40,9 @@ def guideline(sol: dict[str, Any], params: Any) -> str:
     route, s, q = eq["route"], eq["cascade"], eq["abandon"]
     if route == 2:
         policy = "route every task to M2"
+    elif q == 1 and s > 0:
+        policy = ("route to M1 with a cascade high enough that the user leaves after the first "
+                  "failure (every s >= s_high gives the same outcome; s = 1 is reported)")
     elif s == 0:
         policy = "route to M1 with no cascade"
     elif s == 1:
