@@ -18,7 +18,7 @@ from routegame import closed_form as cf
 from routegame._types import TieBreak
 from routegame.errors import ParameterError, RouteGameError
 from routegame.guideline import guideline
-from routegame.params import GameParams, check_scalar
+from routegame.params import GameParams, check_scalar, check_tie_break
 
 __all__ = ["Solution", "TwoModelGame", "solve_record"]
 
@@ -38,13 +38,6 @@ def check_route(route: Any, field: str = "route") -> int:
     if isinstance(route, bool) or not isinstance(route, (int, np.integer, float)) or route not in (1, 2):
         raise ParameterError(field, f"must be 1 or 2, got {route!r}")
     return int(route)
-
-
-def check_tie_break(tie_break: Any) -> str:
-    """Validate a tie-breaking convention name."""
-    if tie_break not in ("strong", "weak"):
-        raise ParameterError("tie_break", f"must be 'strong' or 'weak', got {tie_break!r}")
-    return str(tie_break)
 
 
 @attrs.frozen

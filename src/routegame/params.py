@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import numpy as np
 
-from routegame._types import FloatArray
+from routegame._types import FloatArray, TieBreak
 from routegame.errors import ParameterError
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "ModelSpec",
     "check_array",
     "check_scalar",
+    "check_tie_break",
 ]
 
 #: Allowed range of every parameter: (low, high, low_inclusive, high_inclusive).
@@ -123,6 +124,23 @@ def check_array(value: Any, field: str, label: str | None = None) -> FloatArray:
         where = f" (entry {', '.join(str(int(b) + 1) for b in bad)})" if arr.ndim else ""
         raise ParameterError(name, f"must be {describe_range(field)}, got {arr[tuple(bad)]:g}{where}")
     return arr
+
+
+def check_tie_break(tie_break: Any, field: str = "tie_break") -> TieBreak:
+    """Validate the name of a tie-breaking convention.
+
+    Examples
+    --------
+    >>> check_tie_break("weak")
+    'weak'
+    >>> check_tie_break("fair")
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: tie_break: must be 'strong' or 'weak', got 'fair'
+    """
+    if tie_break not in ("strong", "weak"):
+        raise ParameterError(field, f"must be 'strong' or 'weak', got {tie_break!r}")
+    return cast(TieBreak, tie_break)
 
 
 def _validator(field: str) -> Any:

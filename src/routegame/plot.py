@@ -45,7 +45,7 @@ import numpy as np
 
 from routegame.closed_form import REGIMES, best_response, solve_arrays, thresholds
 from routegame.errors import ParameterError
-from routegame.params import TWO_MODEL_FIELDS, GameParams
+from routegame.params import TWO_MODEL_FIELDS, GameParams, check_tie_break
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -599,8 +599,7 @@ def best_response_curves(
     """
     g, units, name = _resolve(params)
     n = _check_n(n)
-    if tie_break not in ("strong", "weak"):
-        raise ParameterError("tie_break", f"must be 'strong' or 'weak', got {tie_break!r}")
+    check_tie_break(tie_break)
     if ax is None:
         from matplotlib.figure import Figure
 
@@ -1132,8 +1131,7 @@ def decision_guideline(
     from routegame.game import TwoModelGame
 
     g, _, name = _resolve(params)
-    if tie_break not in ("strong", "weak"):
-        raise ParameterError("tie_break", f"must be 'strong' or 'weak', got {tie_break!r}")
+    check_tie_break(tie_break)
     sol = TwoModelGame(g).solve("weak" if tie_break == "weak" else "strong").to_dict()
     T = _guideline_boxes(g, sol, tie_break)
     W = 13.0

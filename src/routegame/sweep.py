@@ -71,7 +71,7 @@ import attrs
 import numpy as np
 
 from routegame.errors import ParameterError
-from routegame.params import TWO_MODEL_FIELDS, GameParams, check_array
+from routegame.params import TWO_MODEL_FIELDS, GameParams, check_array, check_tie_break
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -345,8 +345,7 @@ def _check_grid(name: str, values: Any) -> np.ndarray:
 
 
 def _plan(base: Any, grids: Mapping[str, Any], tie_break: str) -> _Plan:
-    if tie_break not in ("strong", "weak"):
-        raise ParameterError("tie_break", f"must be 'strong' or 'weak', got {tie_break!r}")
+    check_tie_break(tie_break)
     if not grids:
         raise ParameterError("grid", f"give at least one axis to sweep; allowed: {', '.join(AXES)}")
     checked = {name: _check_grid(name, values) for name, values in grids.items()}

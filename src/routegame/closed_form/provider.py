@@ -33,7 +33,7 @@ import numpy as np
 from routegame._types import ArrayLike, FloatArray, IntArray
 from routegame.closed_form.outcomes import outcomes
 from routegame.closed_form.user import REGIMES, TOL, BestResponse, regime_code, respond, thresholds
-from routegame.params import check_array
+from routegame.params import check_array, check_tie_break
 
 __all__ = ["TwoModelSolution", "solve_arrays"]
 
@@ -231,10 +231,7 @@ def solve_arrays(
     >>> bool(sol.weak_attained)
     False
     """
-    if tie_break not in ("strong", "weak"):
-        from routegame.errors import ParameterError
-
-        raise ParameterError("tie_break", f"must be 'strong' or 'weak', got {tie_break!r}")
+    check_tie_break(tie_break)
     V, P, t, c, p = _validated(task_value, penalty, latency, cost, success_prob)
     shape = np.broadcast_shapes(V.shape, P.shape, t.shape[:-1], c.shape[:-1], p.shape[:-1])
     flat: list[FloatArray] = [np.broadcast_to(x, shape).reshape(-1) for x in (V, P)]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from routegame._types import FloatArray, TieBreak
+from routegame._types import FloatArray
 from routegame.errors import ParameterError
 from routegame.params import GameParams
 
@@ -30,13 +30,6 @@ def as_params(params: GameParams | Mapping[str, Any]) -> GameParams:
     if isinstance(params, Mapping):
         return GameParams.from_dict(params)
     raise ParameterError("params", f"must be a GameParams or a mapping, got {params!r}")
-
-
-def check_tie_break(tie_break: Any) -> TieBreak:
-    """``'strong'`` or ``'weak'``, else a ParameterError."""
-    if tie_break not in ("strong", "weak"):
-        raise ParameterError("tie_break", f"must be 'strong' or 'weak', got {tie_break!r}")
-    return str(tie_break)  # type: ignore[return-value]
 
 
 def check_tol(tol: Any) -> float:

@@ -39,10 +39,10 @@ import numpy as np
 
 from routegame._types import FloatArray, TieBreak
 from routegame.errors import NotSolvableError, ParameterError
-from routegame.general._policy import as_params, check_tie_break, check_tol, game_arrays, net_costs
+from routegame.general._policy import as_params, check_tol, game_arrays, net_costs
 from routegame.general.user import TOL, state_aware_best_response, stationary_best_response
 from routegame.markov.chain import chain_outcomes
-from routegame.params import GameParams
+from routegame.params import GameParams, check_tie_break
 
 __all__ = [
     "USERS",

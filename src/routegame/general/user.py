@@ -41,14 +41,13 @@ from routegame.errors import NotSolvableError
 from routegame.general._policy import (
     as_params,
     check_policy,
-    check_tie_break,
     check_tol,
     game_arrays,
     is_upward,
     net_costs,
 )
 from routegame.markov.chain import _expected_passes
-from routegame.params import GameParams
+from routegame.params import GameParams, check_tie_break
 
 __all__ = [
     "LookaheadResponse",

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -42,7 +42,7 @@ from scipy.optimize import minimize_scalar
 from routegame._types import FloatArray, TieBreak
 from routegame.errors import ParameterError
 from routegame.markov.chain import _outcome_parts
-from routegame.params import GameParams, check_scalar
+from routegame.params import GameParams, check_scalar, check_tie_break
 
 __all__ = [
     "numeric_best_response",
@@ -84,9 +84,7 @@ def _as_params(params: GameParams | Mapping[str, Any]) -> GameParams:
 
 
 def _check_tie_break(tie_break: Any) -> TieBreak:
-    if tie_break not in ("strong", "weak"):
-        raise ParameterError("tie_break", f"must be 'strong' or 'weak', got {tie_break!r}")
-    return cast(TieBreak, tie_break)
+    return check_tie_break(tie_break)
 
 
 def _check_route(route: Any) -> int:
