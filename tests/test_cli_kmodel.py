@@ -55,3 +55,14 @@ def test_bad_policy_line_is_an_error_object_and_others_still_answered():
     ])
     assert out[0]["error"]["field"] == "policy.start"
     assert "equilibrium" in out[1]
+
+
+def test_single_game_user_flag_uses_the_k_model_engine():
+    res = CliRunner().invoke(app, ["solve", "--scenario", "default", "--user", "state-aware", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    params = rg.GameParams.two_model(10, 5, [3, 6], [1, 4], [0.25, 0.75])
+    ref = rg.GeneralGame(params, user="state-aware").solve().to_dict()
+    assert out["equilibrium"]["provider_cost"] == ref["equilibrium"]["provider_cost"]
+    bad = CliRunner().invoke(app, ["solve", "--scenario", "default", "--user", "bogus"])
+    assert bad.exit_code == 2

@@ -303,15 +303,18 @@ def _override(params: GameParams, flags: dict[str, Any], source: str) -> GamePar
 
 
 def _solve_one(
-    params: GameParams, tie_break: str, queries: list[tuple[int, float]]
+    params: GameParams, tie_break: str, queries: list[tuple[int, float]], user: str | None = None
 ) -> dict[str, Any]:
     """The ``--json`` answer for one game: the batch output line with ``"id": null``."""
     from routegame.game import TwoModelGame
 
-    if params.num_models != 2:
+    if user is not None and user not in ("stationary", "state-aware"):
+        raise ParameterError("--user", f"must be 'stationary' or 'state-aware', got {user!r}")
+    if params.num_models != 2 or user is not None:
         if queries:
-            raise ParameterError("--query", "only for two-model games")
-        record: dict[str, Any] = {"id": None, "task_value": params.task_value,
+            raise ParameterError("--query", "only for the two-model game (without --user)")
+        record: dict[str, Any] = {"id": None, "user": user or "stationary",
+                                  "task_value": params.task_value,
                                   "penalty": params.penalty, "models": [
                                       {"latency": m.latency, "cost": m.cost,
                                        "success_prob": m.success_prob,
@@ -603,6 +606,10 @@ def solve(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON object (the batch output format) instead of tables.",
     )] = False,
+    user: Annotated[str | None, typer.Option(
+        "--user", metavar="stationary|state-aware",
+        help="Solve with the K-model engine over all policies for this user (default: the paper's "
+        "two-model game for 2 models, the stationary user otherwise).")] = None,
 ) -> None:
     """Solve routing games: equilibrium, user-preferred policy, misalignment gap, throttling.
 
@@ -658,7 +665,7 @@ def solve(
             "--table FILE --out FILE (see routegame solve --help)",
         )
     queries = _parse_queries(query or [])
-    answer = _solve_one(params, tb, queries)
+    answer = _solve_one(params, tb, queries, user)
     if as_json:
         print(_dumps(answer))
         return
@@ -667,7 +674,7 @@ def solve(
     console = Console(highlight=False)
     console.print(title, markup=False, style="bold")
     _render_params(console, params, units)
-    if params.num_models == 2:
+    if params.num_models == 2 and user is None:
         _render_two_model(console, answer, tb)
     else:
         _render_k_model(console, answer)
