@@ -520,7 +520,11 @@ def _solve_fast(
     best_other = np.min(J[[0, 1, 3]], axis=0)
     best_other = np.minimum(best_other, np.where(vv | lv, J2s, Jq2))
     w1, w2 = g.w1, g.w2
-    bound = P + np.minimum(w1, w1 / p1) + np.minimum(0.0, w2 * (1 - p1) / p2)
+    # on the branch E[N_1] <= 1/(p1 + (1-p1) s_low) and E[N_2] <= E[N_2](s_high, r = 1): both
+    # expectations rise with r, E[N_1] falls and E[N_2] rises with s; a lower bound of J follows
+    e1_max = 1.0 / (p1 + (1 - p1) * slf)
+    e2_max = (1 - p1) * shf / ((p1 + (1 - p1) * shf) * p2)
+    bound = P + np.minimum(w1, w1 * e1_max) + np.minimum(0.0, w2 * e2_max)
     search = vl & (shf > slf) & (bound < best_other)
     if search.any():
         sub = g.subset(search)
