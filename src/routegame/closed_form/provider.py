@@ -25,6 +25,7 @@ s = 0 and t_1 -> max(t_1, V p_1), or s = 1 and t_2 -> max(t_2, V p_2), whichever
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -151,32 +152,32 @@ class _Game:
         )
 
 
-def _mixed_branch_argmin(g: _Game, lo: FloatArray, hi: FloatArray) -> FloatArray:
-    """argmin over s in [lo, hi] of J(s, r*(s)) (scan, then golden-section on the best cell)."""
-    n = lo.shape[0]
-    if n == 0:
-        return lo.copy()
-    frac = np.linspace(0.0, 1.0, _SCAN)
-    S = lo[None, :] + (hi - lo)[None, :] * frac[:, None]
-    J = g.respond(1, S, "strong").provider_cost
+def _golden_argmin(
+    f: Callable[[FloatArray], FloatArray], lo: FloatArray, hi: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(argmin, min) of f over [lo, hi], per column: a scan of interior points, then golden
+    section on the two cells around the best one (vectorised over games)."""
+    frac = np.linspace(0.0, 1.0, _SCAN)[1:-1]
+    J = f(lo[None, :] + (hi - lo)[None, :] * frac[:, None])
     k = J.argmin(axis=0)
-    a = lo + (hi - lo) * frac[np.maximum(k - 1, 0)]
-    b = lo + (hi - lo) * frac[np.minimum(k + 1, _SCAN - 1)]
+    step = (hi - lo) / (_SCAN - 1)
+    a = lo + step * k  # neighbours of the best interior point (k indexes frac[1:-1])
+    b = lo + step * (k + 2)
     x1 = b - _GOLDEN * (b - a)
     x2 = a + _GOLDEN * (b - a)
-    f1 = g.respond(1, x1, "strong").provider_cost
-    f2 = g.respond(1, x2, "strong").provider_cost
+    f1, f2 = f(x1), f(x2)
     for _ in range(_GOLDEN_STEPS):
         left = f1 <= f2
         b = np.where(left, x2, b)
         a = np.where(left, a, x1)
         new_x = np.where(left, b - _GOLDEN * (b - a), a + _GOLDEN * (b - a))
-        f_new = g.respond(1, new_x, "strong").provider_cost
+        f_new = f(new_x)
         x2, f2, x1, f1 = (
             np.where(left, x1, new_x), np.where(left, f1, f_new),
             np.where(left, new_x, x2), np.where(left, f_new, f2),
         )
-    return 0.5 * (a + b)
+    x = 0.5 * (a + b)
+    return x, f(x)
 
 
 def _pick_first_min(values: FloatArray, scale: FloatArray) -> IntArray:
@@ -256,10 +257,8 @@ def solve_arrays(
     return TwoModelSolution(**out, tie_break=tie_break)
 
 
-def _equilibrium(
-    g: _Game, S_cand: FloatArray, names: list[tuple[int, int]], tie_break: str
-) -> dict[str, Any]:
-    """Best (route, s) among candidates under one tie-breaking convention."""
+def _equilibrium(g: _Game, S_cand: FloatArray, tie_break: str) -> dict[str, Any]:
+    """Best (route, s) among route-1 candidates S_cand and route 2, under one convention."""
     n = g.V.shape[0]
     r1 = g.respond(1, S_cand, tie_break)
     r2 = g.respond(2, np.zeros(n), tie_break)
@@ -267,7 +266,7 @@ def _equilibrium(
     U = np.concatenate([r1.user_utility, r2.user_utility[None]], axis=0)
     Q = np.concatenate([r1.abandon, r2.abandon[None]], axis=0)
     Sx = np.concatenate([S_cand, np.zeros((1, n))], axis=0)
-    route = np.array([rt for rt, _ in names] + [2])
+    route = np.array([1] * S_cand.shape[0] + [2])
     scale = np.maximum(1.0, np.abs(J).max(axis=0))
     k = _pick_first_min(J, scale)
     return {
@@ -316,14 +315,14 @@ def _solve_generic(
     s_mix = np.zeros(n)
     if mixed.any():
         sub = g.subset(mixed)
-        s_mix[mixed] = _mixed_branch_argmin(sub, s_low[mixed], s_high[mixed])
+        s_mix[mixed] = _golden_argmin(
+            lambda x: sub.respond(1, x, "strong").provider_cost, s_low[mixed], s_high[mixed]
+        )[0]
     fill = lambda x: np.where(np.isnan(x), 0.0, x)  # noqa: E731 - unused candidates repeat s = 0
     # canonical order: ties go to the earlier candidate ((1,0), (1,1), then thresholds)
     S_cand = np.stack([np.zeros(n), np.ones(n), fill(s0), fill(s_low), fill(s_high), s_mix])
-    names = [(1, k) for k in range(S_cand.shape[0])]
-
-    strong = _equilibrium(g, S_cand, names, "strong")
-    weak = _equilibrium(g, S_cand, names, "weak")
+    strong = _equilibrium(g, S_cand, "strong")
+    weak = _equilibrium(g, S_cand, "weak")
 
     # --- weak: infima approached at jumps of the response (s0 from both sides, 0+, 1-)
     lim_s = np.stack([fill(s0), fill(s0), np.zeros(n), np.ones(n)])
@@ -440,32 +439,6 @@ def _mixed_cost(g: _Game, s: FloatArray) -> FloatArray:
     return g.P + _weighted_passes(g.w1, g.w2, g.p1, g.p2, on1, s, r)
 
 
-def _mixed_argmin_fast(g: _Game, lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """(argmin, min) of J along the mixed branch: scan of interior points, then golden section."""
-    frac = np.linspace(0.0, 1.0, _SCAN)[1:-1]
-    S = lo[None, :] + (hi - lo)[None, :] * frac[:, None]
-    J = _mixed_cost(g, S)
-    k = J.argmin(axis=0)
-    step = (hi - lo) / (_SCAN - 1)
-    a = lo + step * k          # neighbours of the best interior point (k indexes frac[1:-1])
-    b = lo + step * (k + 2)
-    x1 = b - _GOLDEN * (b - a)
-    x2 = a + _GOLDEN * (b - a)
-    f1, f2 = _mixed_cost(g, x1), _mixed_cost(g, x2)
-    for _ in range(_GOLDEN_STEPS):
-        left = f1 <= f2
-        b = np.where(left, x2, b)
-        a = np.where(left, a, x1)
-        new_x = np.where(left, b - _GOLDEN * (b - a), a + _GOLDEN * (b - a))
-        f_new = _mixed_cost(g, new_x)
-        x2, f2, x1, f1 = (
-            np.where(left, x1, new_x), np.where(left, f1, f_new),
-            np.where(left, new_x, x2), np.where(left, f_new, f2),
-        )
-    x = 0.5 * (a + b)
-    return x, _mixed_cost(g, x)
-
-
 def _solve_fast(
     g: _Game, tie_break: str, code: IntArray, s0: FloatArray, s_low: FloatArray,
     s_high: FloatArray,
@@ -528,7 +501,7 @@ def _solve_fast(
     search = vl & (shf > slf) & (bound < best_other)
     if search.any():
         sub = g.subset(search)
-        s_m, J_m = _mixed_argmin_fast(sub, slf[search], shf[search])
+        s_m, J_m = _golden_argmin(lambda x: _mixed_cost(sub, x), slf[search], shf[search])
         J[4, search] = J_m
         Sc[4, search] = s_m
         br = sub.respond(1, s_m, "strong")

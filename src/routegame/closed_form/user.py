@@ -262,13 +262,14 @@ def best_response(
     V = np.asarray(task_value, dtype=float)
     t = np.asarray(latency, dtype=float)
     p = np.asarray(success_prob, dtype=float)
-    c = np.zeros_like(t) if cost is None else np.asarray(cost, dtype=float)
     P = np.asarray(penalty, dtype=float)
     p1, p2 = p[..., 0], p[..., 1]
     xi1, xi2 = V * p1 - t[..., 0], V * p2 - t[..., 1]
-    w1, w2 = c[..., 0] - P * p1, c[..., 1] - P * p2
-    if cost is None:  # no provider information: break ties towards abandoning
+    if cost is None:  # no provider information: unit weights break ties towards abandoning
         w1, w2 = np.ones_like(xi1), np.ones_like(xi2)
+    else:
+        c = np.asarray(cost, dtype=float)
+        w1, w2 = c[..., 0] - P * p1, c[..., 1] - P * p2
     on1 = np.asarray(route) == 1
     s = np.asarray(cascade, dtype=float)
     return respond(xi1, xi2, w1, w2, p1, p2, on1, s, P, tie_break)
