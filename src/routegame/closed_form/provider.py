@@ -9,7 +9,7 @@ s lies in the finite candidate set
 
 plus route 2. Along the mixed branch (ξ_1 > 0 > ξ_2) J(s, r*(s)) is smooth but not monotone in
 general; its minimum is located by an 11-point interior scan followed by golden-section refinement (to
-~1e-10 in s). Under weak tie-breaking a cost reached only in the limit s → s0 (or at a knife
+about 2e-8 of the interval in s). Under weak tie-breaking a cost reached only in the limit s → s0 (or at a knife
 edge) is an infimum that no policy attains; it is reported with ``attained = False``.
 
 Throttling (``docs/theory.md``, Proposition 2 revisited): raising latencies lowers every ξ_i, which
