@@ -11,6 +11,8 @@ Examples
 ...                                 success_prob=[0.3, 0.8])
 >>> g.solve()["equilibrium"]["route"]
 1
+>>> rg.solve(g.params).equilibrium.provider_cost.round(4)
+np.float64(6.2632)
 """
 
 from typing import Any
@@ -24,11 +26,13 @@ from routegame.closed_form import (
     solve_arrays,
     thresholds,
 )
+from routegame.engines import ChainEngine, Engine, KModelEngine, TwoModelEngine, engine_for, solve
 from routegame.errors import DataFormatError, NotSolvableError, ParameterError, RouteGameError
 from routegame.game import Solution, TwoModelGame, solve_record
 from routegame.general import GeneralGame, solve_general
 from routegame.guideline import guideline
-from routegame.params import GameParams, ModelSpec
+from routegame.model.params import BOUNDS, GameParams, ModelSpec
+from routegame.model.results import GameResult, Outcome, PolicyResult, Response, ThrottleResult
 from routegame.simulate import Episodes, SimulationSummary, TaskDistribution, simulate, simulate_two_model
 
 __version__ = "0.1.0"
@@ -44,7 +48,19 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BOUNDS",
     "REGIMES",
+    "ChainEngine",
+    "Engine",
+    "GameResult",
+    "KModelEngine",
+    "Outcome",
+    "PolicyResult",
+    "Response",
+    "ThrottleResult",
+    "TwoModelEngine",
+    "engine_for",
+    "solve",
     "DataFormatError",
     "Episodes",
     "GameParams",

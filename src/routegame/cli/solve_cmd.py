@@ -121,23 +121,18 @@ def is_k_model_record(record: Mapping[str, Any]) -> bool:
     return bool(lengths) and 2 not in lengths
 
 
-def _general_solver() -> Any:
-    """The K-model solver ``f(record, tie_break) -> dict``.
+def _solve_k_record(record: Mapping[str, Any], tie_break: str) -> dict[str, Any]:
+    """A K-model batch line: a policy's outcome, or the solved game (engine chosen by the library)."""
+    from routegame.engines import solve as solve_game
 
-    This is the one place where the CLI connects to :mod:`routegame.general`: lines with a
-    ``policy`` (and ``abandon``) get that policy's outcomes by the chain's linear solve, other
-    lines the Stackelberg equilibrium, the user-preferred policy and the misalignment gap.
-    """
-    from routegame.general import solve_general
-
-    def solve_k(record: Mapping[str, Any], tie_break: str) -> dict[str, Any]:
-        if "policy" in record:
-            return {"id": record.get("id"), "outcome": _policy_outcome(record)}
-        rec = {k: v for k, v in record.items() if k != "id"}
-        out: dict[str, Any] = solve_general(rec, tie_break=cast("TieBreak", tie_break))
-        return {"id": record.get("id"), **out}
-
-    return solve_k
+    if "policy" in record:
+        return {"id": record.get("id"), "outcome": _policy_outcome(record)}
+    user = record.get("user", "stationary")
+    tb = record.get("tie_break", tie_break)
+    params = GameParams.from_dict(
+        {k: v for k, v in record.items() if k not in ("id", "user", "tie_break")})
+    res = solve_game(params, user=user, tie_break=tb)
+    return {"id": record.get("id"), **res.to_json_dict()}
 
 
 def _policy_outcome(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,7 +194,7 @@ def dispatch_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
     if isinstance(record, Mapping) and is_k_model_record(record):
         rid = record.get("id")
         try:
-            return dict(_general_solver()(record, tie_break))
+            return _solve_k_record(record, tie_break)
         except RouteGameError as exc:
             return _error_object(rid, exc)
     return solve_record(record, tie_break)  # type: ignore[arg-type]
@@ -306,28 +301,20 @@ def _solve_one(
     params: GameParams, tie_break: str, queries: list[tuple[int, float]], user: str | None = None
 ) -> dict[str, Any]:
     """The ``--json`` answer for one game: the batch output line with ``"id": null``."""
+    from routegame.engines import solve as solve_game
     from routegame.game import TwoModelGame
+    from routegame.model.policy import check_user
 
-    if user is not None and user not in ("stationary", "state-aware"):
-        raise ParameterError("--user", f"must be 'stationary' or 'state-aware', got {user!r}")
-    if params.num_models != 2 or user is not None:
-        if queries:
-            raise ParameterError("--query", "only for the two-model game (without --user)")
-        record: dict[str, Any] = {"id": None, "user": user or "stationary",
-                                  "task_value": params.task_value,
-                                  "penalty": params.penalty, "models": [
-                                      {"latency": m.latency, "cost": m.cost,
-                                       "success_prob": m.success_prob,
-                                       **({"name": m.name} if m.name else {})}
-                                      for m in params.models]}
-        out = dict(_general_solver()(record, tie_break))
-        if "error" in out:
-            err = out["error"]
-            raise ParameterError(err.get("field") or "game", str(err.get("message", "")).split(": ", 1)[-1])
-        return {"id": None, **{k: v for k, v in out.items() if k != "id"}}
-    game = TwoModelGame(params)
-    out = {"id": None, **game.solve(tie_break).to_dict()}  # type: ignore[arg-type]
-    out["responses"] = [game.best_response(r, s, tie_break) for r, s in queries]  # type: ignore[arg-type]
+    if user is not None:
+        check_user(user, "--user")
+    if queries and (params.num_models != 2 or user is not None):
+        raise ParameterError("--query", "only for the two-model game (without --user)")
+    res = solve_game(params, user=user, tie_break=cast("TieBreak", tie_break))
+    out: dict[str, Any] = {"id": None, **res.to_json_dict()}
+    if res.kind == "two-model":
+        game = TwoModelGame(params)
+        out["responses"] = [game.best_response(r, s, tie_break)  # type: ignore[arg-type]
+                            for r, s in queries]
     return out
 
 

@@ -12,6 +12,10 @@ passes:  S = p_1 E[N_1] + p_2 E[N_2],  L = t·E[N],  C = c·E[N],  and therefore
     U = V S - L = ξ_1 E[N_1] + ξ_2 E[N_2],           ξ_i = V p_i - t_i,
     J = C + P (1 - S) = P + w_1 E[N_1] + w_2 E[N_2],  w_i = c_i - P p_i.
 
+Numerically, 1 - a = q + r (p_1 + (1 - p_1) s) and 1 - b = q + r p_2 (no cancellation when
+p_i is tiny), and J is evaluated as C + P A with A = q ((1 - p_1) E[N_1] + (1 - p_2) E[N_2]) the
+probability of abandonment (no cancellation when P is huge): every term is non-negative.
+
 The same weighted-pass form ``w·E[N]`` is used for the user's utility and the provider's cost,
 which is why one maximisation kernel serves both (see :mod:`routegame.closed_form.user`).
 All functions broadcast like ufuncs over numpy arrays of parameters.
@@ -25,7 +29,7 @@ import numpy as np
 
 from routegame._types import ArrayLike, FloatArray
 
-__all__ = ["Outcomes", "expected_passes", "outcomes"]
+__all__ = ["Outcomes", "abandon_probability", "expected_passes", "outcomes"]
 
 
 class Outcomes(NamedTuple):
@@ -72,15 +76,31 @@ def expected_passes(
     p1 = np.asarray(p1, dtype=float)
     p2 = np.asarray(p2, dtype=float)
     s = np.asarray(cascade, dtype=float)
-    r = 1.0 - np.asarray(abandon, dtype=float)
+    q = np.asarray(abandon, dtype=float)
+    r = 1.0 - q
     on1 = np.asarray(route) == 1
-    a = (1.0 - p1) * (1.0 - s) * r
-    b = (1.0 - p2) * r
-    inv_b = 1.0 / (1.0 - b)
-    n1_route1 = 1.0 / (1.0 - a)
+    # 1 - a and 1 - b as sums of non-negative terms: exact even when p_i is below 1e-16
+    one_minus_a = q + r * (p1 + (1.0 - p1) * s)
+    one_minus_b = q + r * p2
+    with np.errstate(divide="ignore"):
+        inv_b = 1.0 / one_minus_b
+        n1_route1 = 1.0 / one_minus_a
     n1 = np.where(on1, n1_route1, 0.0)
     n2 = np.where(on1, (1.0 - p1) * s * r * n1_route1 * inv_b, inv_b)
     return n1, n2
+
+
+def abandon_probability(
+    p1: ArrayLike, p2: ArrayLike, n1: ArrayLike, n2: ArrayLike, abandon: ArrayLike
+) -> FloatArray:
+    """A = q ((1 - p_1) E[N_1] + (1 - p_2) E[N_2]): the probability that the user abandons.
+
+    S = 1 - A, but A is computed from non-negative terms, so J = C + P A keeps every digit
+    even when the penalty P is many orders of magnitude above the costs.
+    """
+    p1 = np.asarray(p1, dtype=float)
+    p2 = np.asarray(p2, dtype=float)
+    return np.asarray(abandon, dtype=float) * ((1.0 - p1) * np.asarray(n1) + (1.0 - p2) * np.asarray(n2))
 
 
 def outcomes(
@@ -122,6 +142,7 @@ def outcomes(
     c = np.asarray(cost, dtype=float)
     p = np.asarray(success_prob, dtype=float)
     n1, n2 = expected_passes(p[..., 0], p[..., 1], route, cascade, abandon)
+    A = abandon_probability(p[..., 0], p[..., 1], n1, n2, abandon)
     S = p[..., 0] * n1 + p[..., 1] * n2
     L = t[..., 0] * n1 + t[..., 1] * n2
     C = c[..., 0] * n1 + c[..., 1] * n2
@@ -132,6 +153,6 @@ def outcomes(
         latency=L,
         cost=C,
         user_utility=V * S - L,
-        provider_cost=C + P * (1.0 - S),
+        provider_cost=C + P * A,
         passes=np.stack(np.broadcast_arrays(n1, n2), axis=-1),
     )

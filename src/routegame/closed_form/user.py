@@ -31,31 +31,20 @@ from typing import NamedTuple
 import numpy as np
 
 from routegame._types import ArrayLike, FloatArray, IntArray
+from routegame.closed_form.outcomes import abandon_probability, expected_passes
+from routegame.engines.kernel import SPREAD, TOL, select_response
+from routegame.model.results import REGIMES
 
 __all__ = [
     "REGIMES",
+    "SPREAD",
+    "TOL",
     "BestResponse",
     "best_response",
     "regime_code",
     "regime_name",
     "thresholds",
 ]
-
-#: Regime names by code: the first word describes M1, the second M2.
-REGIMES: tuple[str, ...] = (
-    "value-value",
-    "latency-latency",
-    "latency-value",
-    "value-latency",
-    "knife-edge",
-)
-
-#: Relative tolerance under which two utilities are treated as equal (user indifference).
-TOL = 1e-12
-
-#: Two tied responses count as different (an indifference) when their q differ by more than this.
-SPREAD = 1e-6
-
 
 def regime_code(xi1: ArrayLike, xi2: ArrayLike) -> IntArray:
     """Index into :data:`REGIMES` of the sign pattern of (ξ_1, ξ_2).
@@ -158,58 +147,59 @@ def _stationary_points(
     return np.where(ok1, r1, np.nan), np.where(ok2, r2, np.nan)
 
 
+def _passes(
+    p1: FloatArray, p2: FloatArray, on1: np.ndarray, s: FloatArray, r: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(E[N_1], E[N_2], A) at continuation probability r (written once, in outcomes)."""
+    q = 1.0 - r
+    route = np.where(on1, 1, 2)
+    n1, n2 = expected_passes(p1, p2, route, s, q)
+    return n1, n2, abandon_probability(p1, p2, n1, n2, q)
+
+
 def _weighted_passes(
     w1: FloatArray, w2: FloatArray, p1: FloatArray, p2: FloatArray, on1: np.ndarray,
     s: FloatArray, r: FloatArray,
 ) -> FloatArray:
-    a = (1.0 - p1) * (1.0 - s) * r
-    b = (1.0 - p2) * r
-    inv_b = 1.0 / (1.0 - b)
-    n1 = 1.0 / (1.0 - a)
-    return np.where(on1, w1 * n1 + w2 * (1.0 - p1) * s * r * n1 * inv_b, w2 * inv_b)
+    """w·E[N] at continuation probability r."""
+    n1, n2, _ = _passes(p1, p2, on1, s, r)
+    return w1 * n1 + w2 * n2
 
 
 def respond(
-    xi1: FloatArray, xi2: FloatArray, w1: FloatArray, w2: FloatArray,
+    xi1: FloatArray, xi2: FloatArray, c1: FloatArray, c2: FloatArray,
     p1: FloatArray, p2: FloatArray, on1: np.ndarray, s: FloatArray, P: FloatArray,
-    tie_break: str = "strong",
+    floor: FloatArray, tie_break: str = "strong",
 ) -> BestResponse:
-    """Best response kernel on pre-computed arrays (ξ, w = c - P p); used by every solver.
+    """Best response kernel on pre-computed arrays (ξ, c, P); used by every two-model solver.
 
     Candidates are r = 0, r = 1, the stationary points of U and, for the case where U is flat
-    (the user indifferent over a whole interval), the stationary points of J. The maximal
-    utility is found among them; all candidates within :data:`TOL` of it form the tie set, and
-    the tie is broken by the provider's cost J.
+    (the user indifferent over a whole interval), the stationary points of J. The choice among
+    them is :func:`routegame.engines.kernel.select_response` (one tie policy for all engines);
+    ``floor`` is the magnitude of one pass's utility terms, min_i (V p_i + t_i).
     """
     n0, n1, al, be = _rational_parts(xi1, xi2, p1, p2, on1, s)
     u_a, u_b = _stationary_points(n0, n1, al, be)
+    w1, w2 = c1 - P * p1, c2 - P * p2
     m0, m1, _, _ = _rational_parts(w1, w2, p1, p2, on1, s)
     j_a, j_b = _stationary_points(m0, m1, al, be)
     shape = np.broadcast_shapes(np.shape(u_a), np.shape(j_a))
     cands = np.stack(
         [np.zeros(shape), np.ones(shape)] + [np.broadcast_to(x, shape) for x in (u_a, u_b, j_a, j_b)],
-        axis=0,
+        axis=-1,
     )
-    valid = ~np.isnan(cands)
-    rr = np.where(valid, cands, 0.0)
-    U = _weighted_passes(xi1, xi2, p1, p2, on1, s, rr)
-    U = np.where(valid, U, -np.inf)
-    umax = U.max(axis=0)
-    scale = np.maximum(1.0, np.abs(umax))
-    tied = umax - TOL * scale <= U
-    J = P + _weighted_passes(w1, w2, p1, p2, on1, s, rr)
-    if tie_break == "strong":
-        pick = np.where(tied, J, np.inf).argmin(axis=0)
-    else:
-        pick = np.where(tied, J, -np.inf).argmax(axis=0)
-    r = np.take_along_axis(rr, pick[None], axis=0)[0]
-    r_tied = np.where(tied, rr, np.nan)
-    spread = np.nanmax(r_tied, axis=0) - np.nanmin(r_tied, axis=0)
+    rr = np.where(np.isnan(cands), 0.0, cands)
+    ex = (lambda x: np.asarray(x)[..., None])  # noqa: E731 - broadcast against candidates
+    e1, e2, A = _passes(ex(p1), ex(p2), ex(on1), ex(s), rr)
+    U = ex(xi1) * e1 + ex(xi2) * e2
+    J = ex(c1) * e1 + ex(c2) * e2 + ex(P) * A
+    sel = select_response(cands, U, J, np.asarray(floor), tie_break)
+    take = (lambda a: np.take_along_axis(a, sel.pick[..., None], axis=-1)[..., 0])  # noqa: E731
     return BestResponse(
-        abandon=1.0 - r,
-        user_utility=np.take_along_axis(U, pick[None], axis=0)[0],
-        provider_cost=np.take_along_axis(J, pick[None], axis=0)[0],
-        indifferent=spread > SPREAD,
+        abandon=1.0 - take(rr),
+        user_utility=take(U),
+        provider_cost=take(J),
+        indifferent=sel.indifferent,
     )
 
 
@@ -265,11 +255,13 @@ def best_response(
     P = np.asarray(penalty, dtype=float)
     p1, p2 = p[..., 0], p[..., 1]
     xi1, xi2 = V * p1 - t[..., 0], V * p2 - t[..., 1]
-    if cost is None:  # no provider information: unit weights break ties towards abandoning
-        w1, w2 = np.ones_like(xi1), np.ones_like(xi2)
+    if cost is None:  # no provider information: unit costs break ties towards abandoning
+        c1, c2 = np.ones_like(xi1), np.ones_like(xi2)
+        P = np.zeros_like(P)
     else:
         c = np.asarray(cost, dtype=float)
-        w1, w2 = c[..., 0] - P * p1, c[..., 1] - P * p2
+        c1, c2 = c[..., 0], c[..., 1]
     on1 = np.asarray(route) == 1
     s = np.asarray(cascade, dtype=float)
-    return respond(xi1, xi2, w1, w2, p1, p2, on1, s, P, tie_break)
+    floor = np.minimum(V * p1 + t[..., 0], V * p2 + t[..., 1])
+    return respond(xi1, xi2, c1, c2, p1, p2, on1, s, P, floor, tie_break)

@@ -1,0 +1,123 @@
+r"""The one best-response selection kernel and the one tolerance policy of every engine.
+
+Every engine finds the user's best response the same way: it evaluates the user's utility U and
+the provider's cost J at a finite set of candidate responses (the ends r = 0 and r = 1 of the
+continuation probability, the stationary points of U and, for flat stretches, of J), then
+
+1. the **tie set** is every candidate whose utility is within the tolerance of the maximum;
+2. the tie is broken by J: ``"strong"`` takes the lowest J (the provider's favourite),
+   ``"weak"`` the highest;
+3. the user is **indifferent** when the tie set spans responses further apart than
+   :data:`SPREAD` (or U does not depend on the response at all).
+
+Tolerance policy (one, for all engines)
+---------------------------------------
+Two numbers a, b are "equal" when ``|a - b| <= TOL * m`` where m is the **magnitude of the
+terms they are made of**, never a fixed absolute 1:
+
+* utilities U = V S - L = sum_k xi_k n_k: m = max(|U_a|, |U_b|, F) with F = min_k (V p_k + t_k),
+  the size of one pass's terms, so that the test is invariant under a change of units and does
+  not swallow small utilities next to large penalties;
+* provider costs J = C + P A (A the probability of abandonment): every term is >= 0, so there is
+  no cancellation and m = min J (:func:`first_min`).
+
+``TOL = 1e-9`` is far above the rounding error of the closed forms (~1e-15 relative) and of the
+polynomial roots of the K-model engine (~1e-12 after Newton polishing), and far below any
+difference that matters. Responses (continuation probabilities) closer than :data:`SPREAD` are
+the same response.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from routegame._types import BoolArray, FloatArray, IntArray
+
+__all__ = ["SPREAD", "TOL", "Selection", "first_min", "select_response"]
+
+#: Relative tolerance for equal utilities or costs (see the module docstring).
+TOL = 1e-9
+
+#: Two responses (continuation probabilities r) closer than this are the same response.
+SPREAD = 1e-7
+
+
+class Selection(NamedTuple):
+    """Index of the chosen candidate (last axis) and the tie information."""
+
+    pick: IntArray
+    tied: BoolArray
+    indifferent: BoolArray
+
+
+def select_response(
+    r: FloatArray,
+    U: FloatArray,
+    J: FloatArray,
+    floor: FloatArray,
+    tie_break: str,
+    tol: float = TOL,
+    flat: BoolArray | None = None,
+) -> Selection:
+    """Pick the user's best response among candidates on the last axis.
+
+    Parameters
+    ----------
+    r : ndarray, shape (..., M)
+        Candidate continuation probabilities (NaN where a candidate does not exist).
+    U, J : ndarray, shape (..., M)
+        User utility and provider cost at each candidate (U = -inf where r is NaN).
+    floor : ndarray, shape (...)
+        F, the magnitude of one pass's utility terms (see the module docstring).
+    tie_break : {"strong", "weak"}
+    tol : float
+        Relative tolerance (default :data:`TOL`).
+    flat : ndarray of bool, shape (...), optional
+        True where U does not depend on r (every candidate is a best response).
+
+    Examples
+    --------
+    >>> r = np.array([0.0, 1.0]); U = np.array([2.0, 2.0]); J = np.array([5.0, 3.0])
+    >>> sel = select_response(r, U, J, np.array(1.0), "strong")
+    >>> int(sel.pick), bool(sel.indifferent)
+    (1, True)
+    >>> int(select_response(r, U, J, np.array(1.0), "weak").pick)
+    0
+    """
+    valid = ~np.isnan(r)
+    U = np.where(valid, U, -np.inf)
+    umax = U.max(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        mag = np.maximum(np.maximum(np.abs(umax), np.abs(np.where(valid, U, 0.0))),
+                         np.asarray(floor)[..., None])
+        tied = valid & (U >= umax - tol * mag)
+    if flat is not None:
+        tied = tied | (valid & np.asarray(flat)[..., None])
+    if tie_break == "strong":
+        pick = np.where(tied, J, np.inf).argmin(axis=-1)
+    else:
+        pick = np.where(tied, J, -np.inf).argmax(axis=-1)
+    r_t = np.where(tied, r, np.nan)
+    spread = np.nanmax(r_t, axis=-1) - np.nanmin(r_t, axis=-1)
+    indifferent = spread > SPREAD
+    if flat is not None:
+        indifferent = indifferent | np.asarray(flat)
+    return Selection(pick, tied, indifferent)
+
+
+def first_min(values: FloatArray, tol: float = TOL, axis: int = 0) -> IntArray:
+    """Index of the first candidate within ``tol`` (relative) of the minimum of costs >= 0.
+
+    Costs J = C + P A are sums of non-negative terms, so the minimum itself is the right scale
+    (no absolute floor): a cost of 4.5 is not "equal" to 5 because a penalty of 1e12 is around.
+
+    Examples
+    --------
+    >>> int(first_min(np.array([5.0, 4.5, 4.5 + 1e-13])))
+    1
+    """
+    vmin = values.min(axis=axis, keepdims=True)
+    ok = values <= vmin + tol * np.abs(vmin)
+    return ok.argmax(axis=axis)
