@@ -21,8 +21,8 @@ terms they are made of**, never a fixed absolute 1:
 * provider costs J = C + P A (A the probability of abandonment): every term is >= 0, so there is
   no cancellation and m = min J (:func:`first_min`).
 
-``TOL = 1e-9`` is far above the rounding error of the closed forms (~1e-15 relative) and of the
-polynomial roots of the K-model engine (~1e-12 after Newton polishing), and far below any
+``TOL = 1e-12`` is far above the rounding error of the closed forms (~1e-15 relative) and of the
+polynomial roots of the K-model engine (a few ulps after Newton polishing), and far below any
 difference that matters. Responses (continuation probabilities) closer than :data:`SPREAD` are
 the same response.
 """
@@ -38,7 +38,7 @@ from routegame._types import BoolArray, FloatArray, IntArray
 __all__ = ["SPREAD", "TOL", "Selection", "first_min", "select_response"]
 
 #: Relative tolerance for equal utilities or costs (see the module docstring).
-TOL = 1e-9
+TOL = 1e-12
 
 #: Two responses (continuation probabilities r) closer than this are the same response.
 SPREAD = 1e-7

@@ -37,6 +37,8 @@ import attrs
 import numpy as np
 
 from routegame._types import BoolArray, FloatArray, TieBreak
+from routegame.engines.kernel import SPREAD, select_response
+from routegame.engines.kernel import TOL as KERNEL_TOL
 from routegame.errors import NotSolvableError
 from routegame.general._policy import (
     as_params,
@@ -60,10 +62,10 @@ __all__ = [
     "stationary_best_response_arrays",
 ]
 
-#: Default relative tolerance for ties (utility differences) and indifference (v_j = 0).
-TOL = 1e-9
+#: Default relative tolerance for ties (the one policy of :mod:`routegame.engines.kernel`).
+TOL = KERNEL_TOL
 #: Two maximisers r closer than this are the same point.
-R_SEPARATION = 1e-7
+R_SEPARATION = SPREAD
 #: Largest number of indifferent states whose 2^m stopping choices are enumerated exactly.
 MAX_TIE_STATES = 12
 
@@ -217,37 +219,32 @@ def _stationary_core(
     """Flat-batch kernel: everything has a leading axis B."""
     xi = V[:, None] * p - t
     g = c - P[:, None] * p
-    A = (1.0 - p)[:, :, None] * R
+    A_mat = (1.0 - p)[:, :, None] * R
     B, K = xi.shape
-    crit_u = _critical_points(start, A, xi)
-    crit_j = _critical_points(start, A, g)
+    crit_u = _critical_points(start, A_mat, xi)
+    crit_j = _critical_points(start, A_mat, g)
     r = np.concatenate([np.zeros((B, 1)), np.ones((B, 1)), crit_u, crit_j], axis=1)
     valid = ~np.isnan(r)
     rr = np.where(valid, r, 0.0)
     n = _passes_at(start, R, p, rr)
     U = np.einsum("bmk,bk->bm", n, xi)
-    J = P[:, None] + np.einsum("bmk,bk->bm", n, g)
-    U = np.where(valid, U, -np.inf)
-    umax = U.max(axis=1)
-    scale = np.maximum(1.0, np.abs(umax))
+    # J = C + P A with A = q sum_k (1 - p_k) n_k: non-negative terms, no cancellation in P
+    A = (1.0 - rr) * np.einsum("bmk,bk->bm", n, 1.0 - p)
+    J = np.einsum("bmk,bk->bm", n, c) + P[:, None] * A
     # Flat: pi A^m xi = 0 for m = 1..K (then for every m, by Cayley-Hamilton).
-    a = _series(start, A, xi, K + 1)[:, 1:]
+    a = _series(start, A_mat, xi, K + 1)[:, 1:]
     flat = np.abs(a).max(axis=1) <= tol * np.maximum(1.0, np.abs(xi).max(axis=1))
-    tied = valid & ((umax[:, None] - tol * scale[:, None] <= U) | flat[:, None])
-    if tie_break == "strong":
-        pick = np.where(tied, J, np.inf).argmin(axis=1)
-    else:
-        pick = np.where(tied, J, -np.inf).argmax(axis=1)
+    floor = (V[:, None] * p + t).min(axis=1)
+    sel = select_response(r, U, J, floor, tie_break, tol, flat)
     idx = np.arange(B)
-    r_t = np.where(tied, rr, np.nan)
-    spread = np.nanmax(r_t, axis=1) - np.nanmin(r_t, axis=1)
+    pick = sel.pick
     return {
         "abandon": 1.0 - rr[idx, pick],
         "user_utility": U[idx, pick],
         "provider_cost": J[idx, pick],
-        "indifferent": flat | (spread > R_SEPARATION),
+        "indifferent": sel.indifferent,
         "flat": flat,
-        "_r": r_t,
+        "_r": np.where(sel.tied, rr, np.nan),
     }
 
 
