@@ -486,9 +486,11 @@ def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict
             continue
         try:
             record = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             if isinstance(exc, json.JSONDecodeError):
                 why = f"{exc.msg} (column {exc.colno})"
+            elif isinstance(exc, ValueError):  # e.g. an integer beyond Python's digit limit
+                why = f"a number too long to read ({str(exc).split(';')[0]})"
             else:
                 why = "nested too deeply"
             yield {"id": None, "line": n,
@@ -503,6 +505,8 @@ def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict
             continue
         if "error" in out:
             out = {"id": out.get("id"), "line": n, "error": out["error"]}
+        else:  # successful answers carry the line too, so duplicate ids can be matched
+            out = {"id": out.get("id"), "line": n, **{k: v for k, v in out.items() if k != "id"}}
         yield out, False
 
 

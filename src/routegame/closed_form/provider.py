@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import attrs
 import numpy as np
 
 from routegame._types import ArrayLike, FloatArray, IntArray
@@ -171,7 +170,15 @@ def solve_arrays(
     """
     check_tie_break(tie_break)
     V, P, t, c, p = _validated(task_value, penalty, latency, cost, success_prob)
-    shape = np.broadcast_shapes(V.shape, P.shape, t.shape[:-1], c.shape[:-1], p.shape[:-1])
+    shape: tuple[int, ...] = ()
+    for name, sh in (("task_value", V.shape), ("penalty", P.shape), ("latency", t.shape[:-1]),
+                     ("cost", c.shape[:-1]), ("success_prob", p.shape[:-1])):
+        try:  # field by field, so that the error names the field at fault
+            shape = np.broadcast_shapes(shape, sh)
+        except ValueError:
+            raise ParameterError(
+                name, f"game shape {sh} does not broadcast with {shape} of the fields before it"
+            ) from None
     flat: list[FloatArray] = [np.broadcast_to(x, shape).reshape(-1) for x in (V, P)]
     flat += [np.broadcast_to(x, (*shape, 2)).reshape(-1, 2) for x in (t, c, p)]
     V1, P1, t1, c1, p1 = flat

@@ -75,7 +75,7 @@ class ChainEngine:
         umax = U.max()
         scale = max(abs(umax), float(np.min(params.task_value * params.success_prob
                                             + params.latency)))
-        tied = U >= umax - 1e3 * TOL * scale
+        tied = umax - 1e3 * TOL * scale <= U
         k = int(np.where(tied, J, np.inf).argmin() if tie_break == "strong"
                 else np.where(tied, J, -np.inf).argmax())
         qk = q[k]
@@ -98,7 +98,8 @@ class ChainEngine:
         def pol(e: dict[str, Any], attained: bool | None = None) -> PolicyResult:
             return PolicyResult(
                 route=np.asarray(e["route"]), cascade=np.asarray(e["cascade"]),
-                abandon=np.asarray(e["abandon"]), provider_cost=np.asarray(e["provider_cost"]),
+                abandon=np.asarray(e["abandon"]),
+                provider_cost=np.asarray(e.get("provider_cost", np.nan)),
                 user_utility=np.asarray(e["user_utility"]),
                 attained=None if attained is None else np.asarray(attained),
             )

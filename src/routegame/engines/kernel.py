@@ -92,7 +92,7 @@ def select_response(
     with np.errstate(invalid="ignore"):
         mag = np.maximum(np.maximum(np.abs(umax), np.abs(np.where(valid, U, 0.0))),
                          np.asarray(floor)[..., None])
-        tied = valid & (U >= umax - tol * mag)
+        tied = valid & (umax - tol * mag <= U)
     if flat is not None:
         tied = tied | (valid & np.asarray(flat)[..., None])
     if tie_break == "strong":

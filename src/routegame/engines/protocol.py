@@ -33,10 +33,15 @@ __all__ = ["Engine"]
 class Engine(Protocol):
     """A solver of routing games (see the module docstring)."""
 
-    #: Short name, e.g. ``"two-model"``, ``"k-model"``, ``"chain"``.
-    name: str
-    #: The follower: ``"stationary"`` or ``"state-aware"``.
-    user: str
+    @property
+    def name(self) -> str:
+        """Short name, e.g. ``"two-model"``, ``"k-model"``, ``"chain"``."""
+        ...
+
+    @property
+    def user(self) -> str:
+        """The follower: ``"stationary"`` or ``"state-aware"``."""
+        ...
 
     def supports(self, params: GameParams) -> bool:
         """Whether :meth:`solve` can answer this game."""

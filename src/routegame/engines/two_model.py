@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+import numpy as np
 
 from routegame import closed_form as cf
 from routegame._types import TieBreak
@@ -45,7 +46,7 @@ class TwoModelEngine:
         """Closed-form outcomes of (route, s) against a stationary q."""
         self._check(params)
         route, s = as_two_model_policy(start, cascade)
-        if isinstance(abandon, (list, tuple)) or getattr(abandon, "ndim", 0):
+        if np.ndim(abandon) > 0:
             return chain_outcome(params, start, cascade, abandon)  # per-model q: the chain
         o = cf.outcomes(params.task_value, params.penalty, params.latency, params.cost,
                         params.success_prob, route, s, abandon)

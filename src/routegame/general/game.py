@@ -10,7 +10,6 @@ import attrs
 from routegame._types import TieBreak
 from routegame.errors import ParameterError
 from routegame.general._policy import as_params
-from routegame.model.results import GameResult
 from routegame.general.provider import (
     Equilibrium,
     User,
@@ -25,6 +24,7 @@ from routegame.general.user import (
     state_aware_best_response,
     stationary_best_response,
 )
+from routegame.model.results import GameResult
 from routegame.params import GameParams, check_tie_break
 
 __all__ = ["GeneralGame", "GeneralSolution", "solve_general"]

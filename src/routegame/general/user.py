@@ -491,7 +491,7 @@ def _state_aware_core(
     start: FloatArray, R: FloatArray, tie_break: str, tol: float,
 ) -> dict[str, Any]:
     xi = V[:, None] * p - t
-    g = c - P[:, None] * p
+    c - P[:, None] * p
     w, v = _stopping_values(xi, p, R, is_upward(R))
     scale = np.maximum(1.0, np.abs(w).max(axis=1, keepdims=True))
     tie = np.abs(v) <= tol * scale
@@ -502,7 +502,7 @@ def _state_aware_core(
     tie_enum = tie & reach
     n = np.asarray(_expected_passes(start, R, p, q))
     U = np.einsum("bk,bk->b", n, xi)
-    J = P + np.einsum("bk,bk->b", n, g)
+    J = np.einsum("bk,bk->b", n, c) + P * np.einsum("bk,bk->b", n, (1.0 - p) * q)
     for b in np.flatnonzero(tie_enum.any(axis=1)):
         states = np.flatnonzero(tie_enum[b])
         if states.size > MAX_TIE_STATES:  # pragma: no cover - needs > 12 exact ties
@@ -512,7 +512,7 @@ def _state_aware_core(
         qs[:, states] = choices
         nn = np.asarray(_expected_passes(start[b], R[b], p[b], qs))
         Us = nn @ xi[b]
-        Js = P[b] + nn @ g[b]
+        Js = nn @ c[b] + P[b] * np.einsum("mk,mk->m", nn, (1.0 - p[b]) * qs)
         ok = Us >= Us.max() - tol * max(1.0, abs(Us.max()))
         k = int(np.where(ok, Js, np.inf).argmin() if tie_break == "strong"
                 else np.where(ok, Js, -np.inf).argmax())

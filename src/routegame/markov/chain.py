@@ -91,6 +91,13 @@ def _expected_passes(start: Any, cascade: Any, success_prob: Any, abandon_k: Any
     K = np.shape(cascade)[-1]
     cont = (1.0 - success_prob) * (1.0 - abandon_k)  # P(next pass happens | pass on j)
     A_T = np.eye(K) - np.swapaxes(cont[..., :, None] * cascade, -1, -2)
+    # The diagonal 1 - (1 - p_j)(1 - q_j) R_jj as a sum of non-negative terms: exact even when
+    # p_j is below the double precision of 1 (1 - p_j == 1), where the naive form is singular.
+    R_jj = np.diagonal(cascade, axis1=-2, axis2=-1)
+    stop = abandon_k + (1.0 - abandon_k) * success_prob  # P(no next pass | pass on j)
+    diag = (1.0 - R_jj) + R_jj * stop
+    idx = np.arange(K)
+    A_T[..., idx, idx] = diag
     b = np.asarray(start)[..., None]
     if A_T.shape[:-2] != b.shape[:-2]:
         shape = np.broadcast_shapes(A_T.shape[:-2], b.shape[:-2])
@@ -115,7 +122,9 @@ def _outcome_parts(
     L = (n * latency).sum(axis=-1)
     C = (n * cost).sum(axis=-1)
     U = task_value * S - L
-    J = C + penalty * (1.0 - S)
+    # J = C + P (1 - S) with 1 - S = sum_k n_k (1 - p_k) q_k, the probability of abandonment:
+    # non-negative terms, so J keeps its digits when P dwarfs the costs
+    J = C + penalty * (n * (1.0 - success_prob) * abandon_k).sum(axis=-1)
     return S, L, C, U, J, n
 
 

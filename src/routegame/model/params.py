@@ -23,14 +23,14 @@ from routegame.errors import ParameterError
 
 __all__ = [
     "BOUNDS",
-    "as_real_array",
-    "describe_range",
     "TWO_MODEL_FIELDS",
     "GameParams",
     "ModelSpec",
+    "as_real_array",
     "check_array",
     "check_scalar",
     "check_tie_break",
+    "describe_range",
 ]
 
 #: Allowed range of every parameter: (low, high, low_inclusive, high_inclusive).
@@ -198,13 +198,26 @@ def _validator(field: str) -> Any:
     return check
 
 
-def _converter(field: str) -> Any:
-    """Validate before converting, so that ``None`` or ``True`` give a ParameterError."""
+# Converters validate before converting, so that ``None`` or ``True`` give a ParameterError
+# (named functions: mypy's attrs plugin reads their types).
+def _task_value(value: Any) -> float:
+    return check_scalar(value, "task_value")
 
-    def convert(value: Any) -> float:
-        return check_scalar(value, field)
 
-    return convert
+def _penalty(value: Any) -> float:
+    return check_scalar(value, "penalty")
+
+
+def _latency(value: Any) -> float:
+    return check_scalar(value, "latency")
+
+
+def _cost(value: Any) -> float:
+    return check_scalar(value, "cost")
+
+
+def _success_prob(value: Any) -> float:
+    return check_scalar(value, "success_prob")
 
 
 @attrs.frozen
@@ -221,9 +234,9 @@ class ModelSpec:
     routegame.errors.ParameterError: latency: must be > 0 and finite, got -1
     """
 
-    latency: float = attrs.field(converter=_converter("latency"))
-    cost: float = attrs.field(converter=_converter("cost"))
-    success_prob: float = attrs.field(converter=_converter("success_prob"))
+    latency: float = attrs.field(converter=_latency)
+    cost: float = attrs.field(converter=_cost)
+    success_prob: float = attrs.field(converter=_success_prob)
     name: str | None = attrs.field(default=None, kw_only=True)
 
     def net_value(self, task_value: float) -> float:
@@ -271,8 +284,8 @@ class GameParams:
     0.0
     """
 
-    task_value: float = attrs.field(converter=_converter("task_value"))
-    penalty: float = attrs.field(converter=_converter("penalty"))
+    task_value: float = attrs.field(converter=_task_value)
+    penalty: float = attrs.field(converter=_penalty)
     models: tuple[ModelSpec, ...] = attrs.field(converter=_to_models, validator=_check_models)
 
     @classmethod

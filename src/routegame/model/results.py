@@ -1,3 +1,4 @@
+# ruff: noqa: RUF009  (attrs fields with metadata are built by a helper, not dataclass defaults)
 """The one result type of a solved routing game, array-first, for every engine.
 
 :class:`GameResult` holds arrays of the broadcast game shape (0-d for one game): the Stackelberg
@@ -218,14 +219,14 @@ class GameResult:
         "costs the provider", column="price_of_alignment")
     equilibrium_weak: PolicyResult | None = _meta(
         "", "the optimum under weak tie-breaking (an infimum where not attained)", default=None)
-    regime: IntArray | None = _meta(
+    regime: Any = _meta(
         "", "sign pattern of (xi_1, xi_2), an index into REGIMES", column="regime", default=None)
-    s0: FloatArray | None = _meta(
+    s0: Any = _meta(
         "", "cascade threshold s0 (xi_1 < 0 < xi_2), NaN elsewhere", column="s0", default=None)
-    s_low: FloatArray | None = _meta(
+    s_low: Any = _meta(
         "", "cascade threshold s_low (xi_1 > 0 > xi_2), NaN elsewhere", column="s_low",
         default=None)
-    s_high: FloatArray | None = _meta(
+    s_high: Any = _meta(
         "", "cascade threshold s_high (xi_1 > 0 > xi_2), NaN elsewhere", column="s_high",
         default=None)
     throttling: ThrottleResult | None = _meta("", "the throttling verdict", default=None)
