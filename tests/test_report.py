@@ -163,7 +163,7 @@ def test_write_report_refuses_and_replaces(tmp_path: Path) -> None:
         rr.write_report(d, "default", figures=False)
     assert (d / "extra.txt").exists()
     rr.write_report(d, "aider-claude-3.7-sonnet", overwrite=True, figures=False)
-    assert not (d / "extra.txt").exists()
+    assert (d / "extra.txt").read_text() == "old"  # issue 11: remove only what it wrote
     assert "aider-claude-3.7-sonnet" in p.read_text(encoding="utf-8")
     assert sorted(x.name for x in tmp_path.iterdir()) == ["rep"]
 
@@ -226,3 +226,16 @@ def test_cli_report_refuses_existing_dir(cli, made) -> None:
     r = cli("report", "--out", str(out))
     assert r.exit_code == 2
     assert r.stderr.strip() == f"error: --out: {out} exists; pass --overwrite to replace it"
+
+
+def test_overwrite_keeps_files_the_report_did_not_write(tmp_path):
+    # issue 11: a thesis.tex beside report.html was deleted by --overwrite
+    from routegame.report import write_report
+
+    d = tmp_path / "rep"
+    write_report(d, "default", figures=False)
+    (d / "thesis.tex").write_text("my thesis")
+    write_report(d, "default", figures=False, overwrite=True)
+    assert (d / "thesis.tex").read_text() == "my thesis"
+    assert (d / "report.html").is_file()
+    assert not [p for p in d.iterdir() if p.name.startswith(".")]

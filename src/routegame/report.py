@@ -470,6 +470,34 @@ def _is_report_dir(path: Path) -> bool:
     return path.is_dir() and (not any(path.iterdir()) or (path / REPORT_FILE).is_file())
 
 
+def _update_report_dir(target: Path, report: Report) -> None:
+    """Replace, file by file, only what a report writes (other files in ``target`` stay).
+
+    Every file is written beside its final name and renamed into place (atomic per file);
+    ``report.html`` goes last, so a failure leaves the previous report readable.
+    """
+    fig_dir = target / _FIG_DIR
+    if report.figures:
+        fig_dir.mkdir(exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        items = [(fig_dir / name, data) for name, data in report.figures.items()]
+        items.append((target / REPORT_FILE, report.html.encode("utf-8")))
+        for final, data in items:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp_name, 0o644)
+            staged.append((Path(tmp_name), final))
+        for tmp_path, final in staged:
+            os.replace(tmp_path, final)
+    except BaseException:
+        for tmp_path, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp_path.unlink()
+        raise
+
+
 def write_report(
     out_dir: str | os.PathLike[str],
     scenario: Any = None,
@@ -532,8 +560,10 @@ def write_report(
     if not parent.is_dir():
         raise ParameterError("--out", f"directory {parent} does not exist")
     report = build_report(scenario, n=n, figures=figures)
+    if target.is_dir():
+        _update_report_dir(target, report)
+        return target / REPORT_FILE
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    old: Path | None = None
     try:
         if report.figures:
             (tmp / _FIG_DIR).mkdir()
@@ -543,17 +573,8 @@ def write_report(
         umask = os.umask(0o022)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; give it the usual mode
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
-            os.replace(target, old / target.name)
         os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not target.exists():
-            with contextlib.suppress(OSError):
-                os.replace(old / target.name, target)
         raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     return target / REPORT_FILE
