@@ -33,7 +33,7 @@ import numpy as np
 from routegame._types import ArrayLike, FloatArray, IntArray
 from routegame.closed_form.outcomes import abandon_probability, expected_passes, outcomes
 from routegame.closed_form.user import BestResponse, _rational_parts, regime_code, respond, thresholds
-from routegame.engines.kernel import TOL, first_min
+from routegame.engines.kernel import ROUND, TOL, first_min
 from routegame.errors import ParameterError
 from routegame.model.params import check_array, check_tie_break
 from routegame.model.results import GameResult, PolicyResult, ThrottleResult
@@ -81,8 +81,8 @@ class _Game:
         self.c1, self.c2 = c[:, 0], c[:, 1]
         self.w1 = c[:, 0] - P * self.p1
         self.w2 = c[:, 1] - P * self.p2
-        # magnitude of one pass's utility terms (the tie tolerance's floor, engines.kernel)
-        self.floor = np.minimum(V * self.p1 + t[:, 0], V * self.p2 + t[:, 1])
+        # magnitudes |ξ_i| of the utility's terms (the tie policy of engines.kernel)
+        self.mag1, self.mag2 = np.abs(self.xi1), np.abs(self.xi2)
 
     def subset(self, mask: np.ndarray) -> _Game:
         return _Game(self.V[mask], self.P[mask], self.t[mask], self.c[mask], self.p[mask])
@@ -90,8 +90,8 @@ class _Game:
     def respond(self, route: int, s: FloatArray, tie_break: str) -> BestResponse:
         on1 = np.full(np.shape(s), route == 1)
         return respond(
-            self.xi1, self.xi2, self.c1, self.c2, self.p1, self.p2, on1, s, self.P, self.floor,
-            tie_break,
+            self.xi1, self.xi2, self.c1, self.c2, self.p1, self.p2, on1, s, self.P, self.mag1,
+            self.mag2, tie_break,
         )
 
 
@@ -336,8 +336,10 @@ def _finish(
     ).success
     Upref, Jpref, Qpref = pref
     best_u = Upref.max(axis=0)
-    uscale = np.maximum(np.maximum(np.abs(best_u), np.abs(Upref)), g.floor)
-    tied_u = Upref >= best_u - TOL * uscale
+    rel = np.maximum(np.abs(best_u), np.abs(Upref))
+    # the candidates' term magnitudes are at most (mag1 + mag2) / min(p) (passes <= 1/p)
+    terms = (g.mag1 + g.mag2) / np.minimum(g.p1, g.p2)
+    tied_u = Upref >= best_u - (TOL * rel + 2 * ROUND * terms)
     kp = np.where(tied_u, Jpref, np.inf).argmin(axis=0)  # among the user's favourites, cheapest
     pref_route = np.array([1, 1, 2])[kp]
     pref_cascade = np.array([0.0, 1.0, 0.0])[kp]

@@ -97,14 +97,17 @@ def thresholds(
         vl = (x1 > 0) & (x2 < 0)
         s0 = np.where(lv, -x1 / (x2 / p2 - x1), np.nan)
         s_high = np.where(vl, x1 / (x1 - x2), np.nan)
-        # g(1) = 0 in u = 1 - s:  A u² + B u + C = 0 with A = ξ2 k < 0, C = ξ2 < 0, one root in (0, 1)
+        # g(1) = 0 written in s:  a s² + b s + c = 0 with a = ξ2 k < 0, c = ξ1 p2² > 0 and
+        # b = ξ2 (1 - k) - ξ1 p2² < 0, k = (1 - p1)(1 - p2): one root in (0, 1), the positive one,
+        # taken as 2c / (-b + sqrt(b² - 4ac)), a sum of positive terms (no cancellation, so s_low
+        # stays in (0, 1) however close to 0 or 1 it is)
         k = (1.0 - p1) * (1.0 - p2)
-        A = x2 * k
-        B = x1 * p2**2 - x2 * (1.0 + k)
-        C = x2
-        disc = np.maximum(B * B - 4.0 * A * C, 0.0)
-        u = 2.0 * C / (-B - np.sqrt(disc))
-        s_low = np.where(vl, 1.0 - u, np.nan)
+        one_minus_k = p1 + (1.0 - p1) * p2
+        a = x2 * k
+        b = x2 * one_minus_k - x1 * p2**2
+        c = x1 * p2**2
+        disc = np.maximum(b * b - 4.0 * a * c, 0.0)
+        s_low = np.where(vl, 2.0 * c / (-b + np.sqrt(disc)), np.nan)
     return s0, s_low, s_high
 
 
@@ -169,14 +172,14 @@ def _weighted_passes(
 def respond(
     xi1: FloatArray, xi2: FloatArray, c1: FloatArray, c2: FloatArray,
     p1: FloatArray, p2: FloatArray, on1: np.ndarray, s: FloatArray, P: FloatArray,
-    floor: FloatArray, tie_break: str = "strong",
+    mag1: FloatArray, mag2: FloatArray, tie_break: str = "strong",
 ) -> BestResponse:
     """Best response kernel on pre-computed arrays (ξ, c, P); used by every two-model solver.
 
     Candidates are r = 0, r = 1, the stationary points of U and, for the case where U is flat
     (the user indifferent over a whole interval), the stationary points of J. The choice among
     them is :func:`routegame.engines.kernel.select_response` (one tie policy for all engines);
-    ``floor`` is the magnitude of one pass's utility terms, min_i (V p_i + t_i).
+    ``mag_i = |ξ_i|`` are the magnitudes of the utility's terms.
     """
     n0, n1, al, be = _rational_parts(xi1, xi2, p1, p2, on1, s)
     u_a, u_b = _stationary_points(n0, n1, al, be)
@@ -193,7 +196,8 @@ def respond(
     e1, e2, A = _passes(ex(p1), ex(p2), ex(on1), ex(s), rr)
     U = ex(xi1) * e1 + ex(xi2) * e2
     J = ex(c1) * e1 + ex(c2) * e2 + ex(P) * A
-    sel = select_response(cands, U, J, np.asarray(floor), tie_break)
+    M = ex(mag1) * e1 + ex(mag2) * e2
+    sel = select_response(cands, U, J, M, tie_break)
     take = (lambda a: np.take_along_axis(a, sel.pick[..., None], axis=-1)[..., 0])  # noqa: E731
     return BestResponse(
         abandon=1.0 - take(rr),
@@ -263,5 +267,5 @@ def best_response(
         c1, c2 = c[..., 0], c[..., 1]
     on1 = np.asarray(route) == 1
     s = np.asarray(cascade, dtype=float)
-    floor = np.minimum(V * p1 + t[..., 0], V * p2 + t[..., 1])
-    return respond(xi1, xi2, c1, c2, p1, p2, on1, s, P, floor, tie_break)
+    mag1, mag2 = np.abs(xi1), np.abs(xi2)
+    return respond(xi1, xi2, c1, c2, p1, p2, on1, s, P, mag1, mag2, tie_break)

@@ -12,19 +12,28 @@ continuation probability, the stationary points of U and, for flat stretches, of
 
 Tolerance policy (one, for all engines)
 ---------------------------------------
-Two numbers a, b are "equal" when ``|a - b| <= TOL * m`` where m is the **magnitude of the
-terms they are made of**, never a fixed absolute 1:
+Two utilities U_a, U_b of the same game are "equal" when
 
-* utilities U = V S - L = sum_k xi_k n_k: m = max(|U_a|, |U_b|, F) with F = min_k (V p_k + t_k),
-  the size of one pass's terms, so that the test is invariant under a change of units and does
-  not swallow small utilities next to large penalties;
-* provider costs J = C + P A (A the probability of abandonment): every term is >= 0, so there is
-  no cancellation and m = min J (:func:`first_min`).
+    |U_a - U_b| <= TOL * max(|U_a|, |U_b|) + ROUND * (M_a + M_b),
 
-``TOL = 1e-12`` is far above the rounding error of the closed forms (~1e-15 relative) and of the
-polynomial roots of the K-model engine (a few ulps after Newton polishing), and far below any
-difference that matters. Responses (continuation probabilities) closer than :data:`SPREAD` are
-the same response.
+where M = sum_k |xi_k| n_k is the magnitude of the terms of U = sum_k xi_k n_k (n_k the expected
+passes). The first part is relative (no fixed absolute floor such as 1, so the test is invariant
+under a change of units and does not swallow small utilities next to large penalties); the
+second bounds the rounding error of the sum when its terms cancel, so that utilities that are
+equal in exact arithmetic (a threshold s0, a flat stretch) stay tied however they were computed.
+The net values xi_k = V p_k - t_k are computed once per game and shared by every candidate, so
+their own rounding does not enter the comparison (an xi_k that rounds to 4e-16 instead of 0 is
+a tiny positive net value for every engine alike).
+
+Provider costs J = C + P A (A the probability of abandonment) are sums of non-negative terms,
+with no cancellation, so they are compared relatively: within TOL of the minimum
+(:func:`first_min`).
+
+``TOL = ROUND = 64 eps`` (1.4e-14): above the rounding error of the closed forms and of the
+polynomial roots of the K-model engine (a few ulps after Newton polishing), and below every
+genuine difference on the valid domain (with p up to 1 - 1e-12, two responses can differ by a
+relative 1e-12, which an older tolerance of 1e-12 called a tie). Responses (continuation
+probabilities) closer than :data:`SPREAD` are the same response.
 """
 
 from __future__ import annotations
@@ -35,10 +44,13 @@ import numpy as np
 
 from routegame._types import BoolArray, FloatArray, IntArray
 
-__all__ = ["SPREAD", "TOL", "Selection", "first_min", "select_response"]
+__all__ = ["ROUND", "SPREAD", "TOL", "Selection", "first_min", "select_response"]
 
-#: Relative tolerance for equal utilities or costs (see the module docstring).
-TOL = 1e-12
+#: Relative tolerance for equal utilities or costs (see the module docstring): 64 ulps.
+TOL = 64 * float(np.finfo(np.float64).eps)
+
+#: Rounding bound per unit of term magnitude (64 ulps of 1).
+ROUND = TOL
 
 #: Two responses (continuation probabilities r) closer than this are the same response.
 SPREAD = 1e-7
@@ -56,7 +68,7 @@ def select_response(
     r: FloatArray,
     U: FloatArray,
     J: FloatArray,
-    floor: FloatArray,
+    M: FloatArray,
     tie_break: str,
     tol: float = TOL,
     flat: BoolArray | None = None,
@@ -69,8 +81,8 @@ def select_response(
         Candidate continuation probabilities (NaN where a candidate does not exist).
     U, J : ndarray, shape (..., M)
         User utility and provider cost at each candidate (U = -inf where r is NaN).
-    floor : ndarray, shape (...)
-        F, the magnitude of one pass's utility terms (see the module docstring).
+    M : ndarray, shape (..., M)
+        Magnitude of the utility's terms, sum_k |xi_k| n_k, at each candidate.
     tie_break : {"strong", "weak"}
     tol : float
         Relative tolerance (default :data:`TOL`).
@@ -80,19 +92,22 @@ def select_response(
     Examples
     --------
     >>> r = np.array([0.0, 1.0]); U = np.array([2.0, 2.0]); J = np.array([5.0, 3.0])
-    >>> sel = select_response(r, U, J, np.array(1.0), "strong")
+    >>> M = np.array([4.0, 4.0])
+    >>> sel = select_response(r, U, J, M, "strong")
     >>> int(sel.pick), bool(sel.indifferent)
     (1, True)
-    >>> int(select_response(r, U, J, np.array(1.0), "weak").pick)
+    >>> int(select_response(r, U, J, M, "weak").pick)
     0
     """
     valid = ~np.isnan(r)
     U = np.where(valid, U, -np.inf)
-    umax = U.max(axis=-1, keepdims=True)
+    k = U.argmax(axis=-1)[..., None]
+    umax = np.take_along_axis(U, k, axis=-1)
+    Mv = np.where(valid, M, 0.0)
+    M_max = np.take_along_axis(Mv, k, axis=-1)
     with np.errstate(invalid="ignore"):
-        mag = np.maximum(np.maximum(np.abs(umax), np.abs(np.where(valid, U, 0.0))),
-                         np.asarray(floor)[..., None])
-        tied = valid & (umax - tol * mag <= U)
+        rel = np.maximum(np.abs(umax), np.abs(np.where(valid, U, 0.0)))
+        tied = valid & (umax - (tol * rel + ROUND * (M_max + Mv)) <= U)
     if flat is not None:
         tied = tied | (valid & np.asarray(flat)[..., None])
     if tie_break == "strong":

@@ -190,7 +190,7 @@ def _candidates(params: GameParams, tol: float = TOL) -> dict[str, Any]:
     two-model mixtures leave the user exactly indifferent by construction.
     """
     xi, _g = net_costs(params)
-    eps = tol * max(1.0, float(np.abs(xi).max()))
+    eps = tol * float(np.abs(xi).max())
     p = params.success_prob
     P = params.penalty
     K = xi.shape[0]
@@ -382,7 +382,7 @@ def user_preferred(
     cont_cost = np.where(ratio > 0, gg / p, np.where(ratio < 0, 0.0, np.minimum(0.0, gg / p)))
     U = xi[:, None] + (1.0 - p)[:, None] * cont_val[None, :]
     J = g.penalty + gg[:, None] + (1.0 - p)[:, None] * cont_cost[None, :]
-    scale = max(1.0, float(np.abs(U).max()))
+    scale = float(np.abs(U).max())
     ok = U.max() - tol * scale <= U
     Jm = np.where(ok, J, np.inf)
     m, k = np.unravel_index(int(np.argmin(Jm)), Jm.shape)

@@ -37,7 +37,7 @@ import attrs
 import numpy as np
 
 from routegame._types import BoolArray, FloatArray, TieBreak
-from routegame.engines.kernel import SPREAD, select_response
+from routegame.engines.kernel import ROUND, SPREAD, select_response
 from routegame.engines.kernel import TOL as KERNEL_TOL
 from routegame.errors import NotSolvableError
 from routegame.general._policy import (
@@ -233,9 +233,10 @@ def _stationary_core(
     J = np.einsum("bmk,bk->bm", n, c) + P[:, None] * A
     # Flat: pi A^m xi = 0 for m = 1..K (then for every m, by Cayley-Hamilton).
     a = _series(start, A_mat, xi, K + 1)[:, 1:]
-    flat = np.abs(a).max(axis=1) <= tol * np.maximum(1.0, np.abs(xi).max(axis=1))
-    floor = (V[:, None] * p + t).min(axis=1)
-    sel = select_response(r, U, J, floor, tie_break, tol, flat)
+    mag = np.abs(xi)
+    flat = np.abs(a).max(axis=1) <= (tol + ROUND) * mag.max(axis=1)
+    M = np.einsum("bmk,bk->bm", n, mag)
+    sel = select_response(r, U, J, M, tie_break, tol, flat)
     idx = np.arange(B)
     pick = sel.pick
     return {
@@ -478,7 +479,7 @@ def _stopping_values(
         M = eye - ((1.0 - p) * cont)[:, :, None] * R
         w = np.asarray(np.linalg.solve(M, xi[..., None])[..., 0], dtype=np.float64)
         v = np.einsum("bjk,bk->bj", R, w)
-        small = 1e-13 * np.maximum(1.0, np.abs(w).max(axis=1, keepdims=True))
+        small = TOL * np.abs(w).max(axis=1, keepdims=True)
         new = (v > small) | (cont & (v >= -small))
         if np.array_equal(new, cont):
             return w, v
@@ -493,7 +494,7 @@ def _state_aware_core(
     xi = V[:, None] * p - t
     c - P[:, None] * p
     w, v = _stopping_values(xi, p, R, is_upward(R))
-    scale = np.maximum(1.0, np.abs(w).max(axis=1, keepdims=True))
+    scale = np.abs(w).max(axis=1, keepdims=True)  # the values' magnitude (engines.kernel)
     tie = np.abs(v) <= tol * scale
     q = np.where(v > 0.0, 0.0, 1.0)
     q = np.where(tie, 0.0, q)
@@ -513,7 +514,7 @@ def _state_aware_core(
         nn = np.asarray(_expected_passes(start[b], R[b], p[b], qs))
         Us = nn @ xi[b]
         Js = nn @ c[b] + P[b] * np.einsum("mk,mk->m", nn, (1.0 - p[b]) * qs)
-        ok = Us >= Us.max() - tol * max(1.0, abs(Us.max()))
+        ok = Us >= Us.max() - tol * abs(Us.max())
         k = int(np.where(ok, Js, np.inf).argmin() if tie_break == "strong"
                 else np.where(ok, Js, -np.inf).argmax())
         q[b], U[b], J[b] = qs[k], Us[k], Js[k]
@@ -698,14 +699,14 @@ def lookahead_best_response(
     for _ in range(4 * K + 50):
         M = np.eye(K) - (1.0 - p)[:, None] * R * acc[None, :]
         w = np.linalg.solve(M, xi)
-        small = 1e-13 * max(1.0, float(np.abs(w).max()))
+        small = TOL * float(np.abs(w).max())
         new = (w > small) | (acc & (w >= -small))
         if np.array_equal(new, acc):
             break
         acc = new
     else:  # pragma: no cover
         raise NotSolvableError("policy iteration of the lookahead user did not converge")
-    tie = np.abs(w) <= tol * max(1.0, float(np.abs(w).max()))
+    tie = np.abs(w) <= tol * float(np.abs(w).max())
 
     def outcome(accept: BoolArray) -> tuple[FloatArray, FloatArray, float, float]:
         refuse = (R * ~accept[None, :]).sum(axis=1)
