@@ -235,7 +235,7 @@ def _pair(values: tuple[str, str], field: str) -> list[float]:
 
 
 def _parse_queries(queries: Sequence[str]) -> list[tuple[int, float]]:
-    from routegame.game import check_route
+    from routegame.model.policy import check_route
 
     out = []
     for k, q in enumerate(queries, start=1):
@@ -243,9 +243,7 @@ def _parse_queries(queries: Sequence[str]) -> list[tuple[int, float]]:
         if len(parts) != 2:
             raise ParameterError("--query", f"takes ROUTE CASCADE (two numbers), got {q!r}")
         label = f"query[{k}]"
-        if parts[0].strip() not in ("1", "2"):
-            raise ParameterError(f"{label}.route", f"must be 1 or 2, got {parts[0]!r}")
-        route = check_route(int(parts[0]), f"{label}.route")
+        route = check_route(int(parts[0]) if parts[0].isdigit() else parts[0], f"{label}.route")
         cascade = _number(parts[1], "cascade", f"{label}.cascade")
         out.append((route, cascade))
     return out

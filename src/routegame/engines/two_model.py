@@ -26,8 +26,8 @@ class TwoModelEngine:
     --------
     >>> from routegame import GameParams
     >>> g = GameParams.two_model(10, 5, (3, 6), (1, 4), (0.25, 0.75))
-    >>> TwoModelEngine().solve(g).equilibrium.provider_cost
-    array(4.5)
+    >>> float(TwoModelEngine().solve(g).equilibrium.provider_cost)
+    4.5
     """
 
     name: str = "two-model"

@@ -32,17 +32,18 @@ xi_m + (1 - p_m) max(0, kappa), re-prompt on argmax_k xi_k / p_k, kappa = max_k 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 import numpy as np
 
 from routegame._types import FloatArray, TieBreak
-from routegame.errors import NotSolvableError, ParameterError
+from routegame.errors import NotSolvableError
 from routegame.general._policy import as_params, check_tol, game_arrays, net_costs
 from routegame.general.user import TOL, state_aware_best_response, stationary_best_response
 from routegame.markov.chain import chain_outcomes
-from routegame.params import GameParams, check_tie_break
+from routegame.model.params import GameParams, check_tie_break
+from routegame.model.policy import USERS, User, check_user
 
 __all__ = [
     "USERS",
@@ -53,18 +54,6 @@ __all__ = [
     "policy_outcomes",
     "user_preferred",
 ]
-
-User = Literal["stationary", "state-aware"]
-#: The kinds of user the Stackelberg solvers accept.
-USERS: tuple[str, ...] = ("stationary", "state-aware")
-
-
-def check_user(user: Any) -> User:
-    """``'stationary'`` or ``'state-aware'``, else a ParameterError."""
-    if user not in USERS:
-        raise ParameterError("user", f"must be 'stationary' or 'state-aware', got {user!r}")
-    return str(user)  # type: ignore[return-value]
-
 
 @attrs.frozen
 class Equilibrium:

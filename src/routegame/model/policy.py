@@ -37,6 +37,7 @@ __all__ = [
     "check_distribution",
     "check_policy",
     "check_route",
+    "check_routes",
     "check_tie_break",
     "check_tol",
     "check_user",
@@ -63,7 +64,7 @@ def check_route(route: Any, field: str = "route", num_models: int = 2) -> int:
     >>> check_route(3)
     Traceback (most recent call last):
     ...
-    routegame.errors.ParameterError: route: must be an integer from 1 to 2, got 3
+    routegame.errors.ParameterError: route: must be 1 or 2, got 3
     """
     ok = (
         not isinstance(route, (bool, np.bool_))
@@ -72,8 +73,33 @@ def check_route(route: Any, field: str = "route", num_models: int = 2) -> int:
         and 1 <= route <= num_models
     )
     if not ok:
-        raise ParameterError(field, f"must be an integer from 1 to {num_models}, got {route!r}")
+        raise ParameterError(field, f"{_allowed_routes(num_models)}, got {route!r}")
     return int(route)
+
+
+def _allowed_routes(num_models: int) -> str:
+    return "must be 1 or 2" if num_models == 2 else f"must be an integer from 1 to {num_models}"
+
+
+def check_routes(route: Any, field: str = "route", num_models: int = 2) -> FloatArray:
+    """An array of route numbers 1..K (as floats, for broadcasting), one message style.
+
+    Examples
+    --------
+    >>> check_routes([1, 2]).tolist()
+    [1.0, 2.0]
+    >>> check_routes([1, 2.5])
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: route: must be 1 or 2, got 2.5 (entry 2)
+    """
+    r = as_real_array(route, field)
+    ok = np.isfinite(r) & (r == np.round(r)) & (r >= 1) & (r <= num_models)
+    if not np.all(ok):
+        bad = tuple(int(b) for b in np.argwhere(~ok)[0]) if r.ndim else ()
+        where = f" ({_where(bad, 'entry')})" if bad else ""
+        raise ParameterError(field, f"{_allowed_routes(num_models)}, got {r[bad]:g}{where}")
+    return r
 
 
 def check_cascade(cascade: Any, field: str = "cascade") -> float:
