@@ -208,20 +208,21 @@ def _result(res: dict[str, Any], shape: tuple[int, ...], tie_break: str) -> Game
             user_utility=a(prefix + "user_utility"), attained=attained, success=success,
         )
 
-    weak = policy("weak_", attained=a("weak_attained"))
+    weak = policy("weak_", attained=a("weak_attained"), success=a("weak_success"))
     head_attained = a("weak_attained") if tie_break == "weak" else np.ones_like(a("route"), bool)
     return GameResult(
         kind="two-model", tie_break=tie_break, user="stationary",
         net_value=a("net_value"),
         equilibrium=policy("", attained=head_attained, success=a("success")),
         equilibrium_weak=weak,
-        user_preferred=policy("pref_"),
+        user_preferred=policy("pref_", success=a("pref_success")),
         misalignment_gap=a("misalignment_gap"),
         price_of_alignment=a("price_of_alignment"),
         regime=a("regime"), s0=a("s0"), s_low=a("s_low"), s_high=a("s_high"),
         throttling=ThrottleResult(
             pays=a("throttle_pays"), latency=a("throttle_latency"),
-            policy=policy("throttle_", attained=a("throttle_attained")),
+            policy=policy("throttle_", attained=a("throttle_attained"),
+                          success=a("throttle_success")),
         ),
     )
 
@@ -331,9 +332,12 @@ def _finish(
 ) -> dict[str, Any]:
     """Success, user-preferred policy, misalignment gap and throttling from the equilibria."""
     head = strong if tie_break == "strong" else weak_eq
-    success = outcomes(
-        g.V, g.P, g.t, g.c, g.p, head["route"], head["cascade"], head["abandon"]
-    ).success
+
+    def success_of(route: Any, cascade: Any, abandon: Any) -> FloatArray:
+        n1, n2 = expected_passes(g.p1, g.p2, route, cascade, abandon)
+        return np.clip(g.p1 * n1 + g.p2 * n2, 0.0, 1.0)
+
+    success = success_of(head["route"], head["cascade"], head["abandon"])
     Upref, Jpref, Qpref = pref
     best_u = Upref.max(axis=0)
     rel = np.maximum(np.abs(best_u), np.abs(Upref))
@@ -377,6 +381,9 @@ def _finish(
         "route": head["route"], "cascade": head["cascade"], "abandon": head["abandon"],
         "provider_cost": head["provider_cost"], "user_utility": head["user_utility"],
         "success": success,
+        "weak_success": success_of(weak_eq["route"], weak_eq["cascade"], weak_eq["abandon"]),
+        "pref_success": success_of(pref_route, pref_cascade, _take(Qpref, kp)),
+        "throttle_success": success_of(th_route, th_cascade, th_abandon),
         "weak_route": weak_eq["route"], "weak_cascade": weak_eq["cascade"],
         "weak_abandon": weak_eq["abandon"], "weak_provider_cost": weak_eq["provider_cost"],
         "weak_user_utility": weak_eq["user_utility"], "weak_attained": weak_eq["attained"],

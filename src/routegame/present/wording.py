@@ -10,7 +10,7 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["REGIME_TEXT", "fmt", "policy_words", "response_words"]
+__all__ = ["REGIME_TEXT", "fmt", "policy_label", "policy_words", "response_words"]
 
 #: One clause per regime (sign pattern of (ξ_1, ξ_2)).
 REGIME_TEXT: dict[str, str] = {
@@ -48,3 +48,20 @@ def response_words(abandon: float) -> str:
     if abandon == 1:
         return "the user abandons after the first failure"
     return f"the user abandons after a failure with probability {fmt(abandon)}"
+
+
+def policy_label(route: int, cascade: float) -> str:
+    """A short table label of the two-model policy (route i, cascade s).
+
+    Examples
+    --------
+    >>> policy_label(1, 1.0), policy_label(2, 0.0)
+    ('M1, every re-prompt to M2', 'M2 only')
+    """
+    if route == 2:
+        return "M2 only"
+    if cascade == 0:
+        return "M1 only"
+    if cascade == 1:
+        return "M1, every re-prompt to M2"
+    return f"M1, re-prompt to M2 with probability {fmt(cascade, 4)}"
