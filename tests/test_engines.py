@@ -173,3 +173,37 @@ def test_batch_survives_huge_integers_and_numbers_every_answer() -> None:
     assert out[1]["error"]["field"] in ("json", "task_value")
     assert out[2]["error"]["field"] == "penalty"
     assert "internal" not in out[2]["error"]["message"]
+
+
+@pytest.mark.parametrize("user", [None, "stationary", "state-aware"])
+@pytest.mark.parametrize("game", [
+    {"task_value": 10, "penalty": 5, "latency": (3, 6), "cost": (1e15, 4), "success_prob": (1e-300, 0.75)},
+    {"task_value": 1e300, "penalty": 5, "latency": (3, 6), "cost": (1, 4), "success_prob": (0.5, 0.6)},
+    {"task_value": 10, "penalty": 5, "latency": (1e300, 1e-300), "cost": (1, 4), "success_prob": (0.25, 0.75)},
+    {"task_value": 10, "penalty": 1e308, "latency": (3, 6), "cost": (1, 4), "success_prob": (0.25, 0.75)},
+    {"task_value": 10, "penalty": 5, "latency": (3, 6), "cost": (1e15, 4), "success_prob": (1e-300, 1e-300)},
+])
+def test_extreme_valid_inputs_answer_without_warnings(game: dict, user: str | None) -> None:
+    import warnings
+
+    g = rg.GameParams.two_model(**game)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = rg.solve(g, user=user)
+    J = float(res.equilibrium.provider_cost)
+    assert np.isfinite(J)
+    assert J >= 0
+    o = chain_outcomes(g.task_value, g.penalty, g.latency, g.cost, g.success_prob,
+                       *(rg.markov.two_model_policy(int(res.route), float(res.cascade))
+                         if res.kind == "two-model" else
+                         (res.equilibrium.start, res.equilibrium.cascade)),
+                       res.equilibrium.abandon)
+    assert float(o.provider_cost) == pytest.approx(J, rel=1e-9)
+
+
+@pytest.mark.parametrize("user", [None, "stationary"])
+def test_answers_beyond_double_precision_are_refused_in_one_line(user: str | None) -> None:
+    # c/p = 1e310 is the exact cost per success of every policy: not a double
+    g = rg.GameParams.two_model(1e20, 0, (1, 1), (1e300, 1e300), (1e-10, 1e-10))
+    with pytest.raises(rg.NotSolvableError, match="beyond double precision"):
+        rg.solve(g, user=user)

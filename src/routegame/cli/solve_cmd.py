@@ -401,7 +401,8 @@ def _render_two_model(console: Any, out: Mapping[str, Any], tie_break: str) -> N
     console.print(t, markup=False)
     for note in notes:
         console.print(note, markup=False)
-    console.print(f"misalignment gap: {_fmt(out['misalignment_gap'])}", markup=False)
+    console.print(f"misalignment gap: {_fmt(out['misalignment_gap'])}   price of alignment "
+                  f"(J_pref - J*): {_fmt(out.get('price_of_alignment'))}", markup=False)
     if thr["pays"]:
         console.print(
             f"throttling pays: yes - serving with latencies t̂ = {_fmt(thr['latency'])} lowers "
@@ -448,7 +449,8 @@ def _render_k_model(console: Any, out: Mapping[str, Any]) -> None:
     console.print(t, markup=False)
     for line in lines:
         console.print(line, markup=False)
-    console.print(f"misalignment gap: {_fmt(out.get('misalignment_gap'))}", markup=False)
+    console.print(f"misalignment gap: {_fmt(out.get('misalignment_gap'))}   price of alignment "
+                  f"(J_pref - J*): {_fmt(out.get('price_of_alignment'))}", markup=False)
     console.print(f"user: {out.get('user', 'stationary')}", markup=False)
 
 

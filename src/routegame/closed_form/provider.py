@@ -158,6 +158,12 @@ def solve_arrays(
     ParameterError
         If a parameter is outside its allowed range (the message names it).
 
+    Notes
+    -----
+    Valid inputs whose answer lies beyond the range of double precision (e.g. a cost per
+    success c/p above 1.8e308) give ``inf`` or ``nan`` in the arrays; :func:`routegame.solve`
+    refuses such a single game with a :class:`~routegame.errors.NotSolvableError`.
+
     Examples
     --------
     >>> sol = solve_arrays(10, 20, [4, 5], [1, 4], [0.3, 0.8])   # ξ = (-1, 3)
@@ -183,6 +189,15 @@ def solve_arrays(
     flat += [np.broadcast_to(x, (*shape, 2)).reshape(-1, 2) for x in (t, c, p)]
     V1, P1, t1, c1, p1 = flat
     total = V1.shape[0]
+    with np.errstate(all="ignore"):  # overflow beyond the double range shows as inf, not a warning
+        res = _solve_blocks(V1, P1, t1, c1, p1, total, tie_break)
+    return _result(res, shape, tie_break)
+
+
+def _solve_blocks(
+    V1: FloatArray, P1: FloatArray, t1: FloatArray, c1: FloatArray, p1: FloatArray, total: int,
+    tie_break: str,
+) -> dict[str, Any]:
     if total <= _BLOCK:
         res = _solve_flat(_Game(V1, P1, t1, c1, p1), tie_break)
     else:  # blocks that fit in cache are faster than one pass over huge temporaries
@@ -191,7 +206,7 @@ def solve_arrays(
             for i, j in ((i, min(i + _BLOCK, total)) for i in range(0, total, _BLOCK))
         ]
         res = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-    return _result(res, shape, tie_break)
+    return res
 
 
 def _result(res: dict[str, Any], shape: tuple[int, ...], tie_break: str) -> GameResult:

@@ -106,6 +106,11 @@ def thresholds(
         a = x2 * k
         b = x2 * one_minus_k - x1 * p2**2
         c = x1 * p2**2
+        # the root does not change when a, b, c share a factor: scale them to at most 1 so that
+        # b² cannot overflow for net values up to the double range
+        m = np.maximum(np.maximum(np.abs(a), np.abs(b)), np.abs(c))
+        m = np.where(m > 0, m, 1.0)
+        a, b, c = a / m, b / m, c / m
         disc = np.maximum(b * b - 4.0 * a * c, 0.0)
         s_low = np.where(vl, 2.0 * c / (-b + np.sqrt(disc)), np.nan)
     return s0, s_low, s_high

@@ -79,7 +79,26 @@ def solve(params: GameParams, *, user: str | None = None, tie_break: TieBreak = 
     tie_break = check_tie_break(tie_break)
     eng = engine if engine is not None else engine_for(params, user)
     res = eng.solve(params, tie_break)
+    _check_representable(res)
     return _with_params(res, params)
+
+
+def _check_representable(res: GameResult) -> None:
+    """NotSolvableError when an answer of a valid game lies beyond double precision."""
+    import numpy as np
+
+    from routegame.errors import NotSolvableError
+
+    for label, pol in (("equilibrium", res.equilibrium), ("user_preferred", res.user_preferred),
+                       ("equilibrium_weak", res.equilibrium_weak)):
+        if pol is None:
+            continue
+        for name in ("provider_cost", "user_utility"):
+            x = np.asarray(getattr(pol, name), dtype=float)
+            if not np.all(np.isfinite(x)):
+                raise NotSolvableError(
+                    f"{label}.{name}: the exact value lies beyond double precision (about "
+                    "1.8e308) for these inputs; rescale the costs, penalty or task value")
 
 
 def _with_params(res: GameResult, params: GameParams) -> Any:

@@ -114,6 +114,10 @@ def select_response(
         pick = np.where(tied, J, np.inf).argmin(axis=-1)
     else:
         pick = np.where(tied, J, -np.inf).argmax(axis=-1)
+    # where every tied J is +-inf (beyond the double range) the masked arg-min/max can land on
+    # an untied candidate: take the first tied one instead
+    stray = ~np.take_along_axis(tied, pick[..., None], axis=-1)[..., 0]
+    pick = np.where(stray, tied.argmax(axis=-1), pick)
     r_t = np.where(tied, r, np.nan)
     spread = np.nanmax(r_t, axis=-1) - np.nanmin(r_t, axis=-1)
     indifferent = spread > SPREAD

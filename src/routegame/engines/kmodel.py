@@ -70,8 +70,9 @@ class KModelEngine:
         from routegame.general.provider import equilibrium, user_preferred
 
         tie_break = check_tie_break(tie_break)
-        eq = equilibrium(params, self.user, tie_break)  # type: ignore[arg-type]
-        up = user_preferred(params, self.user)  # type: ignore[arg-type]
+        with np.errstate(all="ignore"):  # overflow beyond the double range: inf, checked by solve
+            eq = equilibrium(params, self.user, tie_break)  # type: ignore[arg-type]
+            up = user_preferred(params, self.user)  # type: ignore[arg-type]
         return GameResult(
             kind="k-model", tie_break=tie_break, user=self.user,
             net_value=params.net_value(),

@@ -470,13 +470,17 @@ def _stopping_values(
             b = np.einsum("bk,bk->b", R[:, j, j + 1 :], w[:, j + 1 :])
             num = a * xi[:, j] + b  # sign of the continuation value if the user continues at j
             go = num >= 0.0
-            v[:, j] = np.where(go, num / (1.0 - a * (1.0 - p[:, j])), num)
+            # 1 - a (1 - p_j) as (1 - a) + a p_j: exact when p_j is below the precision of 1
+            v[:, j] = np.where(go, num / ((1.0 - a) + a * p[:, j]), num)
             w[:, j] = xi[:, j] + (1.0 - p[:, j]) * np.where(go, v[:, j], 0.0)
         return w, v
     cont = np.ones((B, K), dtype=bool)
     eye = np.eye(K)
     for _ in range(4 * K + 50):
         M = eye - ((1.0 - p) * cont)[:, :, None] * R
+        # diagonal 1 - (1 - p_j) c_j R_jj as (1 - c_j R_jj) + c_j R_jj p_j (no cancellation)
+        cr = cont * np.diagonal(R, axis1=1, axis2=2)
+        M[:, np.arange(K), np.arange(K)] = (1.0 - cr) + cr * p
         w = np.asarray(np.linalg.solve(M, xi[..., None])[..., 0], dtype=np.float64)
         v = np.einsum("bjk,bk->bj", R, w)
         small = TOL * np.abs(w).max(axis=1, keepdims=True)
@@ -515,8 +519,8 @@ def _state_aware_core(
         Us = nn @ xi[b]
         Js = nn @ c[b] + P[b] * np.einsum("mk,mk->m", nn, (1.0 - p[b]) * qs)
         ok = Us >= Us.max() - tol * abs(Us.max())
-        k = int(np.where(ok, Js, np.inf).argmin() if tie_break == "strong"
-                else np.where(ok, Js, -np.inf).argmax())
+        cand = np.flatnonzero(ok)  # pick among the tied choices only (J may be inf)
+        k = int(cand[Js[cand].argmin() if tie_break == "strong" else Js[cand].argmax()])
         q[b], U[b], J[b] = qs[k], Us[k], Js[k]
     return {
         "abandon": q,
@@ -698,6 +702,8 @@ def lookahead_best_response(
     acc = np.ones(K, dtype=bool)
     for _ in range(4 * K + 50):
         M = np.eye(K) - (1.0 - p)[:, None] * R * acc[None, :]
+        ra = np.diagonal(R) * acc  # diagonal without cancellation, as in the chain
+        M[np.arange(K), np.arange(K)] = (1.0 - ra) + ra * p
         w = np.linalg.solve(M, xi)
         small = TOL * float(np.abs(w).max())
         new = (w > small) | (acc & (w >= -small))
