@@ -46,3 +46,11 @@ def as_two_model_policy(start: Any, cascade: Any) -> tuple[int, float]:
         )
     route = 1 if st[0] == 1.0 else 2
     return route, float(R[0, 1]) if route == 1 else 0.0
+
+
+class ChainOutcomes:
+    """Mixin: an engine whose outcomes are the chain's linear solve (exact for any policy)."""
+
+    def outcomes(self, params: GameParams, start: Any, cascade: Any, abandon: Any) -> Outcome:
+        """Outcomes of the policy (start, cascade) against ``abandon``, by the chain."""
+        return chain_outcome(params, start, cascade, abandon)

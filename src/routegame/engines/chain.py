@@ -15,13 +15,13 @@ import attrs
 import numpy as np
 
 from routegame._types import TieBreak
-from routegame.engines._common import chain_outcome
+from routegame.engines._common import ChainOutcomes
 from routegame.engines.kernel import TOL
 from routegame.errors import NotSolvableError
 from routegame.markov.chain import chain_outcomes
 from routegame.model.params import GameParams
 from routegame.model.policy import check_policy, check_tie_break, check_user
-from routegame.model.results import GameResult, Outcome, PolicyResult, Response
+from routegame.model.results import GameResult, PolicyResult, Response
 
 __all__ = ["ChainEngine"]
 
@@ -30,7 +30,7 @@ GRID = 2001
 
 
 @attrs.frozen
-class ChainEngine:
+class ChainEngine(ChainOutcomes):
     """The independent reference engine (slow; for checks, not for production).
 
     Examples
@@ -48,10 +48,6 @@ class ChainEngine:
     def supports(self, params: GameParams) -> bool:
         """:meth:`solve` needs K = 2 and the stationary user; the rest takes any K."""
         return params.num_models == 2 and self.user == "stationary"
-
-    def outcomes(self, params: GameParams, start: Any, cascade: Any, abandon: Any) -> Outcome:
-        """Outcomes by the chain's linear solve."""
-        return chain_outcome(params, start, cascade, abandon)
 
     def best_response(
         self, params: GameParams, start: Any, cascade: Any, tie_break: TieBreak = "strong"

@@ -8,10 +8,10 @@ import attrs
 import numpy as np
 
 from routegame._types import TieBreak
-from routegame.engines._common import chain_outcome
+from routegame.engines._common import ChainOutcomes
 from routegame.model.params import GameParams
 from routegame.model.policy import check_tie_break, check_user
-from routegame.model.results import GameResult, Outcome, PolicyResult, Response
+from routegame.model.results import GameResult, PolicyResult, Response
 
 __all__ = ["KModelEngine"]
 
@@ -29,7 +29,7 @@ def policy_result(eq: Any) -> PolicyResult:
 
 
 @attrs.frozen
-class KModelEngine:
+class KModelEngine(ChainOutcomes):
     """Exact Stackelberg solver over all policies (pi, R) of a K-model game.
 
     Examples
@@ -47,10 +47,6 @@ class KModelEngine:
     def supports(self, params: GameParams) -> bool:
         """Any K >= 2."""
         return params.num_models >= 2
-
-    def outcomes(self, params: GameParams, start: Any, cascade: Any, abandon: Any) -> Outcome:
-        """Outcomes by the chain's linear solve (exact for any policy)."""
-        return chain_outcome(params, start, cascade, abandon)
 
     def best_response(
         self, params: GameParams, start: Any, cascade: Any, tie_break: TieBreak = "strong"

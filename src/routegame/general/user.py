@@ -39,7 +39,7 @@ import numpy as np
 from routegame._types import BoolArray, FloatArray, TieBreak
 from routegame.engines.kernel import ROUND, SPREAD, select_response
 from routegame.engines.kernel import TOL as KERNEL_TOL
-from routegame.errors import NotSolvableError
+from routegame.errors import NotSolvableError, ParameterError
 from routegame.general._policy import (
     as_params,
     check_policy,
@@ -344,6 +344,21 @@ def stationary_best_response_arrays(
     return {k: np.asarray(v).reshape(shape) for k, v in res.items() if not k.startswith("_")}
 
 
+def _one_policy(
+    core: Any, params: Any, start: Any, cascade: Any, tie_break: str, tol: Any
+) -> dict[str, Any]:
+    """Run a batch kernel on one game and one policy (validated), batch axis of length 1."""
+    g = as_params(params)
+    tol = check_tol(tol)
+    K = g.num_models
+    st, R = check_policy(start, cascade, K)
+    if st.shape != (K,) or R.shape != (K, K):
+        raise ParameterError("start", "give one policy: start (K,), cascade (K, K)")
+    V, P, t, c, p = game_arrays(g)
+    return dict(core(np.array([V]), np.array([P]), t[None], c[None], p[None], st[None], R[None],
+                     tie_break, tol))
+
+
 def stationary_best_response(
     params: GameParams | Mapping[str, Any],
     start: Any,
@@ -383,19 +398,8 @@ def stationary_best_response(
     >>> stationary_best_response(g, [0, 1], [[1, 0], [0, 1]]).abandon   # M2 only: quit
     1.0
     """
-    g = as_params(params)
     tie_break = check_tie_break(tie_break)
-    tol = check_tol(tol)
-    K = g.num_models
-    st, R = check_policy(start, cascade, K)
-    if st.shape != (K,) or R.shape != (K, K):
-        from routegame.errors import ParameterError
-
-        raise ParameterError("start", "give one policy: start (K,), cascade (K, K)")
-    V, P, t, c, p = game_arrays(g)
-    res = _stationary_core(
-        np.array([V]), np.array([P]), t[None], c[None], p[None], st[None], R[None], tie_break, tol
-    )
+    res = _one_policy(_stationary_core, params, start, cascade, tie_break, tol)
     flat = bool(res["flat"][0])
     if flat:
         argmax: tuple[float, ...] = (0.0, 1.0)
@@ -601,19 +605,8 @@ def state_aware_best_response(
     >>> br.abandon, round(br.user_utility, 4)
     ((0.0, 1.0), 2.1944)
     """
-    g = as_params(params)
     tie_break = check_tie_break(tie_break)
-    tol = check_tol(tol)
-    K = g.num_models
-    st, R = check_policy(start, cascade, K)
-    if st.shape != (K,) or R.shape != (K, K):
-        from routegame.errors import ParameterError
-
-        raise ParameterError("start", "give one policy: start (K,), cascade (K, K)")
-    V, P, t, c, p = game_arrays(g)
-    res = _state_aware_core(
-        np.array([V]), np.array([P]), t[None], c[None], p[None], st[None], R[None], tie_break, tol
-    )
+    res = _one_policy(_state_aware_core, params, start, cascade, tie_break, tol)
     return StateAwareResponse(
         abandon=tuple(float(x) for x in res["abandon"][0]),
         user_utility=_num(res["user_utility"][0]),
