@@ -215,8 +215,8 @@ class GameResult:
     misalignment_gap: FloatArray = _meta(
         "latency", "U(user-preferred) - U(equilibrium) >= 0", column="misalignment_gap")
     price_of_alignment: FloatArray = _meta(
-        "cost", "J(user-preferred) - J(equilibrium) >= 0: what serving the user's favourite "
-        "costs the provider", column="price_of_alignment")
+        "cost", "J(user-preferred) - J(equilibrium), >= 0 under strong ties: what serving "
+        "the user's favourite costs the provider", column="price_of_alignment")
     equilibrium_weak: PolicyResult | None = _meta(
         "", "the optimum under weak tie-breaking (an infimum where not attained)", default=None)
     regime: Any = _meta(
