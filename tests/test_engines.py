@@ -207,3 +207,24 @@ def test_answers_beyond_double_precision_are_refused_in_one_line(user: str | Non
     g = rg.GameParams.two_model(1e20, 0, (1, 1), (1e300, 1e300), (1e-10, 1e-10))
     with pytest.raises(rg.NotSolvableError, match="beyond double precision"):
         rg.solve(g, user=user)
+
+
+@pytest.mark.parametrize(("call", "field"), [
+    (lambda: rg.outcomes(10, 5, [3, 6], [1, 4], [0.25, 0.75], 3, 0.2, 0), "route"),
+    (lambda: rg.outcomes(10, 5, [3, 6], [1, 4], [0.25, 0.75], 1, 1.5, 0), "cascade"),
+    (lambda: rg.outcomes(10, 5, [3, 6], [1, 4], [0.25, 1.0], 1, 0.5, 0), "success_prob"),
+    (lambda: rg.outcomes(10, 5, [3, 6], [1, 4], [0.25, 0.75], 1, [0.1, 0.2, 0.3], [0, 1]),
+     "abandon"),
+    (lambda: rg.outcomes(None, 5, [3, 6], [1, 4], [0.25, 0.75], 1, 0.2, 0), "task_value"),
+    (lambda: rg.expected_passes(0.5, 0.8, 1, 0.2, True), "abandon"),
+    (lambda: rg.expected_passes(0.5, np.array([0.8 + 0j]), 1, 0.2, 0), "p2"),
+    (lambda: rg.thresholds(10, [[3, 6]] * 3, [[0.25, 0.75]] * 2), "success_prob"),
+    (lambda: rg.thresholds(10, [3, 6, 7], [0.25, 0.75]), "latency"),
+    (lambda: rg.best_response(10, [3, 6], [0.25, 0.75], 1, 0.2, tie_break="fair"), "tie_break"),
+    (lambda: rg.best_response(10, [3, 6], [0.25, 0.75], 2.5, 0.2), "route"),
+    (lambda: rg.best_response(10, [3, 6], [0.25, 0.75], 1, 0.2, cost=[-1, 4]), "cost"),
+])
+def test_public_array_functions_raise_parameter_error_naming_the_field(call, field) -> None:
+    with pytest.raises(rg.ParameterError) as err:
+        call()
+    assert err.value.field == field

@@ -28,6 +28,9 @@ from typing import NamedTuple
 import numpy as np
 
 from routegame._types import ArrayLike, FloatArray
+from routegame.errors import ParameterError
+from routegame.model.params import broadcast_fields, check_array
+from routegame.model.policy import check_routes
 
 __all__ = ["Outcomes", "abandon_probability", "expected_passes", "outcomes"]
 
@@ -73,6 +76,20 @@ def expected_passes(
     >>> float(n1), float(n2)
     (1.0, 0.625)
     """
+    a1 = check_array(p1, "success_prob", "p1")
+    a2 = check_array(p2, "success_prob", "p2")
+    r_ = check_routes(route)
+    s = check_array(cascade, "cascade")
+    q = check_array(abandon, "abandon")
+    broadcast_fields(("p1", a1.shape), ("p2", a2.shape), ("route", r_.shape),
+                     ("cascade", s.shape), ("abandon", q.shape))
+    return _expected_passes(a1, a2, r_, s, q)
+
+
+def _expected_passes(
+    p1: ArrayLike, p2: ArrayLike, route: ArrayLike, cascade: ArrayLike, abandon: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`expected_passes` without validation (the solvers' kernel)."""
     p1 = np.asarray(p1, dtype=float)
     p2 = np.asarray(p2, dtype=float)
     s = np.asarray(cascade, dtype=float)
@@ -130,6 +147,11 @@ def outcomes(
         Named tuple of arrays ``success``, ``latency``, ``cost``, ``user_utility``,
         ``provider_cost`` and ``passes`` (last axis: M1, M2).
 
+    Raises
+    ------
+    ParameterError
+        A parameter out of range, a route other than 1 or 2, or shapes that do not broadcast.
+
     Examples
     --------
     >>> o = outcomes(10, 5, [1, 4], [1, 3], [0.5, 0.8], route=1, cascade=1.0, abandon=0.0)
@@ -138,10 +160,32 @@ def outcomes(
     >>> float(o.user_utility), float(o.provider_cost)
     (6.5, 2.875)
     """
+    V = check_array(task_value, "task_value")
+    P = check_array(penalty, "penalty")
+    t = check_array(latency, "latency")
+    c = check_array(cost, "cost")
+    p = check_array(success_prob, "success_prob")
+    for name, a in (("latency", t), ("cost", c), ("success_prob", p)):
+        if a.ndim == 0 or a.shape[-1] != 2:
+            raise ParameterError(name, "must have a last axis of length 2 (model 1, model 2)")
+    r_ = check_routes(route)
+    s = check_array(cascade, "cascade")
+    q = check_array(abandon, "abandon")
+    broadcast_fields(("task_value", V.shape), ("penalty", P.shape), ("latency", t.shape[:-1]),
+                     ("cost", c.shape[:-1]), ("success_prob", p.shape[:-1]),
+                     ("route", r_.shape), ("cascade", s.shape), ("abandon", q.shape))
+    return _outcomes(V, P, t, c, p, r_, s, q)
+
+
+def _outcomes(
+    task_value: ArrayLike, penalty: ArrayLike, latency: ArrayLike, cost: ArrayLike,
+    success_prob: ArrayLike, route: ArrayLike, cascade: ArrayLike, abandon: ArrayLike,
+) -> Outcomes:
+    """:func:`outcomes` without validation (the solvers' kernel)."""
     t = np.asarray(latency, dtype=float)
     c = np.asarray(cost, dtype=float)
     p = np.asarray(success_prob, dtype=float)
-    n1, n2 = expected_passes(p[..., 0], p[..., 1], route, cascade, abandon)
+    n1, n2 = _expected_passes(p[..., 0], p[..., 1], route, cascade, abandon)
     A = abandon_probability(p[..., 0], p[..., 1], n1, n2, abandon)
     S = p[..., 0] * n1 + p[..., 1] * n2
     L = t[..., 0] * n1 + t[..., 1] * n2

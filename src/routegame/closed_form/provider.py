@@ -31,11 +31,14 @@ from typing import Any
 import numpy as np
 
 from routegame._types import ArrayLike, FloatArray, IntArray
-from routegame.closed_form.outcomes import abandon_probability, expected_passes, outcomes
-from routegame.closed_form.user import BestResponse, _rational_parts, regime_code, respond, thresholds
+from routegame.closed_form.outcomes import _expected_passes as expected_passes
+from routegame.closed_form.outcomes import _outcomes as outcomes
+from routegame.closed_form.outcomes import abandon_probability
+from routegame.closed_form.user import BestResponse, _rational_parts, regime_code, respond
+from routegame.closed_form.user import _thresholds as thresholds
 from routegame.engines.kernel import ROUND, TOL, first_min
 from routegame.errors import ParameterError
-from routegame.model.params import check_array, check_tie_break
+from routegame.model.params import broadcast_fields, check_array, check_tie_break
 from routegame.model.results import GameResult, PolicyResult, ThrottleResult
 
 __all__ = ["TwoModelSolution", "solve_arrays"]
@@ -176,15 +179,9 @@ def solve_arrays(
     """
     check_tie_break(tie_break)
     V, P, t, c, p = _validated(task_value, penalty, latency, cost, success_prob)
-    shape: tuple[int, ...] = ()
-    for name, sh in (("task_value", V.shape), ("penalty", P.shape), ("latency", t.shape[:-1]),
-                     ("cost", c.shape[:-1]), ("success_prob", p.shape[:-1])):
-        try:  # field by field, so that the error names the field at fault
-            shape = np.broadcast_shapes(shape, sh)
-        except ValueError:
-            raise ParameterError(
-                name, f"game shape {sh} does not broadcast with {shape} of the fields before it"
-            ) from None
+    shape = broadcast_fields(("task_value", V.shape), ("penalty", P.shape),
+                             ("latency", t.shape[:-1]), ("cost", c.shape[:-1]),
+                             ("success_prob", p.shape[:-1]))
     flat: list[FloatArray] = [np.broadcast_to(x, shape).reshape(-1) for x in (V, P)]
     flat += [np.broadcast_to(x, (*shape, 2)).reshape(-1, 2) for x in (t, c, p)]
     V1, P1, t1, c1, p1 = flat

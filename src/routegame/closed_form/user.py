@@ -31,8 +31,11 @@ from typing import NamedTuple
 import numpy as np
 
 from routegame._types import ArrayLike, FloatArray, IntArray
-from routegame.closed_form.outcomes import abandon_probability, expected_passes
+from routegame.closed_form.outcomes import _expected_passes, abandon_probability
 from routegame.engines.kernel import SPREAD, TOL, select_response
+from routegame.errors import ParameterError
+from routegame.model.params import broadcast_fields, check_array, check_tie_break
+from routegame.model.policy import check_routes
 from routegame.model.results import REGIMES
 
 __all__ = [
@@ -86,13 +89,35 @@ def thresholds(
     >>> bool(np.isnan(s0)), round(float(sl), 6), round(float(sh), 6)
     (True, 0.576396, 0.666667)
     """
+    V, t, p = _checked_game(task_value, latency, success_prob)
+    return _thresholds(V, t, p)
+
+
+def _checked_game(
+    task_value: ArrayLike, latency: ArrayLike, success_prob: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    V = check_array(task_value, "task_value")
+    t = check_array(latency, "latency")
+    p = check_array(success_prob, "success_prob")
+    for name, a in (("latency", t), ("success_prob", p)):
+        if a.ndim == 0 or a.shape[-1] != 2:
+            raise ParameterError(name, "must have a last axis of length 2 (model 1, model 2)")
+    broadcast_fields(("task_value", V.shape), ("latency", t.shape[:-1]),
+                     ("success_prob", p.shape[:-1]))
+    return V, t, p
+
+
+def _thresholds(
+    task_value: ArrayLike, latency: ArrayLike, success_prob: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`thresholds` without validation (the solvers' kernel)."""
     V = np.asarray(task_value, dtype=float)
     t = np.asarray(latency, dtype=float)
     p = np.asarray(success_prob, dtype=float)
     p1, p2 = p[..., 0], p[..., 1]
     x1 = V * p1 - t[..., 0]
     x2 = V * p2 - t[..., 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lv = (x1 < 0) & (x2 > 0)
         vl = (x1 > 0) & (x2 < 0)
         s0 = np.where(lv, -x1 / (x2 / p2 - x1), np.nan)
@@ -161,7 +186,7 @@ def _passes(
     """(E[N_1], E[N_2], A) at continuation probability r (written once, in outcomes)."""
     q = 1.0 - r
     route = np.where(on1, 1, 2)
-    n1, n2 = expected_passes(p1, p2, route, s, q)
+    n1, n2 = _expected_passes(p1, p2, route, s, q)
     return n1, n2, abandon_probability(p1, p2, n1, n2, q)
 
 
@@ -258,10 +283,19 @@ def best_response(
     >>> 0 < float(br.abandon) < 1
     True
     """
-    V = np.asarray(task_value, dtype=float)
-    t = np.asarray(latency, dtype=float)
-    p = np.asarray(success_prob, dtype=float)
-    P = np.asarray(penalty, dtype=float)
+    check_tie_break(tie_break)
+    V, t, p = _checked_game(task_value, latency, success_prob)
+    P = check_array(penalty, "penalty")
+    route_arr = check_routes(route)
+    s_arr = check_array(cascade, "cascade")
+    fields = [("penalty", P.shape), ("route", route_arr.shape), ("cascade", s_arr.shape)]
+    if cost is not None:
+        c_arr = check_array(cost, "cost")
+        if c_arr.ndim == 0 or c_arr.shape[-1] != 2:
+            raise ParameterError("cost", "must have a last axis of length 2 (model 1, model 2)")
+        fields.append(("cost", c_arr.shape[:-1]))
+    broadcast_fields(("task_value", V.shape), ("latency", t.shape[:-1]),
+                     ("success_prob", p.shape[:-1]), *fields)
     p1, p2 = p[..., 0], p[..., 1]
     xi1, xi2 = V * p1 - t[..., 0], V * p2 - t[..., 1]
     if cost is None:  # no provider information: unit costs break ties towards abandoning
@@ -270,7 +304,7 @@ def best_response(
     else:
         c = np.asarray(cost, dtype=float)
         c1, c2 = c[..., 0], c[..., 1]
-    on1 = np.asarray(route) == 1
-    s = np.asarray(cascade, dtype=float)
+    on1 = route_arr == 1
+    s = s_arr
     mag1, mag2 = np.abs(xi1), np.abs(xi2)
     return respond(xi1, xi2, c1, c2, p1, p2, on1, s, P, mag1, mag2, tie_break)

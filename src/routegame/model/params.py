@@ -27,6 +27,7 @@ __all__ = [
     "GameParams",
     "ModelSpec",
     "as_real_array",
+    "broadcast_fields",
     "check_array",
     "check_scalar",
     "check_tie_break",
@@ -172,6 +173,29 @@ def check_array(value: Any, field: str, label: str | None = None) -> FloatArray:
         where = f" (entry {', '.join(str(int(b) + 1) for b in bad)})" if arr.ndim else ""
         raise ParameterError(name, f"must be {describe_range(field)}, got {arr[tuple(bad)]:g}{where}")
     return arr
+
+
+def broadcast_fields(*fields: tuple[str, tuple[int, ...]]) -> tuple[int, ...]:
+    """The common shape of ``(name, shape)`` pairs, or a ParameterError naming the first misfit.
+
+    Examples
+    --------
+    >>> broadcast_fields(("penalty", (3,)), ("task_value", ()))
+    (3,)
+    >>> broadcast_fields(("latency", (3,)), ("cost", (4,)))
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: cost: shape (4,) does not broadcast with (3,) of the fields before it
+    """
+    shape: tuple[int, ...] = ()
+    for name, sh in fields:
+        try:
+            shape = np.broadcast_shapes(shape, sh)
+        except ValueError:
+            raise ParameterError(
+                name, f"shape {sh} does not broadcast with {shape} of the fields before it"
+            ) from None
+    return shape
 
 
 def check_tie_break(tie_break: Any, field: str = "tie_break") -> TieBreak:
