@@ -228,3 +228,17 @@ def test_public_array_functions_raise_parameter_error_naming_the_field(call, fie
     with pytest.raises(rg.ParameterError) as err:
         call()
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("args", [["solve", "--scenario", "default"],
+                                  ["solve", "--scenario", "aider-openai-3-tier"],
+                                  ["solve", "--scenario", "default", "--json"], ["scenarios"]])
+def test_reading_the_first_line_of_solve_exits_0(args: list[str]) -> None:
+    exe = str(Path(sys.executable).parent / "routegame")
+    p = subprocess.Popen([exe, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None
+    assert p.stderr is not None
+    p.stdout.read(1)
+    p.stdout.close()
+    assert p.wait(timeout=120) == 0
+    assert p.stderr.read() == b""

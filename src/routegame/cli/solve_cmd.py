@@ -510,6 +510,31 @@ def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict
         yield out, False
 
 
+def _console() -> Any:
+    """A rich console whose broken pipe (``| head``) ends the command quietly with status 0.
+
+    rich handles a closed stdout itself with ``SystemExit(1)``; reading the first lines of a
+    table is not an error.
+    """
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            _silence_stdout()
+            raise SystemExit(0)
+
+    return _Console(highlight=False)
+
+
+def _silence_stdout() -> None:
+    """After the reader of stdout went away: point stdout at /dev/null so exit flushes quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover
+        pass
+
+
 def _run_batch(path: str, tie_break: str) -> int:
     if path != "-":
         p = Path(path)
@@ -527,11 +552,7 @@ def _run_batch(path: str, tie_break: str) -> int:
             sys.stdout.write(_dumps(out) + "\n")
             sys.stdout.flush()
     except BrokenPipeError:  # e.g. `routegame solve --batch x | head`: stop quietly
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):  # pragma: no cover
-            pass
+        _silence_stdout()
         return 0
     return status
 
@@ -657,18 +678,20 @@ def solve(
         )
     queries = _parse_queries(query or [])
     answer = _solve_one(params, tb, queries, user)
-    if as_json:
-        print(_dumps(answer))
-        return
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    console.print(title, markup=False, style="bold")
-    _render_params(console, params, units)
-    if params.num_models == 2 and user is None:
-        _render_two_model(console, answer, tb)
-    else:
-        _render_k_model(console, answer)
+    try:
+        if as_json:
+            print(_dumps(answer))
+        else:
+            console = _console()
+            console.print(title, markup=False, style="bold")
+            _render_params(console, params, units)
+            if answer.get("regime") is not None:
+                _render_two_model(console, answer, tb)
+            else:
+                _render_k_model(console, answer)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `routegame solve ... | head -1`: stop quietly, exit 0
+        _silence_stdout()
 
 
 @app.command("scenarios")
@@ -685,7 +708,6 @@ def scenarios(
         print(_dumps([{"name": s.name, "version": s.version, "num_models": s.num_models,
                        "description": s.description} for s in items]))
         return
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(show_edge=False)
@@ -694,4 +716,4 @@ def scenarios(
     t.add_column("description")
     for s in items:
         _add_row(t, s.name, str(s.num_models), s.description)
-    Console(highlight=False).print(t, markup=False)
+    _console().print(t, markup=False)
