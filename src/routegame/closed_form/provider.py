@@ -195,15 +195,20 @@ def _solve_blocks(
     V1: FloatArray, P1: FloatArray, t1: FloatArray, c1: FloatArray, p1: FloatArray, total: int,
     tie_break: str,
 ) -> dict[str, Any]:
+    """Solve in blocks that fit in cache (faster than one pass over huge temporaries), each
+    written straight into the preallocated output (no list of blocks to concatenate)."""
     if total <= _BLOCK:
-        res = _solve_flat(_Game(V1, P1, t1, c1, p1), tie_break)
-    else:  # blocks that fit in cache are faster than one pass over huge temporaries
-        blocks = [
-            _solve_flat(_Game(V1[i:j], P1[i:j], t1[i:j], c1[i:j], p1[i:j]), tie_break)
-            for i, j in ((i, min(i + _BLOCK, total)) for i in range(0, total, _BLOCK))
-        ]
-        res = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-    return res
+        return _solve_flat(_Game(V1, P1, t1, c1, p1), tie_break)
+    out: dict[str, Any] = {}
+    for i in range(0, total, _BLOCK):
+        j = min(i + _BLOCK, total)
+        res = _solve_flat(_Game(V1[i:j], P1[i:j], t1[i:j], c1[i:j], p1[i:j]), tie_break)
+        if not out:
+            out = {k: np.empty((total, *np.shape(v)[1:]), dtype=np.asarray(v).dtype)
+                   for k, v in res.items()}
+        for k, v in res.items():
+            out[k][i:j] = v
+    return out
 
 
 def _result(res: dict[str, Any], shape: tuple[int, ...], tie_break: str) -> GameResult:
@@ -232,7 +237,7 @@ def _result(res: dict[str, Any], shape: tuple[int, ...], tie_break: str) -> Game
         price_of_alignment=a("price_of_alignment"),
         regime=a("regime"), s0=a("s0"), s_low=a("s_low"), s_high=a("s_high"),
         throttling=ThrottleResult(
-            pays=a("throttle_pays"), latency=a("throttle_latency"),
+            pays=a("throttling_pays"), latency=a("throttle_latency"),
             policy=policy("throttle_", attained=a("throttle_attained"),
                           success=a("throttle_success")),
         ),
@@ -404,7 +409,7 @@ def _finish(
         "pref_provider_cost": _take(Jpref, kp),
         "misalignment_gap": gap,
         "price_of_alignment": _take(Jpref, kp) - Jhead,
-        "throttle_pays": pays, "throttle_latency": th_lat, "throttle_route": th_route,
+        "throttling_pays": pays, "throttle_latency": th_lat, "throttle_route": th_route,
         "throttle_cascade": th_cascade, "throttle_abandon": th_abandon,
         "throttle_provider_cost": th_cost, "throttle_user_utility": th_util,
         "throttle_attained": th_att,
