@@ -242,3 +242,19 @@ def test_reading_the_first_line_of_solve_exits_0(args: list[str]) -> None:
     p.stdout.close()
     assert p.wait(timeout=120) == 0
     assert p.stderr.read() == b""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(extreme_two_model_games())
+def test_k_model_engine_over_many_magnitudes_against_the_chain(g: rg.GameParams) -> None:
+    """The K-model optimum is never above the two-model one (a larger policy class), is >= 0,
+    and equals the chain's J of the reported policy and response, for both users."""
+    J2 = float(rg.solve(g).equilibrium.provider_cost)
+    for user in ("stationary", "state-aware"):
+        e = rg.solve(g, user=user).equilibrium
+        Jk = float(e.provider_cost)
+        assert 0.0 <= Jk <= J2 * (1 + 1e-9) + 1e-300, (user, Jk, J2)
+        out = chain_outcomes(g.task_value, g.penalty, g.latency, g.cost, g.success_prob,
+                             e.start, e.cascade, e.abandon)
+        assert abs(float(out.provider_cost) - Jk) <= 1e-9 * max(Jk, float(out.provider_cost))
+        assert 0.0 <= float(e.success) <= 1.0
