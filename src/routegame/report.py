@@ -7,10 +7,13 @@ checked against the exact answer), the decision-guideline sentence, and the figu
 :mod:`routegame.plot` around the scenario's point. Figures are embedded as base64 PNG, so the
 one HTML file stands alone; they are also written beside it under ``figures/``. The solution is
 embedded verbatim as JSON (``<script type="application/json" id="routegame-solution">``), equal
-to ``TwoModelGame(params).solve().to_dict()``.
+to ``routegame.solve(params).to_json_dict()``. K-model games get their equilibrium, the
+user-preferred policy, the gap and the price of alignment (no regimes, throttling or figures,
+which belong to the two-model game).
 
 :func:`build_report` returns the report in memory; :func:`write_report` writes it atomically (the
-directory is built under a temporary name beside the target and renamed into place).
+directory is built under a temporary name beside the target and renamed into place; an existing
+report directory is updated file by file, never deleted).
 
 Examples
 --------
@@ -541,10 +544,11 @@ def write_report(
 ) -> Path:
     """Write ``out_dir/report.html`` and ``out_dir/figures/*.png`` atomically.
 
-    The directory is built under a temporary name beside ``out_dir`` and renamed into place, so
-    a failure leaves nothing half-written. An existing ``out_dir`` is refused unless
+    A new directory is built under a temporary name beside ``out_dir`` and renamed into place,
+    so a failure leaves nothing half-written. An existing ``out_dir`` is refused unless
     ``overwrite``; even then only a directory that is empty or holds a previous report
-    (a ``report.html``) is replaced.
+    (a ``report.html``) is updated, and only the files a report writes are replaced (each
+    atomically): other files in it are never deleted.
 
     Parameters
     ----------
