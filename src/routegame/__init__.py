@@ -47,7 +47,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'routegame' has no attribute {name!r}")
 
 
-__all__ = [
+__all__ = [  # the groups are listed in tests/test_public_api.py and docs/architecture.md
     "BOUNDS",
     "REGIMES",
     "ChainEngine",
