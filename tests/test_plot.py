@@ -503,9 +503,9 @@ def _config(tmp_path: Path) -> Path:
     (["plot", "regime-map", "--scenario", "nope", "--out", "{tmp}/a.png"],
      "error: scenario: unknown scenario 'nope'"),
     (["plot", "regime-map", "--scenario", "aider-openai-3-tier", "--out", "{tmp}/a.png"],
-     "error: --scenario: the figures are for two-model games"),
+     "error: --models: the figures are of two-model games and aider-openai-3-tier has 3 models"),
     (["plot", "regime-map", "--scenario", "default", "--config", "x.toml"],
-     "error: source: give one of --scenario and --config"),
+     "error: --scenario: give one of --scenario and --config"),
     (["plot", "regime-map", "--config", "{tmp}/missing.toml", "--out", "{tmp}/a.png"],
      "missing.toml: no such file"),
 ])

@@ -643,16 +643,19 @@ def test_to_table_round_trip(tmp_path: Path, suffix: str) -> None:
 
 
 def test_to_table_leaves_nothing_on_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pandas as pd
+    import errno
+
+    import routegame.io.tables as tables
+    from routegame.io import ResourceError
 
     ep = simulate_two_model(PAPER, 1, 0.5, 0.2, 100, rng=0)
 
-    def boom(self: Any, path: Any, **kw: Any) -> None:
+    def boom(data: Any, path: Any, *args: Any) -> None:
         Path(path).write_text("half")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
-    with pytest.raises(OSError, match=r"disk full"):
+    monkeypatch.setattr(tables, "_write", boom)
+    with pytest.raises(ResourceError, match=r"^path: no space left on device while writing"):
         ep.to_table(tmp_path / "x.csv")
     assert list(tmp_path.iterdir()) == []
 

@@ -43,12 +43,10 @@ estimate S, L, C, U and J of the spec. A truncated episode counts as not solved.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import statistics
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
@@ -590,51 +588,26 @@ class Episodes:
             self.model_names or (f"M{k + 1}" for k in range(self.num_models)))
         return df
 
-    def to_table(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    def to_table(
+        self, path: str | os.PathLike[str], *, overwrite: bool = False, field: str = "path"
+    ) -> Path:
         """Write one row per episode to ``path``: CSV (``.csv``) or Parquet (``.parquet``, ``.pq``).
 
-        The table is written to a temporary file in the same directory and renamed onto
-        ``path`` only when complete, so an error leaves nothing half-written. An existing
-        ``path`` is refused unless ``overwrite=True``. Needs pandas (and pyarrow for Parquet).
+        Written by :func:`routegame.io.write_table`: a temporary file in the same directory,
+        renamed onto ``path`` only when complete, so an error or a signal leaves nothing
+        half-written. An existing ``path`` is refused unless ``overwrite=True``. Needs pandas
+        and pyarrow.
 
         Returns
         -------
         pathlib.Path
             The path written.
         """
-        target = Path(path)
-        suffix = target.suffix.lower()
-        if suffix not in (".csv", ".parquet", ".pq"):
-            raise ParameterError("path", f"must end in .csv, .parquet or .pq, got {str(target)!r}")
-        if target.exists() and not overwrite:
-            raise ParameterError("path", f"{target} exists; pass overwrite=True to replace it")
-        if not target.parent.is_dir():
-            raise ParameterError("path", f"directory {target.parent} does not exist")
-        df = self.to_pandas()
-        with _atomic_path(target) as tmp:
-            if suffix == ".csv":
-                df.to_csv(tmp, index=False)
-            else:
-                df.to_parquet(tmp, index=False)
-        return target
+        from routegame.io import check_output_path, table_format, write_table
 
-
-@contextlib.contextmanager
-def _atomic_path(target: Path) -> Iterator[Path]:
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        # mkstemp creates the file with mode 0600; give it the mode a plain open() would.
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+        table_format(path, field)
+        check_output_path(path, overwrite, field)
+        return write_table(self.to_pandas(), path, overwrite=overwrite, field=field)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,9 +22,21 @@ from typing import Annotated, Any
 import typer
 
 from routegame.cli._app import app
-from routegame.cli._common import atomic_output, check_output_path, handle_errors
+from routegame.cli._common import (
+    ConfigOpt,
+    CostOpt,
+    GameCommand,
+    LatencyOpt,
+    PenaltyOpt,
+    ScenarioOpt,
+    SuccessProbOpt,
+    TaskValueOpt,
+    atomic_write,
+    check_output_path,
+    handle_errors,
+    resolve_game_scenario,
+)
 from routegame.errors import ParameterError
-from routegame.report import load_game
 
 __all__ = ["plot"]
 
@@ -47,16 +59,55 @@ def _kind(kind: str) -> str:
     return k
 
 
-@app.command("plot")
+def two_model_view(sc: Any, models: str | None) -> Any:
+    """The scenario itself (two models) or the two-model game of models ``I,J`` of it.
+
+    Examples
+    --------
+    >>> from routegame.scenarios import load_scenario
+    >>> two_model_view(load_scenario("aider-openai-3-tier"), "1,3").params.num_models
+    2
+    """
+    import attrs
+
+    from routegame.params import GameParams
+
+    k = sc.params.num_models
+    if models is None:
+        if k != 2:
+            raise ParameterError(
+                "--models", f"the figures are of two-model games and {sc.name} has {k} models; "
+                f"pick two with --models I,J (1 to {k})")
+        return sc
+    parts = models.replace(" ", ",").split(",")
+    try:
+        i, j = (int(v) for v in parts if v)
+    except ValueError:
+        raise ParameterError("--models", f"must be two model numbers I,J, got {models!r}") from None
+    if not (1 <= i <= k and 1 <= j <= k and i != j):
+        raise ParameterError("--models", f"must be two different numbers in 1..{k}, got {models!r}")
+    g = sc.params
+    sub = GameParams(task_value=g.task_value, penalty=g.penalty,
+                     models=(g.models[i - 1], g.models[j - 1]))
+    return attrs.evolve(sc, params=sub, name=f"{sc.name} (models {i} and {j})")
+
+
+@app.command("plot", cls=GameCommand)
 @handle_errors
 def plot(
     kind: Annotated[str, typer.Argument(
         metavar="KIND", help="regime-map, best-response-curves, policy-map, misalignment-map, "
         "throttling-map or decision-guideline.", show_default=False)],
-    scenario: Annotated[str | None, typer.Option(
-        "--scenario", metavar="NAME", help="A built-in scenario (default: 'default').")] = None,
-    config: Annotated[str | None, typer.Option(
-        "--config", metavar="FILE.toml", help="Read the game from a TOML file.")] = None,
+    scenario: ScenarioOpt = None,
+    config: ConfigOpt = None,
+    task_value: TaskValueOpt = None,
+    penalty: PenaltyOpt = None,
+    latency: LatencyOpt = None,
+    cost: CostOpt = None,
+    success_prob: SuccessProbOpt = None,
+    models: Annotated[str | None, typer.Option(
+        "--models", metavar="I,J", help="For a game of more than two models: the two models "
+        "(1-based) whose two-model game is drawn.")] = None,
     out: Annotated[str | None, typer.Option(
         "--out", metavar="FILE.png|.svg|.pdf", help="Output file (default: KIND.png).")] = None,
     overwrite: Annotated[bool, typer.Option(
@@ -108,7 +159,9 @@ def plot(
     elif tie_break is not TieBreakOption.strong:
         raise ParameterError("--tie-break", "not used by regime-map")
     check_output_path(target, overwrite)  # fail before the work, not after
-    game = load_game(scenario, config)
+    game = two_model_view(resolve_game_scenario(
+        scenario=scenario, config=config, task_value=task_value, penalty=penalty,
+        latency=latency, cost=cost, success_prob=success_prob), models)
     try:
         fig = FIGURES[k](game, **kwargs)
     except ParameterError as exc:  # name the command-line option, not the Python argument
@@ -118,6 +171,6 @@ def plot(
         if field is None:
             raise
         raise ParameterError(field, exc.reason) from None
-    with atomic_output(target, overwrite) as tmp:
+    with atomic_write(target, overwrite=overwrite) as tmp:
         save_figure(fig, tmp, dpi=dpi, fmt=suffix[1:])
     print(f"wrote {target}")

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from routegame.cli._app import app
-from routegame.cli._common import atomic_output, check_output_path, handle_errors
+from routegame.cli._common import check_output_path, handle_errors
 from routegame.errors import ParameterError
 
 __all__ = ["simulate_command"]
@@ -131,8 +131,7 @@ def simulate_command(
     comparison = summary.compare(exact)
 
     if out is not None:
-        with atomic_output(out, overwrite) as tmp:
-            ep.to_table(tmp, overwrite=True)
+        ep.to_table(out, overwrite=overwrite, field="--out")
 
     pct = f"{100 * confidence:g}%"
     table = Table(

@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any, cast
 
 import numpy as np
@@ -39,7 +36,7 @@ from typer.core import TyperCommand
 
 from routegame._types import TieBreak
 from routegame.cli._app import app
-from routegame.cli._common import atomic_output, handle_errors
+from routegame.cli._common import handle_errors
 from routegame.errors import ParameterError, RouteGameError
 from routegame.params import GameParams, check_scalar, describe_range
 
@@ -471,41 +468,14 @@ def _render_k_model(console: Any, out: Mapping[str, Any]) -> None:
 # batch
 
 
-def _batch_lines(path: str) -> Iterator[bytes]:
-    if path == "-":
-        stream = getattr(sys.stdin, "buffer", None)
-        if stream is not None:
-            yield from stream
-        else:  # pragma: no cover - a text-only stdin
-            for line in sys.stdin:
-                yield line.encode("utf-8")
-        return
-    with open(path, "rb") as f:
-        yield from f
-
-
 def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict[str, Any], bool]]:
     """(answer, internal_error) for every non-blank line."""
-    for n, raw in enumerate(lines, start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            yield {"id": None, "line": n,
-                   **_error_object(None, None, "line", f"line {n}: not UTF-8 text")}, False
-            continue
-        if n == 1:
-            text = text.lstrip("\ufeff")
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            if isinstance(exc, json.JSONDecodeError):
-                why = f"{exc.msg} (column {exc.colno})"
-            else:
-                why = "nested too deeply"
-            yield {"id": None, "line": n,
-                   **_error_object(None, None, "json", f"json: invalid JSON on line {n}: {why}")}, False
+    from routegame.errors import DataFormatError
+    from routegame.io import iter_jsonl
+
+    for n, record in iter_jsonl(lines):
+        if isinstance(record, DataFormatError):
+            yield {"id": None, "line": n, **_error_object(None, record)}, False
             continue
         rid = record.get("id") if isinstance(record, dict) else None
         try:
@@ -520,28 +490,13 @@ def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict
 
 
 def _run_batch(path: str, tie_break: str) -> int:
-    if path != "-":
-        p = Path(path)
-        if not p.exists():
-            raise ParameterError("--batch", f"no such file {path!r}")
-        if p.is_dir():
-            raise ParameterError("--batch", f"{path!r} is a directory, not a JSON-lines file")
-        if not os.access(p, os.R_OK):
-            raise ParameterError("--batch", f"cannot read {path!r} (permission denied)")
+    from routegame.io import open_lines, write_stdout_line
+
     status = 0
-    try:
-        for out, internal in _answer_lines(_batch_lines(path), tie_break):
-            if internal:
-                status = 1
-            sys.stdout.write(_dumps(out) + "\n")
-            sys.stdout.flush()
-    except BrokenPipeError:  # e.g. `routegame solve --batch x | head`: stop quietly
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):  # pragma: no cover
-            pass
-        return 0
+    for out, internal in _answer_lines(open_lines(path, "--batch"), tie_break):
+        if internal:
+            status = 1
+        write_stdout_line(_dumps(out))
     return status
 
 
@@ -550,14 +505,13 @@ def _run_batch(path: str, tie_break: str) -> int:
 
 
 def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: bool) -> None:
-    from routegame import tabular
+    from routegame import io, tabular
 
-    out_fmt = tabular.table_format(out, "--out")
-    tabular.table_format(table, "--table")
-    with atomic_output(out, overwrite, "--out") as tmp:
-        data = tabular.read_table(table, "--table")
-        solved = tabular.solve_table(data, tie_break, label=table)
-        tabular.write_table(solved, tmp, out_fmt)
+    io.table_format(out, "--out")
+    io.check_output_path(out, overwrite, "--out")
+    data = tabular.read_games(table, "--table")
+    solved = tabular.solve_table(data, tie_break, label=table)
+    io.write_table(solved, out, overwrite=overwrite, field="--out")
     if as_json:
         print(_dumps({"rows": solved.num_rows, "out": out, "columns": solved.column_names}))
     else:
