@@ -48,6 +48,7 @@ __all__ = [
     "fail",
     "handle_errors",
     "join_multi_args",
+    "override_game",
     "resolve_game",
     "resolve_game_scenario",
 ]
@@ -220,15 +221,24 @@ def resolve_game_scenario(
     sc = resolve_scenario(None if scenario or config else default, scenario=scenario, config=config)
     if not given:
         return sc
-    params = sc.params
+    return attrs.evolve(sc, params=override_game(sc.params, given))
+
+
+def override_game(params: GameParams, flags: dict[str, Any]) -> GameParams:
+    """``params`` with the given game flags (``None`` = not given) replacing single values."""
+    import numpy as np
+
+    def text(v: Any) -> str:
+        return v if isinstance(v, str) else " ".join(str(x) for x in np.atleast_1d(v))
+
     changes: dict[str, Any] = {}
     for key in ("task_value", "penalty"):
-        if key in given:
-            changes[key] = _number(text(given[key]), key, key)
+        if flags.get(key) is not None:
+            changes[key] = _number(text(flags[key]), key, key)
     for key in MULTI_FLAGS_FIELDS:
-        if key in given:
-            changes[key] = _values(text(given[key]), key, params.num_models)
-    return attrs.evolve(sc, params=params.replace(**changes))
+        if flags.get(key) is not None:
+            changes[key] = _values(text(flags[key]), key, params.num_models)
+    return params.replace(**changes) if changes else params
 
 
 def resolve_game(**options: Any) -> GameParams:
