@@ -96,6 +96,7 @@ _REGIME_HATCH = {0: "", 3: "//", 2: "\\\\", 1: "xx"}
 _POLICY_SHADE = {0: 0.97, 3: 0.7, 1: 0.5, 4: 0.3, 2: 0.06}
 _POLICY_HATCH = {0: "", 1: "//", 2: "\\\\", 3: "xx", 4: ".."}
 _MAX_N = 2000
+_NO_REGIME = frozenset({"penalty", "cost_1", "cost_2", "cost_ratio"})  # axes the regime ignores
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,27 +261,12 @@ class _Plane:
                                      "cost_1 must be > 0 when cost_ratio is the other axis")
         self.xs = np.linspace(*self.x_range, n)
         self.ys = np.linspace(*self.y_range, n)
-        X, Y = np.meshgrid(self.xs, self.ys)
-        shape = X.shape
-        V = np.full(shape, params.task_value)
-        P = np.full(shape, params.penalty)
-        t = np.broadcast_to(params.latency, (*shape, 2)).copy()
-        c = np.broadcast_to(params.cost, (*shape, 2)).copy()
-        p = np.broadcast_to(params.success_prob, (*shape, 2)).copy()
-        grids = {x: X, y: Y}
-        for name, G in grids.items():  # direct fields first, ratios use the (possibly varied) t1/c1
-            if name == "task_value":
-                V = G
-            elif name == "penalty":
-                P = G
-            elif not name.endswith("ratio"):
-                field, k = name.rsplit("_", 1)
-                {"latency": t, "cost": c, "success_prob": p}[field][..., int(k) - 1] = G
-        for name, G in grids.items():
-            if name == "latency_ratio":
-                t[..., 1] = t[..., 0] * G
-            elif name == "cost_ratio":
-                c[..., 1] = c[..., 0] * G
+        from routegame.sweep.grid import game_grid
+
+        g = game_grid(params, {y: self.ys[:, None], x: self.xs[None, :]})  # rows y, columns x
+        V, P = g["task_value"], g["penalty"]
+        t, c, p = (np.stack([g[f"{f}_1"], g[f"{f}_2"]], axis=-1)
+                   for f in ("latency", "cost", "success_prob"))
         self.V, self.P, self.t, self.c, self.p = V, P, t, c, p
         self.x0, self.y0 = _point(params, x), _point(params, y)
 
@@ -533,6 +519,11 @@ def regime_map(
     'Regimes: is each model worth its wait?'
     """
     g, units, name = _resolve(params)
+    if x in _NO_REGIME and y in _NO_REGIME:
+        raise ParameterError(
+            "y", f"the regime depends only on task_value, the latencies and the success "
+            f"probabilities; {x} and {y} do not change it, so the map would be one colour: "
+            "put one of those on an axis")
     plane = _Plane(g, x, y, x_range, y_range, n)
     xi1, xi2 = plane.xi
     from routegame.closed_form import regime_code

@@ -59,6 +59,26 @@ def _kind(kind: str) -> str:
     return k
 
 
+def partner_axis(kind: str, given: str) -> str:
+    """The other axis of a map when only one is given on the command line.
+
+    Examples
+    --------
+    >>> partner_axis("regime-map", "latency_2"), partner_axis("regime-map", "penalty")
+    ('latency_1', 'latency_2')
+    """
+    clash = {"latency_2": "latency_ratio", "latency_ratio": "latency_2",
+             "cost_2": "cost_ratio", "cost_ratio": "cost_2"}
+    ignored = ("penalty", "cost_1", "cost_2", "cost_ratio")  # the regime does not depend on them
+    for other in ("latency_2", "latency_1", "task_value", "penalty"):
+        if other == given or clash.get(given) == other:
+            continue
+        if kind == "regime-map" and given in ignored and other in ignored:
+            continue
+        return other
+    return "task_value"  # pragma: no cover
+
+
 def two_model_view(sc: Any, models: str | None) -> Any:
     """The scenario itself (two models) or the two-model game of models ``I,J`` of it.
 
@@ -141,6 +161,11 @@ def plot(
     kwargs: dict[str, Any] = {}
     map_opts = {"--x": x, "--y": y, "--x-range": x_range, "--y-range": y_range}
     if k in _MAPS:
+        if (x is None) != (y is None):  # one axis given: pick the other so the plane is valid
+            if x is not None:
+                map_opts["--y"] = partner_axis(k, x)
+            else:
+                map_opts["--x"] = partner_axis(k, str(y))
         for opt, val in map_opts.items():
             if val is not None:
                 kwargs[opt[2:].replace("-", "_")] = val

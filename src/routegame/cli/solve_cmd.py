@@ -32,11 +32,21 @@ from typing import Annotated, Any, cast
 
 import numpy as np
 import typer
-from typer.core import TyperCommand
 
 from routegame._types import TieBreak
 from routegame.cli._app import app
-from routegame.cli._common import handle_errors
+from routegame.cli._common import (
+    ConfigOpt,
+    CostOpt,
+    GameCommand,
+    LatencyOpt,
+    PenaltyOpt,
+    ScenarioOpt,
+    SuccessProbOpt,
+    TaskValueOpt,
+    handle_errors,
+    resolve_game_scenario,
+)
 from routegame.errors import ParameterError, RouteGameError
 from routegame.params import GameParams, check_scalar, describe_range
 
@@ -83,7 +93,7 @@ def join_query_args(args: Sequence[str]) -> list[str]:
     return out
 
 
-class _SolveCommand(TyperCommand):
+class _SolveCommand(GameCommand):
     """The ``solve`` command, with ``--query ROUTE CASCADE`` taking two values."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -232,10 +242,6 @@ def _number(text: str, field: str, label: str) -> float:
     return check_scalar(x, field, label)
 
 
-def _pair(values: tuple[str, str], field: str) -> list[float]:
-    return [_number(v, field, f"{field}[{k + 1}]") for k, v in enumerate(values)]
-
-
 def _parse_queries(queries: Sequence[str]) -> list[tuple[int, float]]:
     from routegame.game import check_route
 
@@ -251,48 +257,6 @@ def _parse_queries(queries: Sequence[str]) -> list[tuple[int, float]]:
         cascade = _number(parts[1], "cascade", f"{label}.cascade")
         out.append((route, cascade))
     return out
-
-
-_GAME_FLAGS = ("--task-value", "--penalty", "--latency", "--cost", "--success-prob")
-
-
-def _game_from_flags(flags: dict[str, Any]) -> GameParams:
-    for flag in _GAME_FLAGS:
-        if flags[flag] is None:
-            field = flag[2:].replace("-", "_")
-            what = "T1 T2" if flag == "--latency" else "C1 C2" if flag == "--cost" else (
-                "P1 P2" if flag == "--success-prob" else "a number")
-            raise ParameterError(
-                field,
-                f"missing; give {flag} {what} ({describe_range(field)}), "
-                "or use --config FILE, --scenario NAME, --batch FILE or --table FILE",
-            )
-    return GameParams.two_model(
-        _number(flags["--task-value"], "task_value", "task_value"),
-        _number(flags["--penalty"], "penalty", "penalty"),
-        _pair(flags["--latency"], "latency"),
-        _pair(flags["--cost"], "cost"),
-        _pair(flags["--success-prob"], "success_prob"),
-    )
-
-
-def _override(params: GameParams, flags: dict[str, Any], source: str) -> GameParams:
-    changes: dict[str, Any] = {}
-    if flags["--task-value"] is not None:
-        changes["task_value"] = _number(flags["--task-value"], "task_value", "task_value")
-    if flags["--penalty"] is not None:
-        changes["penalty"] = _number(flags["--penalty"], "penalty", "penalty")
-    for flag in _GAME_FLAGS[2:]:
-        if flags[flag] is not None:
-            field = flag[2:].replace("-", "_")
-            if params.num_models != 2:
-                raise ParameterError(
-                    field,
-                    f"{flag} takes two values but {source} has {params.num_models} models; "
-                    "edit a copy of the TOML file instead",
-                )
-            changes[field] = _pair(flags[flag], field)
-    return params.replace(**changes) if changes else params
 
 
 # ---------------------------------------------------------------------------------------------
@@ -524,22 +488,13 @@ def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: b
 @app.command(cls=_SolveCommand, no_args_is_help=False)
 @handle_errors
 def solve(
-    task_value: Annotated[str | None, typer.Option(
-        "--task-value", metavar="V", help="Task value V > 0 (latency units).")] = None,
-    penalty: Annotated[str | None, typer.Option(
-        "--penalty", metavar="P", help="Churn penalty P >= 0 (cost units).")] = None,
-    latency: Annotated[tuple[str, str] | None, typer.Option(
-        "--latency", metavar="T1 T2", help="Latencies of M1 and M2 (> 0).")] = None,
-    cost: Annotated[tuple[str, str] | None, typer.Option(
-        "--cost", metavar="C1 C2", help="Costs of M1 and M2 (>= 0).")] = None,
-    success_prob: Annotated[tuple[str, str] | None, typer.Option(
-        "--success-prob", metavar="P1 P2", help="Success probabilities of M1 and M2, in (0, 1).",
-    )] = None,
-    config: Annotated[str | None, typer.Option(
-        "--config", metavar="FILE.toml", help="Read the game from a TOML file.")] = None,
-    scenario: Annotated[str | None, typer.Option(
-        "--scenario", metavar="NAME", help="A built-in scenario (see 'routegame scenarios').",
-    )] = None,
+    task_value: TaskValueOpt = None,
+    penalty: PenaltyOpt = None,
+    latency: LatencyOpt = None,
+    cost: CostOpt = None,
+    success_prob: SuccessProbOpt = None,
+    config: ConfigOpt = None,
+    scenario: ScenarioOpt = None,
     batch: Annotated[str | None, typer.Option(
         "--batch", metavar="IN.jsonl",
         help="Solve one JSON object per line ('-' = stdin); one JSON line out per line in.",
@@ -597,27 +552,24 @@ def solve(
             raise typer.Exit(status)
         return
 
-    units: Mapping[str, str] = {}
-    if config is not None or scenario is not None:
-        from routegame.scenarios import load_config, load_scenario
-
-        sc = load_config(config) if config is not None else load_scenario(str(scenario))
-        label = f"config {config}" if config is not None else f"scenario {scenario}"
-        params = _override(sc.params, flags, label)
-        units = sc.units
-        title = f"{label} (v{sc.version}): {sc.description}" if sc.description else label
-        if given_flags:
-            title += f"; overridden: {', '.join(given_flags)}"
-    elif given_flags:
-        params = _game_from_flags(flags)
-        title = "game from the command line"
-    else:
+    if config is None and scenario is None and not given_flags:
         raise ParameterError(
             "source",
             "give a game: --task-value V --penalty P --latency T1 T2 --cost C1 C2 "
             "--success-prob P1 P2, or --config FILE.toml, --scenario NAME, --batch FILE, "
             "--table FILE --out FILE (see routegame solve --help)",
         )
+    sc = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
+                               penalty=penalty, latency=latency, cost=cost,
+                               success_prob=success_prob, default=None)
+    params, units = sc.params, sc.units
+    if config is not None or scenario is not None:
+        label = f"config {config}" if config is not None else f"scenario {scenario}"
+        title = f"{label} (v{sc.version}): {sc.description}" if sc.description else label
+        if given_flags:
+            title += f"; overridden: {', '.join(given_flags)}"
+    else:
+        title = "game from the command line"
     queries = _parse_queries(query or [])
     answer = _solve_one(params, tb, queries, user)
     if as_json:

@@ -117,8 +117,8 @@ def _compute_distributed(tasks: Sequence[Any], client: Any, advance: Callable[[i
     from distributed import as_completed
 
     futures = client.compute(list(tasks))
-    try:
-        for fut in as_completed(futures):
+    try:  # the loop of this client: it need not be the default one (set_as_default=False)
+        for fut in as_completed(futures, loop=client.loop):
             fut.result()  # re-raises a task's exception here
             advance(1)
     finally:
@@ -183,7 +183,7 @@ def _compute_dataset(ds: xr.Dataset, scheduler: Any, progress: bool | None) -> x
         persisted = sched.persist(ds)
         futures = futures_of(persisted)
         with _progress_bar(enabled, len(futures), "sweep") as advance:
-            for fut in as_completed(futures):
+            for fut in as_completed(futures, loop=sched.loop):
                 fut.result()
                 advance(1)
-        return persisted.compute()
+        return sched.compute(persisted).result()

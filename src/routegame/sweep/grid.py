@@ -21,7 +21,15 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 
 
-__all__ = ['AUTO_CHUNK_POINTS', 'AXES', 'DERIVED', 'PARAMETERS', 'linear_or_log_grid']
+__all__ = [
+    'AUTO_CHUNK_POINTS',
+    'AXES',
+    'DERIVED',
+    'PARAMETERS',
+    'base_values',
+    'game_grid',
+    'linear_or_log_grid',
+]
 
 
 #: The eight parameters of the two-model game, as sweep axes (model numbers 1-based).
@@ -104,6 +112,34 @@ class _Plan:
     def shape(self) -> tuple[int, ...]:
         return tuple(len(self.grids[d]) for d in self.dims)
 
+def base_values(params: GameParams) -> tuple[float, ...]:
+    """The values of :data:`PARAMETERS` in a two-model game, in that order."""
+    t, c, p = params.latency, params.cost, params.success_prob
+    return (params.task_value, params.penalty, float(t[0]), float(t[1]), float(c[0]),
+            float(c[1]), float(p[0]), float(p[1]))
+
+
+def game_grid(params: GameParams, values: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The grid builder: the eight parameters at every point of a grid of games.
+
+    ``values`` maps axes of :data:`AXES` to arrays broadcastable against each other (e.g. a
+    column and a row for a plane); the other parameters stay at ``params``; a derived axis
+    multiplies the (possibly swept) parameter it scales. Not validated here (see :func:`_plan`).
+
+    Examples
+    --------
+    >>> from routegame import GameParams
+    >>> g = GameParams.two_model(10, 4, latency=[1, 5], cost=[1, 4], success_prob=[0.3, 0.75])
+    >>> out = game_grid(g, {"cost_1": np.array([[1.0], [2.0]]), "cost_ratio": np.array([[3.0, 4.0]])})
+    >>> out["cost_2"].tolist(), out["penalty"].shape
+    ([[3.0, 4.0], [6.0, 8.0]], (2, 2))
+    """
+    kernel = _Kernel(dims=tuple(values), base=base_values(params), tie_break="strong")
+    games = _game_arrays(kernel, {k: np.asarray(v, dtype=float) for k, v in values.items()})
+    shape = np.broadcast_shapes(*(np.shape(v) for v in games.values()))
+    return {k: np.broadcast_to(v, shape) for k, v in games.items()}
+
+
 def _resolve_base(base: Any) -> tuple[GameParams, str, dict[str, str]]:
     from routegame.scenarios import Scenario, load_config, load_scenario
 
@@ -166,18 +202,7 @@ def _plan(base: Any, grids: Mapping[str, Any], tie_break: str) -> _Plan:
                 derived, f"cannot be swept together with {target} (it sets {target})"
             )
     params, scenario, units = _resolve_base(base)
-    t, c, p = params.latency, params.cost, params.success_prob
-    base_values = (
-        params.task_value,
-        params.penalty,
-        float(t[0]),
-        float(t[1]),
-        float(c[0]),
-        float(c[1]),
-        float(p[0]),
-        float(p[1]),
-    )
-    kernel = _Kernel(dims=tuple(checked), base=base_values, tie_break=tie_break)
+    kernel = _Kernel(dims=tuple(checked), base=base_values(params), tie_break=tie_break)
     # a derived axis must give valid values with every value of the parameter it multiplies;
     # both are positive (or >= 0), so the extreme products decide
     for derived, (target, factor) in DERIVED.items():

@@ -1,0 +1,181 @@
+"""Faults of issue 11 (data lost, resources, input handling), each reproduced and now refused."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from routegame.errors import DataFormatError
+from routegame.io import ResourceError, atomic_write, read_toml_text, remove_stale_temps
+
+BIN = Path(sys.executable).parent
+
+
+def _rg(*args: str, stdout: object = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "routegame"), *args], stdout=stdout,  # type: ignore[call-overload]
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+
+
+def test_toml_huge_integer_and_deep_nesting_name_the_file_and_field(tmp_path: Path) -> None:
+    with pytest.raises(DataFormatError, match=r"^x.toml: penalty: an integer of 401 digits"):
+        read_toml_text("penalty = 1" + "0" * 400, "x.toml")
+    with pytest.raises(DataFormatError, match=r"^x.toml: cost: arrays nested too deeply"):
+        read_toml_text("cost = " + "[" * 5000 + "]" * 5000, "x.toml")
+    f = tmp_path / "big.toml"
+    f.write_text("task_value = 10\npenalty = 1" + "0" * 400 + "\nlatency = [1, 2]\n"
+                 "cost = [1, 2]\nsuccess_prob = [0.2, 0.5]\n")
+    for cmd in (["solve", "--config", str(f)], ["sweep", "--config", str(f), "--grid",
+                "penalty=0:1:3", "--out", str(tmp_path / "s.zarr")],
+                ["plot", "regime-map", "--config", str(f), "--out", str(tmp_path / "a.png")],
+                ["simulate", "--config", str(f), "--episodes", "10"]):
+        r = _rg(*cmd)
+        assert r.returncode == 2, (cmd, r.stderr)
+        assert r.stderr.count("\n") == 1, cmd
+        assert "penalty: an integer of 401 digits" in r.stderr, cmd
+
+
+def test_a_config_with_3000_models_is_refused_up_front(tmp_path: Path) -> None:
+    f = tmp_path / "many.toml"
+    k = 3000
+    f.write_text(f"task_value = 10\npenalty = 1\nlatency = {[1.0] * k}\ncost = {[1.0] * k}\n"
+                 f"success_prob = {[0.5] * k}\n")
+    r = _rg("solve", "--config", str(f))
+    assert r.returncode == 2
+    assert "3000 models; the engines serve 2 to 64 models" in r.stderr
+
+
+def test_disk_full_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    r = _rg("solve", "--scenario", "default", "--json", stdout=open("/dev/full", "w"))  # noqa: SIM115
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert "no space left" in r.stderr
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"task_value": 10, "penalty": 1, "latency": [1, 2], "cost": [1, 2], '
+                     '"success_prob": [0.2, 0.5]}\n')
+    r = _rg("solve", "--batch", str(batch), stdout=open("/dev/full", "w"))  # noqa: SIM115
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert "no space left" in r.stderr
+
+    import errno
+
+    with (  # noqa: PT012
+        pytest.raises(ResourceError, match="no space left on device"),
+        atomic_write(tmp_path / "x.csv") as tmp,
+    ):
+        tmp.write_text("partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.jsonl"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_signal_while_writing_leaves_no_temporary(tmp_path: Path, sig: int) -> None:
+    code = (
+        "import time\nfrom routegame.io import atomic_write\n"
+        f"with atomic_write({str(tmp_path / 'out.csv')!r}) as tmp:\n"
+        "    tmp.write_text('x' * 1000)\n    print('writing', flush=True)\n    time.sleep(60)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout is not None
+        assert p.stdout.readline().strip() == b"writing"
+        p.send_signal(sig)
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()  # type: ignore[union-attr]
+        p.stderr.close()  # type: ignore[union-attr]
+    assert p.returncode != 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_temporary_of_a_killed_run_is_removed_and_reported(tmp_path: Path, capsys) -> None:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()  # a pid that is surely dead now
+    stale = tmp_path / f".out.csv.routegame-tmp-{p.pid}-abcd1234"
+    stale.write_text("239 MB of partial output")
+    with atomic_write(tmp_path / "other.csv") as tmp:
+        tmp.write_text("ok")
+    assert not stale.exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "removed 1 stale temporary file" in err
+    assert remove_stale_temps(tmp_path) == []
+
+
+def test_sweep_resources_checked_before_use(tmp_path: Path) -> None:
+    r = _rg("sweep", "--grid", "penalty=0:1:3000000000000", "--out", str(tmp_path / "s.zarr"))
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert "--grid penalty" in r.stderr
+    assert "of memory" in r.stderr
+    assert "available" in r.stderr
+    r = _rg("sweep", "--grid", "penalty=0:1:1e23", "--out", str(tmp_path / "s.zarr"))
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert "--grid penalty" in r.stderr
+    r = _rg("sweep", "--grid", "penalty=0:20:100000", "--grid", "cost_ratio=1:8:100000",
+            "--out", str(tmp_path / "big.zarr"))
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert "--out: the sweep has 10,000,000,000 points and needs up to" in r.stderr
+    assert "free in" in r.stderr
+    assert not (tmp_path / "big.zarr").exists()
+    r = _rg("sweep", "--grid", "penalty=0:inf:3", "--out", str(tmp_path / "s.zarr"))
+    assert r.returncode == 2
+    assert "--grid penalty: stop must be a finite number" in r.stderr
+
+
+def test_two_sweeps_into_one_store_second_is_refused(tmp_path: Path) -> None:
+    from routegame.sweep.resources import store_lock
+
+    out = tmp_path / "s.zarr"
+    code = (f"from routegame.sweep.resources import store_lock\nimport time\n"
+            f"with store_lock({str(out)!r}):\n    print('locked', flush=True)\n    time.sleep(60)\n")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert p.stdout is not None
+        assert p.stdout.readline().strip() == b"locked"
+        r = _rg("sweep", "--grid", "penalty=0:1:3", "--out", str(out))
+        assert r.returncode == 2
+        assert r.stderr.count("\n") == 1
+        assert f"is being written by another routegame run (pid {p.pid})" in r.stderr
+        with pytest.raises(ResourceError, match="another routegame run"), store_lock(out):
+            pass
+    finally:
+        p.kill()
+        p.wait()
+        p.stdout.close()  # type: ignore[union-attr]
+    assert not out.exists()
+
+
+def test_cli_one_way_in(tmp_path: Path) -> None:
+    r = _rg("solve", "--scenario", "default", "--latency", "3")
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "error: latency: takes 2 values (one per model of the game), got 1: '3'")
+    r = _rg("solve", "--scenario", "default", "--latency", "3", "6", "--json")
+    assert r.returncode == 0, r.stderr
+    r = _rg("--version")
+    assert r.returncode == 0
+    assert r.stdout.startswith("routegame ")
+    r = subprocess.run(f"{BIN / 'routegame'} solve --scenario default | head -1; "
+                       "exit ${PIPESTATUS[0]}", shell=True, capture_output=True, text=True,
+                       timeout=60, executable="/bin/bash")
+    assert r.returncode == 0
+    assert r.stderr == ""
+    assert r.stdout.count("\n") == 1
+    r = _rg("plot", "regime-map", "--x", "penalty", "--y", "cost_1", "--out",
+            str(tmp_path / "r.png"))
+    assert r.returncode == 2
+    assert "regime" in r.stderr
+    assert "one colour" in r.stderr
+    r = _rg("plot", "policy-map", "--x", "latency_2", "--n", "4", "--out", str(tmp_path / "p.png"))
+    assert r.returncode == 0, r.stderr
+    assert "<bool>" not in _rg("sweep", "--help").stdout
