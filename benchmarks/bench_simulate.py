@@ -38,7 +38,8 @@ from typing import Any, Literal
 import numpy as np
 
 from routegame.params import GameParams
-from routegame.simulate import CHUNK_SIZE, _run, _run_visits, simulate
+from routegame.simulate import CHUNK_SIZE, simulate
+from routegame.simulate.kernels import _run, _run_visits
 
 # --------------------------------------------------------------------------------------------
 # games
