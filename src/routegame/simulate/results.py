@@ -213,6 +213,7 @@ class Episodes:
 
     Examples
     --------
+    >>> from routegame import GameParams
     >>> from routegame.simulate import simulate_two_model
     >>> g = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.3, 0.8))
     >>> ep = simulate_two_model(g, route=1, cascade=0.5, abandon=0.0, n_episodes=1000, rng=1)
@@ -278,6 +279,7 @@ class Episodes:
 
         Examples
         --------
+        >>> from routegame import GameParams
         >>> g = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.3, 0.8))
         >>> from routegame.simulate import simulate_two_model
         >>> s = simulate_two_model(g, 2, 0.0, 1.0, n_episodes=20_000, rng=3).summary()
