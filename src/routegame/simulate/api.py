@@ -76,10 +76,14 @@ def simulate(
     success_schedule : array_like, shape (K, A), optional
         Success probability of the a-th pass of an episode (a = 1..A, counting passes on all
         models) on each model; the last column applies to every pass beyond A. Replaces
-        ``params.success_prob``. Entries in [0, 1].
+        ``params.success_prob``. Entries in [0, 1]. Together with ``tasks`` (per-task
+        probabilities (m, K)) it is read as a shift on the logit scale:
+        ``logit p_{e,k}(a) = logit p_{e,k} + (logit S[k, a] - logit S[k, 1])``, so the first
+        pass keeps the task's probability and later passes move the way the schedule does.
     tasks : TaskDistribution, optional
-        Per-episode success probabilities, drawn once per episode and used for all its passes.
-        Replaces ``params.success_prob``. Cannot be combined with ``success_schedule``.
+        Per-episode success probabilities, drawn once per episode and used for all its passes
+        (or, with a per-task schedule (m, K, A), per pass of the episode). Replaces
+        ``params.success_prob``.
     task_value : float, array_like (n,) or callable, optional
         Per-episode task value V (default ``params.task_value`` for all); a callable is called
         as ``task_value(n_episodes, rng)``. It only enters ``user_utility`` and, through a
@@ -154,8 +158,9 @@ def simulate(
     max_passes = _check_max_passes(max_passes)
     start_arr = _check_distribution(start, "start", (K,))
     R = _check_distribution(cascade, "cascade", (K, K))
-    if success_schedule is not None and tasks is not None:
-        raise ParameterError("success_schedule", "cannot be combined with tasks; give one of them")
+    if success_schedule is not None and tasks is not None and tasks.num_attempts > 1:
+        raise ParameterError("success_schedule", "cannot be combined with tasks that carry their "
+                             "own per-task schedule (m, K, A); give one of them")
     schedule = None
     if success_schedule is not None:
         schedule = _as_float_array(success_schedule, "success_schedule")
@@ -164,6 +169,10 @@ def simulate(
                                                      f"{_fmt_shape(schedule.shape)}")
         _check_unit_interval(schedule, "success_schedule")
         schedule = np.ascontiguousarray(schedule)
+        if tasks is not None:  # a logit shift of the per-task probabilities
+            _check_unit_interval(schedule, "success_schedule", open_=True)
+            logit = np.log(schedule) - np.log1p(-schedule)
+            schedule = logit - logit[:, :1]
     if method not in ("auto", "pass", "run"):
         raise ParameterError("method", f"must be 'auto', 'pass' or 'run', got {method!r}")
     if method == "run" and (schedule is not None or tasks is not None):
@@ -186,7 +195,7 @@ def simulate(
     task_probs = None
     if tasks is not None:
         task_probs = np.ascontiguousarray(tasks.sample(n, gen))
-        if task_probs.shape != (n, K):  # pragma: no cover - guarded by TaskDistribution
+        if task_probs.shape[:2] != (n, K):  # pragma: no cover - guarded by TaskDistribution
             raise ParameterError("tasks", f"sample has shape {_fmt_shape(task_probs.shape)}")
     if use_runs and method == "auto":
         # runs pay off only when visits are long: a geometric variate costs several uniforms

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -31,6 +31,111 @@ class _Run:
 CHUNK_SIZE = 1 << 16
 
 """Episodes are simulated in chunks of this many, so the working arrays stay in cache."""
+
+
+@attrs.frozen
+class _Out:
+    """The per-episode output arrays of a kernel call (filled chunk by chunk)."""
+
+    passes: IntArray
+    lat: FloatArray
+    cst: FloatArray
+    solved: BoolArray
+    truncated: BoolArray
+
+    @classmethod
+    def empty(cls, n: int, K: int) -> _Out:
+        return cls(np.empty((n, K), dtype=np.int64), np.empty(n), np.empty(n),
+                   np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
+
+    def finish_chunk(self, lo: int, counts: IntArray, won: BoolArray, cut: BoolArray,
+                     latency: FloatArray, cost: FloatArray) -> None:
+        """Store a finished chunk: outcomes flagged at offsets e·K, passes, latency and cost."""
+        K = latency.size
+        m = counts.size // K
+        hi = lo + m
+        self.truncated[lo:hi] = cut[::K]
+        self.solved[lo:hi] = won[::K]
+        block = counts.reshape(m, K)
+        self.passes[lo:hi] = block
+        # Σ_k passes_k t_k column by column: a BLAS matmul of this shape is slow, and threaded
+        lat_c = self.lat[lo:hi]
+        cst_c = self.cst[lo:hi]
+        lat_c[:] = 0.0
+        cst_c[:] = 0.0
+        for k in range(K):
+            n_k = block[:, k]
+            lat_c += n_k * latency[k]
+            cst_c += n_k * cost[k]
+
+    def result(self, draws: int) -> _Run:
+        abandoned = ~(self.solved | self.truncated)
+        return _Run(self.passes, self.lat, self.cst, self.solved, abandoned, self.truncated, draws)
+
+
+def _first_models(start: FloatArray, m: int, gen: np.random.Generator) -> tuple[IntArray, int]:
+    """The first model of ``m`` episodes and the number of uniforms drawn (none for a point mass)."""
+    if np.count_nonzero(start) == 1:
+        return np.full(m, int(np.argmax(start)), dtype=np.intp), 0
+    u0 = gen.random(m)
+    cur = np.zeros(m, dtype=np.intp)
+    for c in _cumulative(start)[: start.size - 1].tolist():
+        cur += u0 >= c
+    return cur, m
+
+
+@attrs.frozen(eq=False)
+class _Success:
+    """Success probability of the a-th pass of the episode on the current model.
+
+    Either one value per model and attempt (``by_model(a)``: i.i.d. passes or a schedule
+    (K, A)), or one per episode (``by_episode(gpos, cur, a)``, ``gpos = e·K + k`` over all n
+    episodes): per-task probabilities (n, K), per-task schedules (n, K, A), or per-task
+    probabilities moved by a logit shift per model and attempt,
+    ``logit p_{e,k}(a) = logit p_{e,k} + delta_k(a)``. Beyond the last attempt A the last
+    column repeats.
+    """
+
+    fixed: FloatArray | None = None  # (K,) or (K, A)
+    task: FloatArray | None = None  # flat (n·K) or (n·K·A)
+    attempts: int = 1  # A of the per-task schedule, or of ``fixed``/``shift``
+    shift: FloatArray | None = None  # (K, A) logit shift of per-task probabilities
+
+    @property
+    def per_episode(self) -> bool:
+        return self.task is not None
+
+    def by_model(self, a: int) -> FloatArray:
+        assert self.fixed is not None
+        if self.fixed.ndim == 1:
+            return self.fixed
+        return np.ascontiguousarray(self.fixed[:, min(a, self.fixed.shape[1]) - 1])
+
+    def by_episode(self, gpos: IntArray, cur: IntArray, a: int) -> FloatArray:
+        assert self.task is not None
+        if self.shift is not None:
+            col = min(a, self.shift.shape[1]) - 1
+            x = np.take(self.task, gpos) + np.take(self.shift[:, col], cur)
+            return 1.0 / (1.0 + np.exp(-x))
+        if self.attempts == 1:
+            return np.take(self.task, gpos)
+        return np.take(self.task, gpos * self.attempts + (min(a, self.attempts) - 1))
+
+    @classmethod
+    def of(cls, success_prob: FloatArray, schedule: FloatArray | None,
+           task_probs: FloatArray | None) -> _Success:
+        """From the simulator's inputs: p (K,), schedule (K, A), tasks (n, K) or (n, K, A)."""
+        if task_probs is None:
+            return cls(fixed=success_prob if schedule is None else schedule)
+        if task_probs.ndim == 3:
+            return cls(task=np.ascontiguousarray(task_probs).reshape(-1),
+                       attempts=task_probs.shape[2])
+        if schedule is None:
+            return cls(task=np.ascontiguousarray(task_probs).reshape(-1))
+        with np.errstate(divide="ignore"):
+            logit = np.log(task_probs) - np.log1p(-task_probs)
+        return cls(task=logit.reshape(-1), shift=np.ascontiguousarray(schedule))
+
 
 
 def _run(
@@ -61,63 +166,96 @@ def _run(
     (m, K) arrays; each pass draws one block of uniforms for the live episodes, and the arrays
     shrink as episodes end. Latency and cost, Σ_k passes_k t_k and Σ_k passes_k c_k, are
     computed chunk by chunk while the counts are still in cache.
+
+    ``task_probs`` is (n, K) or (n, K, A) (per-task schedules); with (n, K) and a
+    ``schedule`` (K, A), the schedule is a logit shift of the per-task probabilities
+    (:class:`_Success`).
     """
     K = start.size
-    passes = np.empty((n, K), dtype=np.int64)
-    lat = np.empty(n)
-    cst = np.empty(n)
-    solved = np.zeros(n, dtype=bool)
-    truncated = np.zeros(n, dtype=bool)
+    out = _Out.empty(n, K)
+    step = _PassStep.of(cascade, _Success.of(success_prob, schedule, task_probs), q_model, q_table)
     draws = 0
-
-    cum_R = _cumulative(cascade)[:, : K - 1]
-    R_cols = [np.ascontiguousarray(cum_R[:, k]) for k in range(K - 1)]
-    det_next = np.argmax(cascade, axis=1).astype(np.intp)
-    all_det = bool(np.isin(cascade, (0.0, 1.0)).all())
-    point_start = np.count_nonzero(start) == 1
-    s_cols = _cumulative(start)[: K - 1].tolist()
-    # Per-model thresholds (one small table per pass) unless p or q vary by episode.
-    per_episode = task_probs is not None or q_table is not None
-    p_flat = None if task_probs is None else task_probs.reshape(-1)
-    q_flat = None if q_table is None else q_table.reshape(-1)
-    q_vec = np.zeros(K) if q_model is None else q_model
-    n_sched = 0 if schedule is None else schedule.shape[1]
-
-    def model_tables(attempt: int) -> tuple[FloatArray, FloatArray, list[FloatArray]]:
-        p = success_prob if schedule is None else schedule[:, min(attempt, n_sched) - 1]
-        b = p + (1.0 - p) * q_vec
-        T = b[:, None] + (1.0 - b)[:, None] * cum_R
-        return np.ascontiguousarray(p), b, [np.ascontiguousarray(T[:, k]) for k in range(K - 1)]
-
-    fixed = None if schedule is not None else model_tables(1)
-
     for lo in range(0, n, chunk_size):
-        hi = min(n, lo + chunk_size)
-        counts = np.zeros((hi - lo) * K, dtype=np.int64)
-        won = np.zeros((hi - lo) * K, dtype=bool)  # solved, flagged at offset e·K
-        base = np.arange(0, (hi - lo) * K, K, dtype=np.intp)
-        if point_start:
-            cur = np.full(hi - lo, int(np.argmax(start)), dtype=np.intp)
+        m = min(n, lo + chunk_size) - lo
+        cur, d = _first_models(start, m, gen)
+        counts, won, cut, d2 = step.chunk(lo, cur, max_passes, gen)
+        draws += d + d2
+        out.finish_chunk(lo, counts, won, cut, latency, cost)
+    return out.result(draws)
+
+
+@attrs.frozen(eq=False)
+class _PassStep:
+    """What one pass needs: the cascade's cumulative columns, the success model, the user's q."""
+
+    cum_r: FloatArray  # (K, K - 1) cumulative rows of R
+    det_next: IntArray | None  # the next model when R is 0/1, else None
+    success: _Success
+    q_vec: FloatArray
+    q_flat: FloatArray | None
+
+    @classmethod
+    def of(cls, cascade: FloatArray, success: _Success, q_model: FloatArray | None,
+           q_table: FloatArray | None) -> _PassStep:
+        K = cascade.shape[0]
+        det = bool(np.isin(cascade, (0.0, 1.0)).all())
+        return cls(
+            cum_r=_cumulative(cascade)[:, : K - 1],
+            det_next=np.argmax(cascade, axis=1).astype(np.intp) if det else None,
+            success=success,
+            q_vec=np.zeros(K) if q_model is None else q_model,
+            q_flat=None if q_table is None else q_table.reshape(-1),
+        )
+
+    def tables(self, attempt: int) -> tuple[FloatArray, FloatArray, list[FloatArray]]:
+        """Per model: p, b = p + (1 - p) q and the move thresholds (per-model inputs only)."""
+        p = self.success.by_model(attempt)
+        b = p + (1.0 - p) * self.q_vec
+        T = b[:, None] + (1.0 - b)[:, None] * self.cum_r
+        return np.ascontiguousarray(p), b, [np.ascontiguousarray(c) for c in T.T]
+
+    def thresholds(self, cur: IntArray, gpos: IntArray, attempt: int,
+                   tables: Any) -> tuple[FloatArray, FloatArray]:
+        """(p, b) of the live episodes at this pass."""
+        if self.success.per_episode or self.q_flat is not None:
+            pc = (self.success.by_episode(gpos, cur, attempt) if self.success.per_episode
+                  else np.take(tables[0], cur))
+            qc = np.take(self.q_flat, gpos) if self.q_flat is not None else np.take(self.q_vec, cur)
+            return pc, pc + (1.0 - pc) * qc
+        return np.take(tables[0], cur), np.take(tables[1], cur)
+
+    def next_models(self, cur: IntArray, u: FloatArray, bc: FloatArray, tables: Any) -> IntArray:
+        """The model each continuing episode is re-prompted on, from the rest of its uniform."""
+        if self.det_next is not None:
+            return np.take(self.det_next, cur)
+        nxt = np.zeros(cur.size, dtype=np.intp)
+        if self.success.per_episode or self.q_flat is not None:
+            for k in range(self.cum_r.shape[1]):
+                nxt += u >= bc + (1.0 - bc) * np.take(self.cum_r[:, k], cur)
         else:
-            u0 = gen.random(hi - lo)
-            draws += hi - lo
-            cur = np.zeros(hi - lo, dtype=np.intp)
-            for c in s_cols:
-                cur += u0 >= c
-        attempt = 0
+            for col in tables[2]:
+                nxt += u >= np.take(col, cur)
+        return nxt
+
+    def chunk(self, lo: int, cur: IntArray, max_passes: int, gen: np.random.Generator
+              ) -> tuple[IntArray, BoolArray, BoolArray, int]:
+        """Run the episodes ``lo, lo + 1, ...`` of one chunk (first models ``cur``) to the end."""
+        K = self.q_vec.size
+        m = cur.size
+        counts = np.zeros(m * K, dtype=np.int64)
+        won = np.zeros(m * K, dtype=bool)  # solved, flagged at offset e·K
+        cut = np.zeros(m * K, dtype=bool)  # truncated, flagged at offset e·K
+        base = np.arange(0, m * K, K, dtype=np.intp)
+        per_model = self.success.fixed is not None
+        iid = self.success.fixed is not None and self.success.fixed.ndim == 1
+        fixed = self.tables(1) if iid else None
+        draws = attempt = 0
         while base.size and attempt < max_passes:
             attempt += 1
             pos = base + cur
             np.add.at(counts, pos, 1)
-            p_vec, b_vec, T_cols = fixed if fixed is not None else model_tables(attempt)
-            if per_episode:
-                gpos = pos + lo * K
-                pc = np.take(p_flat, gpos) if p_flat is not None else np.take(p_vec, cur)
-                qc = np.take(q_flat, gpos) if q_flat is not None else np.take(q_vec, cur)
-                bc = pc + (1.0 - pc) * qc
-            else:
-                pc = np.take(p_vec, cur)
-                bc = np.take(b_vec, cur)
+            tables = fixed if fixed is not None else (self.tables(attempt) if per_model else None)
+            pc, bc = self.thresholds(cur, pos + lo * K, attempt, tables)
             u = gen.random(base.size)
             draws += base.size
             stop = u < bc
@@ -126,37 +264,11 @@ def _run(
                 won[ended] = np.compress(stop, u < pc)
             go = ~stop
             base = np.compress(go, base)
-            if base.size == 0:
-                break
-            cur = np.compress(go, cur)
-            if all_det:
-                cur = np.take(det_next, cur)
-                continue
-            u = np.compress(go, u)
-            nxt = np.zeros(base.size, dtype=np.intp)
-            if per_episode:
-                bg = np.compress(go, bc)
-                for col in R_cols:
-                    nxt += u >= bg + (1.0 - bg) * np.take(col, cur)
-            else:
-                for col in T_cols:
-                    nxt += u >= np.take(col, cur)
-            cur = nxt
-        truncated[lo + base // K] = True
-        solved[lo:hi] = won[::K]
-        block = counts.reshape(hi - lo, K)
-        passes[lo:hi] = block
-        # Σ_k passes_k t_k column by column: a BLAS matmul of this shape is slow, and threaded
-        lat_c = lat[lo:hi]
-        cst_c = cst[lo:hi]
-        lat_c[:] = 0.0
-        cst_c[:] = 0.0
-        for k in range(K):
-            n_k = block[:, k]
-            lat_c += n_k * latency[k]
-            cst_c += n_k * cost[k]
-    abandoned = ~(solved | truncated)
-    return _Run(passes, lat, cst, solved, abandoned, truncated, draws)
+            if base.size:
+                cur = self.next_models(np.compress(go, cur), np.compress(go, u),
+                                       np.compress(go, bc), tables)
+        cut[base] = True
+        return counts, won, cut, draws
 
 
 def _run_visits(

@@ -90,11 +90,22 @@ class TaskDistribution:
 
     @classmethod
     def empirical(cls, table: ArrayLike) -> TaskDistribution:
-        """Rows of per-task success probabilities (shape (m, K)), sampled with replacement."""
+        """Rows of per-task success probabilities, sampled with replacement.
+
+        Shape (m, K): one probability per task and model; or (m, K, A): a per-task feedback
+        schedule, the probability of the a-th pass of the episode (a = 1..A, the last
+        repeating), as the exact heterogeneous engine takes it.
+
+        Examples
+        --------
+        >>> t = TaskDistribution.empirical([[[0.2, 0.4], [0.5, 0.7]]])
+        >>> t.num_models, t.num_attempts, t.mean().tolist()
+        (2, 2, [0.2, 0.5])
+        """
         t = _as_float_array(table, "tasks.table")
-        if t.ndim != 2 or t.shape[0] < 1 or t.shape[1] < 1:
-            raise ParameterError("tasks.table", f"must have shape (m, K) with m >= 1, got "
-                                                f"{_fmt_shape(t.shape)}")
+        if t.ndim not in (2, 3) or min(t.shape) < 1:
+            raise ParameterError("tasks.table", f"must have shape (m, K) or (m, K, A) with m >= 1, "
+                                                f"got {_fmt_shape(t.shape)}")
         _check_unit_interval(t, "tasks.table")
         return cls(kind="empirical", table=t)
 
@@ -108,13 +119,19 @@ class TaskDistribution:
         return int(self.table.shape[1])
 
     def mean(self) -> FloatArray:
-        """Mean per-task success probability of each model, shape (K,)."""
+        """Mean per-task success probability of each model (first attempt), shape (K,)."""
         if self.kind == "beta":
             assert self.a is not None
             assert self.b is not None
             return np.asarray(self.a / (self.a + self.b), dtype=np.float64)
         assert self.table is not None
-        return np.asarray(self.table.mean(axis=0), dtype=np.float64)
+        first = self.table if self.table.ndim == 2 else self.table[:, :, 0]
+        return np.asarray(first.mean(axis=0), dtype=np.float64)
+
+    @property
+    def num_attempts(self) -> int:
+        """A, the attempts of a per-task schedule (1 without one)."""
+        return 1 if self.table is None or self.table.ndim == 2 else int(self.table.shape[2])
 
     def sample(self, n: int, rng: RNGLike = None) -> FloatArray:
         """Draw ``n`` tasks: an (n, K) array of per-model success probabilities."""
