@@ -310,15 +310,8 @@ def _run_visits(
     and geometric variates (one each, whatever numpy uses inside to make a variate).
     """
     K = start.size
-    passes = np.empty((n, K), dtype=np.int64)
-    lat = np.empty(n)
-    cst = np.empty(n)
-    solved = np.zeros(n, dtype=bool)
-    truncated = np.zeros(n, dtype=bool)
+    out = _Out.empty(n, K)
     draws = 0
-
-    point_start = np.count_nonzero(start) == 1
-    s_cols = _cumulative(start)[: K - 1].tolist()
     p = success_prob
     diag = np.diag(cascade).copy()
     R_off = cascade.copy()
@@ -354,14 +347,8 @@ def _run_visits(
         cut = np.zeros(m * K, dtype=bool)  # truncated, flagged at offset e·K
         base = np.arange(0, m * K, K, dtype=np.intp)
         done = np.zeros(m, dtype=np.int64)  # passes so far
-        if point_start:
-            cur = np.full(m, int(np.argmax(start)), dtype=np.intp)
-        else:
-            u0 = gen.random(m)
-            draws += m
-            cur = np.zeros(m, dtype=np.intp)
-            for c in s_cols:
-                cur += u0 >= c
+        cur, d = _first_models(start, m, gen)
+        draws += d
         while base.size:
             pos = base + cur
             if q_flat is None:
@@ -429,17 +416,5 @@ def _run_visits(
                 cur = np.minimum(nxt, np.take(last_move, cur))
             base = np.compress(go, base)
             done = np.compress(go, done)
-        truncated[lo:hi] = cut[::K]
-        solved[lo:hi] = won[::K]
-        block = counts.reshape(m, K)
-        passes[lo:hi] = block
-        lat_c = lat[lo:hi]
-        cst_c = cst[lo:hi]
-        lat_c[:] = 0.0
-        cst_c[:] = 0.0
-        for k in range(K):
-            n_k = block[:, k]
-            lat_c += n_k * latency[k]
-            cst_c += n_k * cost[k]
-    abandoned = ~(solved | truncated)
-    return _Run(passes, lat, cst, solved, abandoned, truncated, draws)
+        out.finish_chunk(lo, counts, won, cut, latency, cost)
+    return out.result(draws)
