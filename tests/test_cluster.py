@@ -66,7 +66,15 @@ def _sweep(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess
                           text=True, timeout=timeout)
 
 
-def test_sweep_on_a_real_cluster_survives_a_killed_worker(cluster, tmp_path: Path) -> None:
+def _start_worker(address: str, tmp_path: Path) -> subprocess.Popen[bytes]:
+    log = (tmp_path / "worker.log").open("ab")
+    return subprocess.Popen([str(BIN / "dask"), "worker", address, "--nthreads", "1",
+                             "--no-dashboard", "--host", "127.0.0.1"], stdout=log, stderr=log)
+
+
+def test_sweep_and_simulation_on_a_real_cluster_survive_a_killed_worker(
+    cluster, tmp_path: Path
+) -> None:
     address, procs = cluster
     grid = ["--grid", "penalty=0:20:201", "--grid", "cost_ratio=1:8:101"]
     out = tmp_path / "d.zarr"
@@ -92,3 +100,34 @@ def test_sweep_on_a_real_cluster_survives_a_killed_worker(cluster, tmp_path: Pat
     b = xr.open_zarr(str(tmp_path / "local.zarr"), consolidated=False).load()
     for name in b.data_vars:
         np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+    # a chunked Monte Carlo run through the cluster, one worker killed in the middle:
+    # bit-identical summary (every float equal) to the single-process run
+    import threading
+
+    from routegame.scenarios import load_scenario
+    from routegame.simulate import simulate_summary
+
+    procs.append(_start_worker(address, tmp_path))
+    _wait_workers(address, 2)
+    g = load_scenario("default").params
+    args = (g, [1.0, 0.0], [[0.5, 0.5], [0.0, 1.0]], 0.3, 3_000_000)
+    killer = threading.Timer(1.0, procs[-1].kill)
+    killer.start()
+    try:
+        remote = simulate_summary(*args, rng=11, block=1 << 18, scheduler=address)
+    finally:
+        killer.cancel()
+    assert procs[-1].poll() is not None, "the worker must have been killed during the run"
+    assert remote == simulate_summary(*args, rng=11, block=1 << 18)
+
+    # and the command line path users take
+    sim = ["simulate", "--scenario", "default", "--abandon", "0.3", "--episodes", "300000",
+           "--seed", "11", "--no-progress"]
+    env = {"COLUMNS": "200", "PATH": str(BIN)}
+    on_cluster = subprocess.run([str(BIN / "routegame"), *sim, "--scheduler", address],
+                                capture_output=True, text=True, timeout=180, env=env)
+    local = subprocess.run([str(BIN / "routegame"), *sim], capture_output=True, text=True,
+                           timeout=180, env=env)
+    assert on_cluster.returncode == 0, on_cluster.stderr
+    assert on_cluster.stdout == local.stdout

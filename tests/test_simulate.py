@@ -844,9 +844,10 @@ def test_cli_simulate_bad_input(extra: list[str], message: str) -> None:
 
 def test_cli_simulate_needs_one_source(tmp_path: Path) -> None:
     app, runner = _cli()
-    res = runner.invoke(app, ["simulate"])
-    assert res.exit_code == 2
-    assert "--scenario" in res.output
+    res = runner.invoke(app, ["simulate", "--episodes", "2000", "--seed", "1"],
+                        env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output  # no source: the default scenario, as every command
+    assert "simulate: default, route 1, cascade 0" in res.output
     cfg = tmp_path / "mine.toml"
     cfg.write_text("task_value = 10\npenalty = 4\nlatency = [1, 5]\ncost = [1, 4]\n"
                    "success_prob = [0.3, 0.75]\n")
@@ -904,3 +905,41 @@ def test_tasks_with_a_schedule_is_a_logit_shift() -> None:
                  success_schedule=sched).summary()
     S, _ = _exact_per_task_schedule(per_task, np.array([0.5, 0.5]), start, R, 0.2, g.latency)
     assert abs(a.success.mean - S) < 4 * a.success.std_error
+
+
+def test_cli_simulate_k_model_policy_and_best_response() -> None:
+    from routegame.general import stationary_best_response
+    from routegame.scenarios import load_scenario
+
+    app, runner = _cli()
+    policy = '{"start": [0.5, 0.5, 0], "cascade": [[0, 0.5, 0.5], [0, 0, 1], [0, 0, 1]]}'
+    res = runner.invoke(app, ["simulate", "--scenario", "aider-openai-3-tier", "--policy", policy,
+                              "--episodes", "50000", "--seed", "2"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    g = load_scenario("aider-openai-3-tier").params
+    q = stationary_best_response(g, [0.5, 0.5, 0], [[0, 0.5, 0.5], [0, 0, 1], [0, 0, 1]]).abandon
+    assert f"abandon {q!r} (best response)".replace("abandon ", "abandon ") in " ".join(
+        res.output.split())
+    zs = [float(line.split()[-2]) for line in res.output.splitlines()
+          if line.count("│") == 6 and line.split()[-2].lstrip("-").replace(".", "").isdigit()]
+    assert len(zs) == 8
+    assert max(abs(z) for z in zs) < 4.5
+    res = runner.invoke(app, ["simulate", "--policy", '{"start": [1]}'])
+    assert res.exit_code == 2
+    assert "--policy: must be" in res.output
+
+
+def test_streamed_summary_is_independent_of_the_scheduler_and_bounded() -> None:
+    import tracemalloc
+
+    from routegame.simulate import simulate_summary
+
+    args = (PAPER, [1.0, 0.0], [[0.5, 0.5], [0.0, 1.0]], 0.2)
+    a = simulate_summary(*args, 300_000, rng=4, block=50_000)
+    b = simulate_summary(*args, 300_000, rng=4, block=50_000, scheduler="threads")
+    assert a == b
+    tracemalloc.start()
+    simulate_summary(*args, 1_000_000, rng=4, block=50_000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40e6  # one block, not 10^6 episodes (those alone take > 50 MB)

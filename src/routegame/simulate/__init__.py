@@ -53,9 +53,11 @@ from routegame.simulate.results import (
     Estimate,
     SimulationSummary,
 )
+from routegame.simulate.stream import BLOCK, simulate_blocks, simulate_summary
 from routegame.simulate.tasks import TaskDistribution
 
 __all__ = [
+    "BLOCK",
     "CHUNK_SIZE",
     "DEFAULT_MAX_PASSES",
     "AbandonLike",
@@ -67,5 +69,7 @@ __all__ = [
     "TaskDistribution",
     "TaskValueLike",
     "simulate",
+    "simulate_blocks",
+    "simulate_summary",
     "simulate_two_model",
 ]

@@ -307,6 +307,16 @@ class Episodes:
             model_names=tuple(names),
         )
 
+    def to_columns(self) -> dict[str, Any]:
+        """One column per field, one entry per episode (see :meth:`to_pandas`)."""
+        data: dict[str, Any] = {
+            f"passes_{k + 1}": self.passes[:, k] for k in range(self.num_models)
+        }
+        for name in ("latency", "cost", "solved", "abandoned", "truncated", "task_value",
+                     "penalty", "user_utility", "provider_cost"):
+            data[name] = getattr(self, name)
+        return data
+
     def to_pandas(self) -> pd.DataFrame:
         """One row per episode (needs pandas).
 
@@ -316,12 +326,7 @@ class Episodes:
         """
         import pandas as pd
 
-        data: dict[str, Any] = {
-            f"passes_{k + 1}": self.passes[:, k] for k in range(self.num_models)
-        }
-        for name in ("latency", "cost", "solved", "abandoned", "truncated", "task_value",
-                     "penalty", "user_utility", "provider_cost"):
-            data[name] = getattr(self, name)
+        data = self.to_columns()
         df = pd.DataFrame(data)
         df.attrs["model_names"] = list(
             self.model_names or (f"M{k + 1}" for k in range(self.num_models)))
