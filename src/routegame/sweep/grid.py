@@ -280,7 +280,7 @@ def linear_or_log_grid(name: str, start: float, stop: float, num: int, log: bool
     for which, v in (("start", start), ("stop", stop)):
         if not math.isfinite(v):
             raise ParameterError(
-                name, f"{which} must be a finite number {describe_range(_FIELD[name])}, got {v}"
+                name, f"{which} must be a number {describe_range(_FIELD[name])}, got {v}"
             )
     check_grid_size(name, num)
     if num > 1 and start == stop:
