@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from routegame.errors import DataFormatError
 from routegame.io import ResourceError, atomic_write, read_toml_text, remove_stale_temps
@@ -179,3 +183,64 @@ def test_cli_one_way_in(tmp_path: Path) -> None:
     r = _rg("plot", "policy-map", "--x", "latency_2", "--n", "4", "--out", str(tmp_path / "p.png"))
     assert r.returncode == 0, r.stderr
     assert "<bool>" not in _rg("sweep", "--help").stdout
+
+
+def test_sigterm_during_simulate_out_leaves_no_temporary(tmp_path: Path) -> None:
+    out = tmp_path / "episodes.parquet"
+    p = subprocess.Popen([str(BIN / "routegame"), "simulate", "--scenario", "default",
+                          "--abandon", "0.3", "--episodes", "200000000", "--seed", "1",
+                          "--no-progress", "--out", str(out)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            ".routegame-tmp-" in f.name for f in tmp_path.iterdir()
+        ):
+            time.sleep(0.05)
+        assert any(".routegame-tmp-" in f.name for f in tmp_path.iterdir()), "no write began"
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stderr.close()  # type: ignore[union-attr]
+    assert p.returncode == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+
+
+_RECORD = st.fixed_dictionaries({
+    "task_value": st.floats(0.1, 100), "penalty": st.floats(0, 100),
+    "latency": st.lists(st.floats(0.1, 10), min_size=2, max_size=2),
+    "cost": st.lists(st.floats(0, 10), min_size=2, max_size=2),
+    "success_prob": st.lists(st.floats(0.01, 0.99), min_size=2, max_size=2),
+})
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c,
+                                                                            max_size=3),
+                     max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(
+    _RECORD.map(lambda r: json.dumps(r).encode()),
+    _JSON.map(lambda v: json.dumps(v).encode()),
+    st.binary(max_size=20),
+    st.integers(300, 5000).map(lambda n: b'{"task_value": 1' + b"0" * n + b"}"),
+    st.integers(10, 3000).map(lambda n: b"[" * n + b"]" * n),
+), max_size=6))
+def test_batch_contract_every_line_gets_an_answer(lines: list[bytes]) -> None:
+    from routegame.cli.solve_cmd import _answer_lines
+
+    raw = [line.replace(b"\n", b" ") + b"\n" for line in lines]
+    expected = [n for n, line in enumerate(raw, start=1)
+                if line.strip() and not (n == 1 and line.lstrip(b"\xef\xbb\xbf").strip() == b"")]
+    answers = [a for a, _internal in _answer_lines(raw, "strong")]
+    assert len(answers) == len(expected)
+    for a in answers:
+        json.dumps(a)  # every answer is JSON
+        assert "error" in a or "equilibrium" in a
+        if "error" in a:
+            assert a["line"] in expected
+            assert isinstance(a["error"]["message"], str)
+            assert "\n" not in a["error"]["message"]
