@@ -33,6 +33,7 @@ from routegame.cli._common import (
     SuccessProbOpt,
     TaskValueOpt,
     handle_errors,
+    override_game,
     resolve_game_scenario,
 )
 from routegame.errors import ParameterError, RouteGameError
@@ -230,19 +231,13 @@ def _sweep(sweep_file: Path | None, scenario: str | None, config: str | None,
     spec: dict[str, Any] = {"base": None, "grid": {}, "chunks": None, "tie_break": None}
     if sweep_file is not None:
         spec = load_sweep_file(sweep_file)
-    if scenario is not None or config is not None or any(v is not None for v in flags.values()):
-        base = spec["base"]
-        if scenario is None and config is None and base is not None:
-            import attrs
+    if scenario is not None or config is not None or spec["base"] is None:
+        spec["base"] = resolve_game_scenario(scenario=scenario, config=config, **flags)
+    elif any(v is not None for v in flags.values()):  # the flags override the file's base game
+        import attrs
 
-            sc = resolve_game_scenario(**flags, default=None) if all(
-                v is not None for v in flags.values()) else attrs.evolve(
-                resolve_scenario(base), params=_override(resolve_scenario(base), flags))
-        else:
-            sc = resolve_game_scenario(scenario=scenario, config=config, **flags)
-        spec["base"] = sc
-    if spec["base"] is None:
-        spec["base"] = "default"
+        base = resolve_scenario(spec["base"])
+        spec["base"] = attrs.evolve(base, params=override_game(base.params, flags))
     for text in grid or []:
         name, values = parse_grid(text)
         spec["grid"].pop(name, None)
@@ -276,10 +271,3 @@ def _sweep(sweep_file: Path | None, scenario: str | None, config: str | None,
         done = f"; {report.chunks_total} chunk{'s' if report.chunks_total != 1 else ''}"
     print(f"wrote {report.points:,} games over {dims} to {report.path}{done} "
           f"in {report.seconds:.1f} s")
-
-
-def _override(sc: Any, flags: dict[str, Any]) -> Any:
-    """The game of a sweep file's base with the game flags applied."""
-    from routegame.cli._common import override_game
-
-    return override_game(sc.params, flags)

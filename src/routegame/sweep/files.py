@@ -105,29 +105,12 @@ def load_sweep_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     ...
     routegame.errors.DataFormatError: ...s.toml: invalid TOML: ... (at line 2, column 14)
     """
-    import tomllib
-
-    from routegame.errors import DataFormatError
-    from routegame.scenarios import load_config, load_scenario
+    from routegame.io import read_toml, resolve_scenario
 
     p = Path(path)
     label = str(p)
     where = f" (in {label})"
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise ParameterError(label, "no such file") from None
-    except IsADirectoryError:
-        raise ParameterError(label, "is a directory, not a TOML sweep file") from None
-    except UnicodeDecodeError:
-        raise DataFormatError(label, "not a UTF-8 text file") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        if "line" not in msg:  # "(at end of document)": say which line that is
-            msg = msg.replace("end of document", f"end of document, line {len(text.splitlines())}")
-        raise DataFormatError(label, f"invalid TOML: {msg}") from None
+    data = read_toml(p)
     unknown = [k for k in data if k not in _FILE_KEYS]
     if unknown:
         raise ParameterError(unknown[0], f"unknown key; allowed: {', '.join(_FILE_KEYS)}{where}")
@@ -136,13 +119,7 @@ def load_sweep_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if scenario is not None:
         if not isinstance(scenario, str):
             raise ParameterError("scenario", f"must be a name or a .toml path{where}")
-        if scenario.endswith(".toml"):
-            scen_path = Path(scenario)
-            if not scen_path.is_absolute():
-                scen_path = p.parent / scen_path
-            base = load_config(scen_path)
-        else:
-            base = load_scenario(scenario)
+        base = resolve_scenario(scenario, relative_to=p.parent, field="scenario")
     table = data.get("base")
     if table is not None:
         if not isinstance(table, Mapping):
@@ -167,7 +144,7 @@ def load_sweep_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if tie_break is not None and tie_break not in ("strong", "weak"):
         raise ParameterError("tie_break", f"must be 'strong' or 'weak', got {tie_break!r}{where}")
     return {
-        "base": base if base is not None else load_scenario("default"),
+        "base": base if base is not None else resolve_scenario(),
         "grid": grid,
         "chunks": dict(chunks) if isinstance(chunks, Mapping) else chunks,
         "tie_break": tie_break,
