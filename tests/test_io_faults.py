@@ -244,3 +244,19 @@ def test_batch_contract_every_line_gets_an_answer(lines: list[bytes]) -> None:
             assert a["line"] in expected
             assert isinstance(a["error"]["message"], str)
             assert "\n" not in a["error"]["message"]
+
+
+def test_write_files_replaces_only_what_it_writes(tmp_path: Path) -> None:
+    from routegame.errors import ParameterError
+    from routegame.io import write_files
+
+    out = tmp_path / "report"
+    write_files(out, {"report.html": b"old", "figures/a.png": b"a"})
+    (out / "thesis.tex").write_text("mine")
+    with pytest.raises(ParameterError, match=r"report.html exists; pass --overwrite"):
+        write_files(out, {"report.html": b"new"})
+    write_files(out, {"report.html": b"new", "figures/a.png": b"b"}, overwrite=True)
+    assert (out / "thesis.tex").read_text() == "mine"
+    assert (out / "report.html").read_bytes() == b"new"
+    assert sorted(p.name for p in out.rglob("*")) == ["a.png", "figures", "report.html",
+                                                      "thesis.tex"]

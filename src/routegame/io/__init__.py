@@ -19,6 +19,7 @@ from routegame.io.atomic import (
     is_disk_full,
     overwrite_hint,
     remove_stale_temps,
+    write_files,
     write_stdout_line,
 )
 from routegame.io.errors import ResourceError
@@ -44,6 +45,7 @@ __all__ = [
     "remove_stale_temps",
     "resolve_scenario",
     "table_format",
+    "write_files",
     "write_stdout_line",
     "write_table",
 ]

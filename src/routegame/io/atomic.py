@@ -59,6 +59,7 @@ __all__ = [
     "overwrite_hint",
     "remove_stale_temps",
     "temp_path",
+    "write_files",
     "write_stdout_line",
 ]
 
@@ -317,3 +318,47 @@ def write_stdout_line(text: str) -> None:
         if is_disk_full(exc):
             raise ResourceError("stdout", "no space left on device; output is incomplete") from None
         raise
+
+
+def write_files(
+    directory: str | os.PathLike[str],
+    files: dict[str, bytes],
+    *,
+    overwrite: bool = False,
+    field: str = "--out",
+) -> list[Path]:
+    """Write ``files`` (relative path -> bytes) into ``directory``, each one atomically.
+
+    For outputs made of several files (a report: ``report.html`` and ``figures/*.png``). The
+    directory is created when missing (its parent must exist). Only the named files are
+    written or replaced; nothing else in the directory is touched or deleted, so a user's
+    ``thesis.tex`` beside a previous report survives ``--overwrite``. Without ``overwrite`` an
+    existing file among them is refused before anything is written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp()) / "rep"
+    >>> _ = write_files(d, {"report.html": b"<html>", "figures/a.png": b"png"})
+    >>> (d / "mine.tex").write_text("keep me") and None
+    >>> _ = write_files(d, {"report.html": b"<html>2"}, overwrite=True)
+    >>> sorted(p.name for p in d.iterdir())
+    ['figures', 'mine.tex', 'report.html']
+    """
+    d = Path(directory)
+    if not d.parent.is_dir():
+        raise ParameterError(field, f"directory {d.parent} does not exist")
+    if d.exists() and not d.is_dir():
+        raise ParameterError(field, f"{d} exists and is not a directory")
+    targets = {name: d / name for name in files}
+    for name, path in targets.items():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise ParameterError(field, f"{name!r} is not a path inside {d}")
+        if path.exists() and not overwrite:
+            raise ParameterError(field, f"{path} exists; pass {overwrite_hint(field)} to replace it")
+    d.mkdir(exist_ok=True)
+    for name, data in files.items():
+        targets[name].parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(targets[name], overwrite=True, field=field) as tmp:
+            tmp.write_bytes(data)
+    return list(targets.values())
