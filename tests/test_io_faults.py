@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,7 +25,20 @@ def _rg(*args: str, stdout: object = subprocess.PIPE) -> subprocess.CompletedPro
                           stderr=subprocess.PIPE, text=True, timeout=120)
 
 
-def test_toml_huge_integer_and_deep_nesting_name_the_file_and_field(tmp_path: Path) -> None:
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI entry point in this process: (exit status, stdout, stderr)."""
+    from routegame.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out = capsys.readouterr()
+    code = exc.value.code
+    return (code if isinstance(code, int) else 0 if code is None else 1), out.out, out.err
+
+
+def test_toml_huge_integer_and_deep_nesting_name_the_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(DataFormatError, match=r"^x.toml: penalty: an integer of 401 digits"):
         read_toml_text("penalty = 1" + "0" * 400, "x.toml")
     with pytest.raises(DataFormatError, match=r"^x.toml: cost: arrays nested too deeply"):
@@ -36,20 +50,22 @@ def test_toml_huge_integer_and_deep_nesting_name_the_file_and_field(tmp_path: Pa
                 "penalty=0:1:3", "--out", str(tmp_path / "s.zarr")],
                 ["plot", "regime-map", "--config", str(f), "--out", str(tmp_path / "a.png")],
                 ["simulate", "--config", str(f), "--episodes", "10"]):
-        r = _rg(*cmd)
-        assert r.returncode == 2, (cmd, r.stderr)
-        assert r.stderr.count("\n") == 1, cmd
-        assert "penalty: an integer of 401 digits" in r.stderr, cmd
+        code, _, err = _main(capsys, *cmd)
+        assert code == 2, (cmd, err)
+        assert err.count("\n") == 1, cmd
+        assert "penalty: an integer of 401 digits" in err, cmd
 
 
-def test_a_config_with_3000_models_is_refused_up_front(tmp_path: Path) -> None:
+def test_a_config_with_3000_models_is_refused_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "many.toml"
     k = 3000
     f.write_text(f"task_value = 10\npenalty = 1\nlatency = {[1.0] * k}\ncost = {[1.0] * k}\n"
                  f"success_prob = {[0.5] * k}\n")
-    r = _rg("solve", "--config", str(f))
-    assert r.returncode == 2
-    assert "3000 models; the engines serve 2 to 64 models" in r.stderr
+    code, _, err = _main(capsys, "solve", "--config", str(f))
+    assert code == 2
+    assert "3000 models; the engines serve 2 to 64 models" in err
 
 
 def test_disk_full_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
@@ -113,27 +129,36 @@ def test_stale_temporary_of_a_killed_run_is_removed_and_reported(tmp_path: Path,
     assert remove_stale_temps(tmp_path) == []
 
 
-def test_sweep_resources_checked_before_use(tmp_path: Path) -> None:
-    r = _rg("sweep", "--grid", "penalty=0:1:3000000000000", "--out", str(tmp_path / "s.zarr"))
-    assert r.returncode == 2
-    assert r.stderr.count("\n") == 1
-    assert "--grid penalty" in r.stderr
-    assert "of memory" in r.stderr
-    assert "available" in r.stderr
-    r = _rg("sweep", "--grid", "penalty=0:1:1e23", "--out", str(tmp_path / "s.zarr"))
-    assert r.returncode == 2
-    assert r.stderr.count("\n") == 1
-    assert "--grid penalty" in r.stderr
-    r = _rg("sweep", "--grid", "penalty=0:20:100000", "--grid", "cost_ratio=1:8:100000",
-            "--out", str(tmp_path / "big.zarr"))
-    assert r.returncode == 2
-    assert r.stderr.count("\n") == 1
-    assert "--out: the sweep has 10,000,000,000 points and needs up to" in r.stderr
-    assert "free in" in r.stderr
+def test_sweep_resources_checked_before_use(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _main(capsys, "sweep", "--grid", "penalty=0:1:3000000000000", "--out",
+                         str(tmp_path / "s.zarr"))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "--grid penalty" in err
+    assert "of memory" in err
+    assert "available" in err
+    code, _, err = _main(capsys, "sweep", "--grid", "penalty=0:1:1e23", "--out",
+                         str(tmp_path / "s.zarr"))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "--grid penalty" in err
+    code, _, err = _main(capsys, "sweep", "--grid", "penalty=0:20:100000", "--grid",
+                         "cost_ratio=1:8:100000", "--out", str(tmp_path / "big.zarr"))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "--out: the sweep has 10,000,000,000 points and needs up to" in err
+    assert "free in" in err
     assert not (tmp_path / "big.zarr").exists()
-    r = _rg("sweep", "--grid", "penalty=0:inf:3", "--out", str(tmp_path / "s.zarr"))
-    assert r.returncode == 2
-    assert "--grid penalty: stop must be a number >= 0" in r.stderr
+    code, _, err = _main(capsys, "sweep", "--grid", "penalty=0:inf:3", "--out",
+                         str(tmp_path / "s.zarr"))
+    assert code == 2
+    assert "--grid penalty: stop must be a number >= 0" in err
+    # the same in the API's words: an in-memory sweep larger than memory
+    from routegame.sweep import sweep
+
+    with pytest.raises(ResourceError, match=r"^grid: the sweep has .* points and needs about"):
+        sweep("default", penalty=np.linspace(0, 1, 200_000), cost_ratio=np.linspace(1, 2, 200_000))
 
 
 def test_two_sweeps_into_one_store_second_is_refused(tmp_path: Path) -> None:
@@ -159,30 +184,33 @@ def test_two_sweeps_into_one_store_second_is_refused(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def test_cli_one_way_in(tmp_path: Path) -> None:
-    r = _rg("solve", "--scenario", "default", "--latency", "3")
-    assert r.returncode == 2
-    assert r.stderr.strip() == (
-        "error: latency: takes 2 values (one per model of the game), got 1: '3'")
-    r = _rg("solve", "--scenario", "default", "--latency", "3", "6", "--json")
-    assert r.returncode == 0, r.stderr
-    r = _rg("--version")
-    assert r.returncode == 0
-    assert r.stdout.startswith("routegame ")
+def test_cli_one_way_in(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _main(capsys, "solve", "--scenario", "default", "--latency", "3")
+    assert code == 2
+    assert err.strip() == "error: latency: takes 2 values (one per model of the game), got 1: '3'"
+    code, _, err = _main(capsys, "solve", "--scenario", "default", "--latency", "3", "6", "--json")
+    assert code == 0, err
+    code, out, _ = _main(capsys, "--version")
+    assert code == 0
+    assert out.startswith("routegame ")
+    code, _, err = _main(capsys, "plot", "regime-map", "--x", "penalty", "--y", "cost_1", "--out",
+                         str(tmp_path / "r.png"))
+    assert code == 2
+    assert "regime" in err
+    assert "one colour" in err
+    code, _, err = _main(capsys, "plot", "policy-map", "--x", "latency_2", "--n", "4", "--out",
+                         str(tmp_path / "p.png"))
+    assert code == 0, err
+    code, out, _ = _main(capsys, "sweep", "--help")
+    assert "--overwrite" in out
+    assert "<bool>" not in out
+    # a closed pipe, as users meet it: a real process and a real pipe
     r = subprocess.run(f"{BIN / 'routegame'} solve --scenario default | head -1; "
                        "exit ${PIPESTATUS[0]}", shell=True, capture_output=True, text=True,
                        timeout=60, executable="/bin/bash")
     assert r.returncode == 0
     assert r.stderr == ""
     assert r.stdout.count("\n") == 1
-    r = _rg("plot", "regime-map", "--x", "penalty", "--y", "cost_1", "--out",
-            str(tmp_path / "r.png"))
-    assert r.returncode == 2
-    assert "regime" in r.stderr
-    assert "one colour" in r.stderr
-    r = _rg("plot", "policy-map", "--x", "latency_2", "--n", "4", "--out", str(tmp_path / "p.png"))
-    assert r.returncode == 0, r.stderr
-    assert "<bool>" not in _rg("sweep", "--help").stdout
 
 
 def test_sigterm_during_simulate_out_leaves_no_temporary(tmp_path: Path) -> None:
