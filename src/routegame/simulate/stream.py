@@ -61,12 +61,16 @@ class _Moments:
 
     @classmethod
     def of(cls, ep: Episodes) -> _Moments:
-        cols = np.column_stack([ep.solved.astype(float), ep.latency, ep.cost, ep.user_utility,
-                                ep.provider_cost, ep.passes.astype(float)])
-        mean = cols.mean(axis=0)
-        m2 = ((cols - mean) ** 2).sum(axis=0)
-        return cls(ep.n_episodes, mean, m2, int(ep.solved.sum()), int(ep.abandoned.sum()),
-                   int(ep.truncated.sum()))
+        cols = [ep.solved.astype(float), ep.latency, ep.cost, ep.user_utility,
+                ep.provider_cost, *(ep.passes[:, k].astype(float) for k in range(ep.num_models))]
+        mean = np.array([c.mean() for c in cols])
+        m2 = np.empty(len(cols))
+        for i, c in enumerate(cols):
+            d = c - mean[i]
+            m2[i] = np.einsum("i,i->", d, d)  # not BLAS: threaded dot products are slow here
+        solved = int(np.count_nonzero(ep.solved))
+        return cls(ep.n_episodes, mean, m2, solved, int(np.count_nonzero(ep.abandoned)),
+                   int(np.count_nonzero(ep.truncated)))
 
     def merge(self, other: _Moments) -> _Moments:
         n = self.n + other.n
