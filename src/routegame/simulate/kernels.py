@@ -224,12 +224,12 @@ class _PassStep:
             return pc, pc + (1.0 - pc) * qc
         return np.take(tables[0], cur), np.take(tables[1], cur)
 
-    def next_models(self, cur: IntArray, u: FloatArray, bc: FloatArray, tables: Any) -> IntArray:
-        """The model each continuing episode is re-prompted on, from the rest of its uniform."""
-        if self.det_next is not None:
-            return np.take(self.det_next, cur)
+    def next_models(self, cur: IntArray, u: FloatArray, bc: FloatArray | None,
+                    tables: Any) -> IntArray:
+        """The model each continuing episode is re-prompted on, from the rest of its uniform
+        (``bc``: the per-episode thresholds, None when the per-model tables hold them)."""
         nxt = np.zeros(cur.size, dtype=np.intp)
-        if self.success.per_episode or self.q_flat is not None:
+        if bc is not None:
             for k in range(self.cum_r.shape[1]):
                 nxt += u >= bc + (1.0 - bc) * np.take(self.cum_r[:, k], cur)
         else:
@@ -248,6 +248,7 @@ class _PassStep:
         base = np.arange(0, m * K, K, dtype=np.intp)
         per_model = self.success.fixed is not None
         iid = self.success.fixed is not None and self.success.fixed.ndim == 1
+        per_ep = self.success.per_episode or self.q_flat is not None
         fixed = self.tables(1) if iid else None
         draws = attempt = 0
         while base.size and attempt < max_passes:
@@ -264,9 +265,14 @@ class _PassStep:
                 won[ended] = np.compress(stop, u < pc)
             go = ~stop
             base = np.compress(go, base)
-            if base.size:
-                cur = self.next_models(np.compress(go, cur), np.compress(go, u),
-                                       np.compress(go, bc), tables)
+            if not base.size:
+                break
+            cur = np.compress(go, cur)
+            if self.det_next is not None:
+                cur = np.take(self.det_next, cur)
+            else:
+                cur = self.next_models(cur, np.compress(go, u),
+                                       np.compress(go, bc) if per_ep else None, tables)
         cut[base] = True
         return counts, won, cut, draws
 
