@@ -317,56 +317,117 @@ def _run_visits(
     """
     K = start.size
     out = _Out.empty(n, K)
+    step = _VisitStep.of(cascade, success_prob, q_model, q_table)
     draws = 0
-    p = success_prob
-    diag = np.diag(cascade).copy()
-    R_off = cascade.copy()
-    np.fill_diagonal(R_off, 0.0)
-    moves = R_off.sum(axis=1) > 0  # some k != j has R[j, k] > 0
-    q_flat = None if q_table is None else q_table.reshape(-1)
-    q_vec = np.zeros(K) if q_model is None else q_model
-    if q_flat is None:
-        # Per model: the exit distribution (solved, abandoned, moves to 1..K) over 1 - a_j,
-        # cumulated with every entry from the last positive one on set to exactly 1.
-        fail = 1.0 - p
-        a_vec = fail * (1.0 - q_vec) * diag
-        leave = 1.0 - a_vec
-        safe = np.where(leave > 0, leave, 1.0)
-        exit_prob = np.column_stack([p, fail * q_vec, (fail * (1.0 - q_vec))[:, None] * R_off])
-        exit_cum = _cumulative(exit_prob / safe[:, None])[:, : K + 1]
-        exit_cols = [np.ascontiguousarray(exit_cum[:, i]) for i in range(K + 1)]
-        geo_vec = np.where(leave > 0, leave, 1.0)
-        endless_vec = leave <= 0
-        any_endless = bool(endless_vec.any())
-    else:
-        # Per episode q: the move part is drawn from R[j, :] without j, renormalised.
-        off_sum = R_off.sum(axis=1)
-        move_cum = _cumulative(R_off / np.where(off_sum > 0, off_sum, 1.0)[:, None])
-        move_cols = [np.ascontiguousarray(move_cum[:, k]) for k in range(K - 1)]
-        last_move = (K - 1 - np.argmax((R_off > 0)[:, ::-1], axis=1)).astype(np.intp)
-
     for lo in range(0, n, chunk_size):
-        hi = min(n, lo + chunk_size)
-        m = hi - lo
+        m = min(n, lo + chunk_size) - lo
+        cur, d = _first_models(start, m, gen)
+        counts, won, cut, d2 = step.chunk(lo, cur, max_passes, gen)
+        draws += d + d2
+        out.finish_chunk(lo, counts, won, cut, latency, cost)
+    return out.result(draws)
+
+
+@attrs.frozen(eq=False)
+class _VisitStep:
+    """What one visit needs: per model the stay probability a_j and the exit law (per-model q),
+    or the parts to compute them per episode (per-episode q)."""
+
+    p: FloatArray
+    diag: FloatArray  # R[j, j]
+    moves: BoolArray  # some k != j has R[j, k] > 0
+    q_vec: FloatArray
+    q_flat: FloatArray | None
+    # per-model q: geometric parameter 1 - a_j, endless visits, cumulative exit law
+    geo_vec: FloatArray | None = None
+    endless_vec: BoolArray | None = None
+    exit_cols: list[FloatArray] | None = None
+    # per-episode q: the move law R[j, :] without j, renormalised
+    move_cols: list[FloatArray] | None = None
+    last_move: IntArray | None = None
+
+    @classmethod
+    def of(cls, cascade: FloatArray, p: FloatArray, q_model: FloatArray | None,
+           q_table: FloatArray | None) -> _VisitStep:
+        K = cascade.shape[0]
+        diag = np.diag(cascade).copy()
+        r_off = cascade.copy()
+        np.fill_diagonal(r_off, 0.0)
+        q_vec = np.zeros(K) if q_model is None else q_model
+        common = {"p": p, "diag": diag, "moves": r_off.sum(axis=1) > 0, "q_vec": q_vec,
+                  "q_flat": None if q_table is None else q_table.reshape(-1)}
+        if q_table is None:
+            # Per model: the exit distribution (solved, abandoned, moves to 1..K) over
+            # 1 - a_j, cumulated with every entry from the last positive one on set to 1.
+            fail = 1.0 - p
+            leave = 1.0 - fail * (1.0 - q_vec) * diag
+            safe = np.where(leave > 0, leave, 1.0)
+            exit_prob = np.column_stack([p, fail * q_vec, (fail * (1.0 - q_vec))[:, None] * r_off])
+            exit_cum = _cumulative(exit_prob / safe[:, None])[:, : K + 1]
+            endless = leave <= 0
+            return cls(**common, geo_vec=safe, endless_vec=endless if endless.any() else None,
+                       exit_cols=[np.ascontiguousarray(exit_cum[:, i]) for i in range(K + 1)])
+        off_sum = r_off.sum(axis=1)
+        move_cum = _cumulative(r_off / np.where(off_sum > 0, off_sum, 1.0)[:, None])
+        return cls(**common,
+                   move_cols=[np.ascontiguousarray(move_cum[:, k]) for k in range(K - 1)],
+                   last_move=(K - 1 - np.argmax((r_off > 0)[:, ::-1], axis=1)).astype(np.intp))
+
+    def geometric(self, cur: IntArray, gpos: IntArray
+                  ) -> tuple[FloatArray, BoolArray | None, tuple[FloatArray, ...] | None]:
+        """Geometric parameter of each live visit, which visits never end, and (per-episode q)
+        the episodes' (p, q, 1 - a)."""
+        if self.q_flat is None:
+            assert self.geo_vec is not None
+            endless = None if self.endless_vec is None else np.take(self.endless_vec, cur)
+            return np.take(self.geo_vec, cur), endless, None
+        p_c = np.take(self.p, cur)
+        q_c = np.take(self.q_flat, gpos)
+        leave_c = 1.0 - (1.0 - p_c) * (1.0 - q_c) * np.take(self.diag, cur)
+        endless = leave_c <= 0
+        return np.where(endless, 1.0, leave_c), endless, (p_c, q_c, leave_c)
+
+    def exits(self, u: FloatArray, cur: IntArray, per_ep: tuple[FloatArray, ...] | None
+              ) -> tuple[BoolArray, BoolArray, IntArray]:
+        """How each visit ends, from one uniform: (stopped, solved among stopped, next model of
+        the others)."""
+        if per_ep is None:
+            assert self.exit_cols is not None
+            code = np.zeros(u.size, dtype=np.intp)  # 0 solved, 1 abandoned, 2 + k moved to k
+            for col in self.exit_cols:
+                code += u >= np.take(col, cur)
+            stop = code < 2
+            return stop, np.compress(stop, code) == 0, np.compress(~stop, code) - 2
+        assert self.move_cols is not None
+        assert self.last_move is not None
+        p_c, q_c, leave_c = per_ep
+        s_c = p_c / leave_c
+        b_c = s_c + (1.0 - p_c) * q_c / leave_c
+        b_c = np.where(np.take(self.moves, cur), b_c, 1.0)  # no move: the visit ends
+        stop = u < b_c
+        go = ~stop
+        cur = np.compress(go, cur)
+        b_go = np.compress(go, b_c)
+        w = (np.compress(go, u) - b_go) / (1.0 - b_go)
+        nxt = np.zeros(cur.size, dtype=np.intp)
+        for col in self.move_cols:
+            nxt += w >= np.take(col, cur)
+        return stop, np.compress(stop, u < s_c), np.minimum(nxt, np.take(self.last_move, cur))
+
+    def chunk(self, lo: int, cur: IntArray, max_passes: int, gen: np.random.Generator
+              ) -> tuple[IntArray, BoolArray, BoolArray, int]:
+        """Run the episodes of one chunk (first models ``cur``) visit by visit to the end."""
+        K = self.q_vec.size
+        m = cur.size
         counts = np.zeros(m * K, dtype=np.int64)
         won = np.zeros(m * K, dtype=bool)  # solved, flagged at offset e·K
         cut = np.zeros(m * K, dtype=bool)  # truncated, flagged at offset e·K
         base = np.arange(0, m * K, K, dtype=np.intp)
         done = np.zeros(m, dtype=np.int64)  # passes so far
-        cur, d = _first_models(start, m, gen)
-        draws += d
+        draws = 0
         while base.size:
             pos = base + cur
-            if q_flat is None:
-                geo_p = np.take(geo_vec, cur)
-                endless = np.take(endless_vec, cur) if any_endless else None
-            else:
-                p_c = np.take(p, cur)
-                q_c = np.take(q_flat, pos + lo * K)
-                a_c = (1.0 - p_c) * (1.0 - q_c) * np.take(diag, cur)
-                leave_c = 1.0 - a_c
-                endless = leave_c <= 0
-                geo_p = np.where(endless, 1.0, leave_c)
+            geo_p, endless, per_ep = self.geometric(cur, pos + lo * K)
             run = gen.geometric(geo_p)
             draws += base.size
             left = max_passes - done
@@ -376,51 +437,22 @@ def _run_visits(
             over |= run < 1  # defensive: an overflowed variate is a very long run
             run = np.where(over, left, run)
             counts[pos] += run
+            done = done + run
             if over.any():
                 cut[np.compress(over, base)] = True
                 keep = ~over
-                base = np.compress(keep, base)
-                cur = np.compress(keep, cur)
-                pos = np.compress(keep, pos)
-                done = np.compress(keep, done) + np.compress(keep, run)
-                if q_flat is not None:
-                    p_c = np.compress(keep, p_c)
-                    q_c = np.compress(keep, q_c)
-                    leave_c = np.compress(keep, leave_c)
+                base, cur, done = (np.compress(keep, x) for x in (base, cur, done))
+                if per_ep is not None:
+                    per_ep = tuple(np.compress(keep, x) for x in per_ep)
                 if base.size == 0:
                     break
-            else:
-                done = done + run
             u = gen.random(base.size)
             draws += base.size
-            if q_flat is None:
-                # exit code: 0 solved, 1 abandoned, 2 + k moved to model k
-                code = np.zeros(base.size, dtype=np.intp)
-                for col in exit_cols:
-                    code += u >= np.take(col, cur)
-                stop = code < 2
-                ended = np.compress(stop, base)
-                if ended.size:
-                    won[ended] = np.compress(stop, code) == 0
-                go = ~stop
-                cur = np.compress(go, code) - 2
-            else:
-                s_c = p_c / leave_c
-                b_c = s_c + (1.0 - p_c) * q_c / leave_c
-                b_c = np.where(np.take(moves, cur), b_c, 1.0)  # no move: the visit ends
-                stop = u < b_c
-                ended = np.compress(stop, base)
-                if ended.size:
-                    won[ended] = np.compress(stop, u < s_c)
-                go = ~stop
-                cur = np.compress(go, cur)
-                b_go = np.compress(go, b_c)
-                w = (np.compress(go, u) - b_go) / (1.0 - b_go)
-                nxt = np.zeros(cur.size, dtype=np.intp)
-                for col in move_cols:
-                    nxt += w >= np.take(col, cur)
-                cur = np.minimum(nxt, np.take(last_move, cur))
+            stop, solved, cur = self.exits(u, cur, per_ep)
+            ended = np.compress(stop, base)
+            if ended.size:
+                won[ended] = solved
+            go = ~stop
             base = np.compress(go, base)
             done = np.compress(go, done)
-        out.finish_chunk(lo, counts, won, cut, latency, cost)
-    return out.result(draws)
+        return counts, won, cut, draws
