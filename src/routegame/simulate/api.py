@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from routegame._types import ArrayLike, RNGLike
+from routegame._types import ArrayLike, FloatArray, RNGLike
 from routegame.errors import ParameterError
 from routegame.markov.chain import two_model_policy
 from routegame.params import GameParams, check_scalar
@@ -161,30 +161,10 @@ def simulate(
     if success_schedule is not None and tasks is not None and tasks.num_attempts > 1:
         raise ParameterError("success_schedule", "cannot be combined with tasks that carry their "
                              "own per-task schedule (m, K, A); give one of them")
-    schedule = None
-    if success_schedule is not None:
-        schedule = _as_float_array(success_schedule, "success_schedule")
-        if schedule.ndim != 2 or schedule.shape[0] != K or schedule.shape[1] < 1:
-            raise ParameterError("success_schedule", f"must have shape ({K}, A) with A >= 1, got "
-                                                     f"{_fmt_shape(schedule.shape)}")
-        _check_unit_interval(schedule, "success_schedule")
-        schedule = np.ascontiguousarray(schedule)
-        if tasks is not None:  # a logit shift of the per-task probabilities
-            _check_unit_interval(schedule, "success_schedule", open_=True)
-            logit = np.log(schedule) - np.log1p(-schedule)
-            schedule = logit - logit[:, :1]
-    if method not in ("auto", "pass", "run"):
-        raise ParameterError("method", f"must be 'auto', 'pass' or 'run', got {method!r}")
-    if method == "run" and (schedule is not None or tasks is not None):
-        which = "success_schedule" if schedule is not None else "tasks"
-        raise ParameterError("method", f"must be 'pass' or 'auto' with {which} (passes are not "
-                                       f"i.i.d.), got 'run'")
+    schedule = _check_schedule(success_schedule, K, with_tasks=tasks is not None)
+    _check_method(method, schedule is not None, tasks is not None)
     use_runs = method == "run" or (method == "auto" and schedule is None and tasks is None)
-    if tasks is not None:
-        if not isinstance(tasks, TaskDistribution):
-            raise ParameterError("tasks", f"must be a TaskDistribution, got {type(tasks).__name__}")
-        if tasks.num_models != K:
-            raise ParameterError("tasks", f"must cover {K} models, got {tasks.num_models}")
+    _check_tasks(tasks, K)
     # Validate the abandon input before drawing anything (a callable is checked after V).
     if not callable(abandon):
         q_model, q_table = _abandon_table(abandon, np.empty(0), n, K)
@@ -198,10 +178,7 @@ def simulate(
         if task_probs.shape[:2] != (n, K):  # pragma: no cover - guarded by TaskDistribution
             raise ParameterError("tasks", f"sample has shape {_fmt_shape(task_probs.shape)}")
     if use_runs and method == "auto":
-        # runs pay off only when visits are long: a geometric variate costs several uniforms
-        q_visit = q_model if q_model is not None else np.asarray(q_table).mean(axis=0)
-        a_stay = (1.0 - params.success_prob) * (1.0 - q_visit) * np.diag(R)
-        use_runs = bool(np.max(a_stay) >= _RUN_THRESHOLD)
+        use_runs = _visits_pay(params.success_prob, R, q_model, q_table)
     if use_runs:
         run = _run_visits(n, start_arr, R, params.success_prob, params.latency, params.cost,
                           q_model, q_table, max_passes, gen)
@@ -219,6 +196,49 @@ def simulate(
         penalty=np.full(n, params.penalty),
         model_names=tuple(params.names),
     )
+
+
+def _check_schedule(success_schedule: Any, K: int, with_tasks: bool) -> FloatArray | None:
+    """The schedule (K, A), or with tasks its logit shift relative to the first attempt."""
+    if success_schedule is None:
+        return None
+    schedule = _as_float_array(success_schedule, "success_schedule")
+    if schedule.ndim != 2 or schedule.shape[0] != K or schedule.shape[1] < 1:
+        raise ParameterError("success_schedule", f"must have shape ({K}, A) with A >= 1, got "
+                                                 f"{_fmt_shape(schedule.shape)}")
+    _check_unit_interval(schedule, "success_schedule")
+    schedule = np.ascontiguousarray(schedule)
+    if not with_tasks:
+        return schedule
+    _check_unit_interval(schedule, "success_schedule", open_=True)
+    logit = np.log(schedule) - np.log1p(-schedule)
+    return np.asarray(logit - logit[:, :1])
+
+
+def _check_method(method: Any, schedule: bool, tasks: bool) -> None:
+    if method not in ("auto", "pass", "run"):
+        raise ParameterError("method", f"must be 'auto', 'pass' or 'run', got {method!r}")
+    if method == "run" and (schedule or tasks):
+        which = "success_schedule" if schedule else "tasks"
+        raise ParameterError("method", f"must be 'pass' or 'auto' with {which} (passes are not "
+                                       f"i.i.d.), got 'run'")
+
+
+def _check_tasks(tasks: Any, K: int) -> None:
+    if tasks is None:
+        return
+    if not isinstance(tasks, TaskDistribution):
+        raise ParameterError("tasks", f"must be a TaskDistribution, got {type(tasks).__name__}")
+    if tasks.num_models != K:
+        raise ParameterError("tasks", f"must cover {K} models, got {tasks.num_models}")
+
+
+def _visits_pay(p: FloatArray, R: FloatArray, q_model: FloatArray | None,
+                q_table: FloatArray | None) -> bool:
+    """Runs pay off only when visits are long: a geometric variate costs several uniforms."""
+    q_visit = q_model if q_model is not None else np.asarray(q_table).mean(axis=0)
+    a_stay = (1.0 - p) * (1.0 - q_visit) * np.diag(R)
+    return bool(np.max(a_stay) >= _RUN_THRESHOLD)
 
 
 def simulate_two_model(
