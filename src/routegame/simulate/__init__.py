@@ -20,7 +20,9 @@ Beyond what the exact Markov engine solves, the simulator accepts
   that carry feedback;
 * ``tasks`` (:class:`TaskDistribution`): a per-episode success probability for each model, drawn
   once per episode (Beta per model, or rows of an empirical table), so a failure is evidence that
-  the task is hard;
+  the task is hard; an empirical table (m, K, A) gives each task its own feedback schedule, and
+  ``tasks`` (m, K) with ``success_schedule`` moves every task's probability on the logit scale
+  as the schedule moves (the two forms the exact heterogeneous engine takes);
 * a population of users: a per-episode task value V (array or sampler) and per-episode abandon
   probabilities, possibly a function of V.
 
@@ -35,6 +37,14 @@ a time instead: a geometric run of passes on one model, then one uniform for how
 the same distribution with fewer draws (see :func:`simulate`). A geometric variate costs several
 uniforms, so ``method="auto"`` uses runs only when some model's expected visit is at least two
 passes (stay probability (1 - p_j)(1 - q_j) R[j, j] >= 1/2), and passes otherwise.
+
+Any number of episodes: :func:`simulate_summary` streams them in blocks of :data:`BLOCK` (bounded
+memory, a progress bar, optionally on a dask cluster; the same seed gives the same result on any
+scheduler) and :func:`simulate_blocks` yields the episodes block by block.
+
+Layout: :mod:`~routegame.simulate.inputs` (checks), :mod:`~routegame.simulate.tasks`,
+:mod:`~routegame.simulate.kernels` (pass and visit kernels), :mod:`~routegame.simulate.results`,
+:mod:`~routegame.simulate.api` (:func:`simulate`), :mod:`~routegame.simulate.stream`.
 
 Per episode, ``latency`` = Σ_k passes_k t_k, ``cost`` = Σ_k passes_k c_k,
 ``user_utility`` = V·solved − latency and ``provider_cost`` = cost + P·(1 − solved); their means
