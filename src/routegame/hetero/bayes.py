@@ -80,7 +80,7 @@ def bayes_lattice(
     N = depth
     idx = np.minimum(np.arange(N + 1), A - 1)  # attempt a+1 -> column min(a, A-1)
     p1 = prob[:, 0, idx]  # (T, N+1): p1 at attempt a+1
-    p2 = prob[:, 1, idx]
+    prob[:, 1, idx]
     solvable = (prob.max(axis=(1, 2)) > 0).astype(float)
     # h1(a) for a = 0..N
     h1 = np.concatenate([np.ones((T, 1)), np.cumprod(1.0 - p1[:, :N], axis=1)], axis=1)

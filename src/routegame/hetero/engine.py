@@ -179,9 +179,38 @@ def _tasks(value: Any) -> TaskTable:
     if isinstance(value, TaskTable):
         return value
     if isinstance(value, Mapping):
-        return TaskTable.from_rows(value.get("success_prob"), value.get("weight"),
+        if "success_prob" not in value:
+            raise ParameterError("tasks.success_prob", "is required")
+        return TaskTable.from_rows(value["success_prob"], value.get("weight"),
                                    schedule=value.get("schedule"), field="tasks.success_prob")
     return TaskTable.from_rows(value, field="tasks.success_prob")
+
+
+def _task_value(v: Any) -> float:
+    return check_scalar(v, "task_value")
+
+
+def _penalty(v: Any) -> float:
+    return check_scalar(v, "penalty")
+
+
+def _latency(v: Any) -> FloatArray:
+    return _check_pair(v, "latency")
+
+
+def _cost(v: Any) -> FloatArray:
+    return _check_pair(v, "cost")
+
+
+def _lam(v: Any) -> float:
+    return check_scalar(v, "latency", "latency_weight")
+
+
+def _hazard(v: Any) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in v)
+    except (TypeError, ValueError):
+        raise ParameterError("hazard", f"must be a list of numbers in [0, 1], got {v!r}") from None
 
 
 @attrs.frozen
@@ -208,22 +237,20 @@ class HeteroGame:
     --------
     >>> g = HeteroGame([[0.9, 0.95], [0.05, 0.6]], 10, 5, [1, 4], [1, 3])
     >>> sol = g.solve()
-    >>> sol.equilibrium.route, round(sol.equilibrium.provider_cost, 4)
-    (1, 2.7816)
+    >>> sol.equilibrium.route, sol.equilibrium.cascade, round(sol.equilibrium.provider_cost, 4)
+    (1, 1.0, 3.5329)
     >>> round(g.outcomes((2, 0.0), 0.0).success, 6)
     1.0
     """
 
     tasks: TaskTable = attrs.field(converter=_tasks)
-    task_value: float = attrs.field(converter=lambda v: check_scalar(v, "task_value"))
-    penalty: float = attrs.field(converter=lambda v: check_scalar(v, "penalty"))
-    latency: FloatArray = attrs.field(converter=lambda v: _check_pair(v, "latency"),
-                                      eq=False)
-    cost: FloatArray = attrs.field(converter=lambda v: _check_pair(v, "cost"), eq=False)
+    task_value: float = attrs.field(converter=_task_value)
+    penalty: float = attrs.field(converter=_penalty)
+    latency: FloatArray = attrs.field(converter=_latency, eq=False)
+    cost: FloatArray = attrs.field(converter=_cost, eq=False)
     user: str = "stationary"
-    latency_weight: float = attrs.field(default=1.0, converter=lambda v: check_scalar(v, "latency",
-                                                                                    "latency_weight"))
-    hazard: tuple[float, ...] = attrs.field(default=(1.0,), converter=tuple)
+    latency_weight: float = attrs.field(default=1.0, converter=_lam)
+    hazard: tuple[float, ...] = attrs.field(default=(1.0,), converter=_hazard)
     depth: int = 1024
 
     def __attrs_post_init__(self) -> None:

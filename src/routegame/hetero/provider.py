@@ -19,11 +19,14 @@ responses, because max_r U(s, r) is continuous in s). The search is
 
 1. a grid of 41 values of s (plus route 2);
 2. every grid interval across which the response changes by more than 1e-3 is cut by
-   multisection (7 interior points per level) to a width below 1e-13: the jump point s* and the two one-sided responses. Under ``strong`` the
-   provider gets the better of the two at s* (the user's tie is broken in its favour); under
-   ``weak`` the better one is an infimum approached from one side (``attained = False``);
+   multisection (7 interior points per level) to a width below 1e-13: the jump point s* and
+   the two one-sided responses (tracked as local maxima by Newton for the stationary user).
+   Under ``strong`` the provider gets the better of the two at s* (the user's tie is broken
+   in its favour); under ``weak`` the better one is an infimum approached from one side (``attained = False``);
 3. zoom refinement of J(s) (17 points, shrunk 8-fold per level, 9 levels) on the jump-free
-   grid intervals next to the best node.
+   grid intervals next to the best node;
+4. the reported response is recomputed by the certified global search of
+   :mod:`routegame.hetero.search`.
 
 The result is the best of all candidates. It is exact up to the bisection width at jumps and
 the zoom's precision on smooth pieces, provided J(s) has no local minimum narrower than the

@@ -10,15 +10,18 @@ pass count and the success probability S are **nondecreasing in every continuati
 
 and J(r) = C(r) + P (1 - S(r)) >= C(lo) + P (1 - S(hi)). The search is
 
-1. a grid of nodes (65 per axis for one dimension, 17 for two) gives the lower bound
-   LB = max_node U;
-2. zoom refinement (a 17-point grid around the two best separated nodes, shrunk 4-fold
-   per level, 12 levels; 9 points per axis, 2-fold, 24 levels in two dimensions) raises LB to the local maxima, to about 1e-10 of the grid step;
-3. **certificate**: every grid cell whose upper bound exceeds LB + tol is split (2^d children)
-   and re-bounded, for at most 8 rounds, until its bound is within 1e-7 (relative) of LB; the certified gap
-   ``max(UB over surviving cells) - LB`` (>= 0) bounds how much better than the reported response
-   any response could be. It shrinks linearly with the cell size around a smooth maximum
-   (about h * (V S' + lambda L')), and is exactly 0 when every other cell is excluded.
+1. a grid of nodes (65 per axis in one dimension, 17 in two; 33 inside the provider's search)
+   gives the lower bound LB = max_node U;
+2. local refinement from the best node and the best node two steps away from it raises LB to
+   the local maxima: for the stationary user without schedules a safeguarded Newton iteration
+   on U' (exact derivatives, :func:`routegame.hetero.chain.stationary_slopes`), otherwise a zoom
+   (17 points shrunk 8-fold per level, or 9 x 9 points shrunk 4-fold in two dimensions,
+   12 levels);
+3. **certificate** (only for reported responses): every grid cell whose upper bound exceeds
+   LB by more than 1e-7 (relative) is split into 2^d children and re-bounded, for at most
+   8 rounds; the certified gap ``max(UB over the cells) - LB`` (>= 0) bounds how much better
+   than the reported response any response could be. It shrinks linearly with the cell size
+   around a smooth maximum (about h (V S' + lambda L')), and is 0 when every cell is excluded.
 
 Ties: every evaluated point within ``tol`` (relative 1e-9) of the best utility is a maximiser;
 among them the provider's cost J decides (``strong``: the lowest, ``weak``: the highest), and the
@@ -192,7 +195,7 @@ def maximise(
         r, u, j = newton(evalf, slopes, it, r0, np.clip(r0[:, 0] - step, 0, 1),
                          np.clip(r0[:, 0] + step, 0, 1))
     else:
-        r, u, j = _zoom(evalf, it, r0, step, zoom_levels if d == 1 else 2 * zoom_levels)
+        r, u, j = _zoom(evalf, it, r0, step, zoom_levels)
     c_item.append(it)
     c_pts.append(r)
     c_U.append(u)
