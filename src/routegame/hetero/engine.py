@@ -20,6 +20,7 @@ from routegame.hetero.provider import (
     Ctx,
     PolicyResponses,
     outcomes_at,
+    policy_map,
     respond,
     search_paper_class,
 )
@@ -316,6 +317,20 @@ class HeteroGame:
         """The policy (route, s) that maximises the user's utility (with the user's response)."""
         c = search_paper_class(self.ctx, "strong", "user")
         return _point(c.route, c.cascade, c.resp, True)
+
+    def policy_map(self, task_values: Any, penalties: Any, s_grid: int = 81) -> dict[str, Any]:
+        """Optimal policy over a (V, P) grid (see :func:`routegame.hetero.provider.policy_map`).
+
+        Stationary and state-aware users only (their response does not depend on P).
+        """
+        if self.user not in ("stationary", "state-aware"):
+            raise ParameterError("user", "policy maps need a stationary or state-aware user")
+        V = np.asarray(task_values, dtype=float).ravel()
+        P = np.asarray(penalties, dtype=float).ravel()
+        for x, name in ((V, "task_value"), (P, "penalty")):
+            for v in x:
+                check_scalar(float(v), name)
+        return policy_map(self.ctx, V, P, s_grid)
 
     def solve(self, tie_break: TieBreak = "strong") -> HeteroSolution:
         """Equilibria, user-preferred policy, misalignment gap, price of alignment, throttling."""

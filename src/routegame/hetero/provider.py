@@ -276,34 +276,9 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
     for i in range(R.user_utility.shape[0]):
         cands.append((float(sc[i]), int(routes[i]), float(svals[i]), R.take([i]), True))
     r1 = R.take(slice(1, None))
-    jumps = np.flatnonzero(_dist(r1.take(slice(0, -1)), r1.take(slice(1, None))) > _JUMP)
+    jumps = _jumps(ctx, sg, r1, tie_break)
     if jumps.size:
-        a = sg[jumps].copy()
-        b = sg[jumps + 1].copy()
-        ra = r1.take(jumps)
-        rb = r1.take(jumps + 1)
-        k = _SECTIONS
-        frac = np.arange(1, k + 1) / (k + 1)
-        for _ in range(_BISECT):
-            mids = a[:, None] + (b - a)[:, None] * frac[None, :]  # (J, k)
-            J_ = jumps.size
-            rep_a = ra.take(np.repeat(np.arange(J_), k))
-            rep_b = rb.take(np.repeat(np.arange(J_), k))
-            rm = _paper_local(ctx, mids.ravel(), [rep_a.abandon[:, 0], rep_b.abandon[:, 0]],
-                              tie_break)
-            left = (_dist(rm, rep_a) <= _dist(rm, rep_b)).reshape(J_, k)
-            # last point still on the left side (left side is a prefix when the jump is single)
-            nleft = np.where(left.all(axis=1), k, np.argmin(left, axis=1))
-            for jj in range(J_):
-                i = int(nleft[jj])
-                if i > 0:
-                    a[jj] = mids[jj, i - 1]
-                    ra = _replace(ra, jj, rm.take([jj * k + i - 1]))
-                if i < k:
-                    b[jj] = mids[jj, i]
-                    rb = _replace(rb, jj, rm.take([jj * k + i]))
-            if float(np.max(b - a)) < 1e-13:
-                break
+        a, b, ra, rb = _locate_jumps(ctx, sg, r1, jumps, tie_break)
         sa, sb = score(ra), score(rb)
         for k in range(jumps.size):
             better_left = sa[k] <= sb[k]
@@ -354,6 +329,55 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
     return Candidate(pick[1], pick[2], resp, pick[4])
 
 
+def _jumps(ctx: Ctx, sg: FloatArray, r1: PolicyResponses, tie_break: str) -> IntArray:
+    """Grid intervals across which the response jumps: it changes by more than 1e-3 and (for
+    the stationary user) the local maximum tracked from the left end does not reach the right
+    end's response (a continuous branch is not a jump)."""
+    cand = np.flatnonzero(_dist(r1.take(slice(0, -1)), r1.take(slice(1, None))) > _JUMP)
+    if cand.size == 0:
+        return cand
+    right = r1.take(cand + 1)
+    tracked = local_respond(ctx, np.ones(cand.size), sg[cand + 1], np.zeros(cand.size),
+                            1.0 - r1.abandon[cand, 0], radius=1.0)
+    if tracked is None:
+        return cand
+    # the branch from the left is continuous if it leads to the same maximum on the right
+    same = _dist(tracked, right) <= 1e-6
+    return np.asarray(cand[~same], dtype=np.int64)
+
+
+def _locate_jumps(
+    ctx: Ctx, sg: FloatArray, r1: PolicyResponses, jumps: IntArray, tie_break: str
+) -> tuple[FloatArray, FloatArray, PolicyResponses, PolicyResponses]:
+    """Multisection of every jump interval (vectorised over jumps) to a width below 1e-13."""
+    a = sg[jumps].copy()
+    b = sg[jumps + 1].copy()
+    ra = r1.take(jumps)
+    rb = r1.take(jumps + 1)
+    k = _SECTIONS
+    frac = np.arange(1, k + 1) / (k + 1)
+    J_ = jumps.size
+    for _ in range(_BISECT):
+        mids = a[:, None] + (b - a)[:, None] * frac[None, :]  # (J, k)
+        rep_a = ra.take(np.repeat(np.arange(J_), k))
+        rep_b = rb.take(np.repeat(np.arange(J_), k))
+        rm = _paper_local(ctx, mids.ravel(), [rep_a.abandon[:, 0], rep_b.abandon[:, 0]],
+                          tie_break)
+        left = (_dist(rm, rep_a) <= _dist(rm, rep_b)).reshape(J_, k)
+        nleft = np.where(left.all(axis=1), k, np.argmin(left, axis=1))
+        for jj in range(J_):
+            i = int(nleft[jj])
+            if i > 0:
+                a[jj] = mids[jj, i - 1]
+                ra = _replace(ra, jj, rm.take([jj * k + i - 1]))
+            if i < k:
+                b[jj] = mids[jj, i]
+                rb = _replace(rb, jj, rm.take([jj * k + i]))
+        if float(np.max(b - a)) < 1e-13:
+            break
+    return a, b, ra, rb
+
+
 def _replace(r: PolicyResponses, i: int, row: PolicyResponses) -> PolicyResponses:
     out = []
     for f, g in zip(r, row, strict=True):
@@ -366,3 +390,52 @@ def _replace(r: PolicyResponses, i: int, row: PolicyResponses) -> PolicyResponse
 def _bc(mask: np.ndarray, f: Any) -> np.ndarray:
     f = np.asarray(f)
     return mask.reshape(mask.shape + (1,) * (f.ndim - 1))
+
+
+def policy_map(ctx: Ctx, task_values: FloatArray, penalties: FloatArray,
+               s_grid: int = 81) -> dict[str, FloatArray]:
+    """The provider's optimum over (route, s) on a (V, P) grid (strong tie-breaking).
+
+    The user's response does not depend on P, so for each V the responses are computed once on
+    an s-grid of ``s_grid`` points (plus route 2), the response jumps are located by
+    multisection (both one-sided responses kept), and for every P at once
+    J = C + P (1 - S) is minimised over these candidates. Precision: exact at jump points and
+    route 2, the s-grid step on smooth pieces (no per-P refinement).
+    """
+    nV, nP = task_values.size, penalties.size
+    out = {k: np.zeros((nV, nP)) for k in ("route", "cascade", "provider_cost", "user_utility",
+                                           "abandon", "success")}
+    sg = np.linspace(0.0, 1.0, s_grid)
+    for i, V in enumerate(task_values):
+        c = ctx._replace(V=float(V), P=0.0)
+        routes = np.concatenate([[2.0], np.ones(s_grid)])
+        svals = np.concatenate([[0.0], sg])
+        R = _paper(c, routes, svals, "strong")
+        cand_route = list(routes)
+        cand_s = list(svals)
+        cand_C = list(R.provider_cost)  # with P = 0 this is C
+        cand_S = list(R.success)
+        cand_U = list(R.user_utility)
+        cand_q = list(R.abandon[:, 0])
+        r1 = R.take(slice(1, None))
+        jumps = _jumps(c, sg, r1, "strong")
+        if jumps.size:
+            a, b, ra, rb = _locate_jumps(c, sg, r1, jumps, "strong")
+            for side, sv in ((ra, a), (rb, b)):
+                cand_route += [1.0] * jumps.size
+                cand_s += list(sv)
+                cand_C += list(side.provider_cost)
+                cand_S += list(side.success)
+                cand_U += list(side.user_utility)
+                cand_q += list(side.abandon[:, 0])
+        C = np.asarray(cand_C)
+        S = np.asarray(cand_S)
+        J = C[None, :] + penalties[:, None] * (1.0 - S[None, :])  # (nP, ncand)
+        k = np.argmin(J, axis=1)
+        out["route"][i] = np.asarray(cand_route)[k]
+        out["cascade"][i] = np.asarray(cand_s)[k]
+        out["provider_cost"][i] = J[np.arange(nP), k]
+        out["user_utility"][i] = np.asarray(cand_U)[k]
+        out["abandon"][i] = np.asarray(cand_q)[k]
+        out["success"][i] = S[k]
+    return out

@@ -76,11 +76,14 @@ def newton(
         ra = np.where(g > 0, r[idx], ra)
         rb = np.where(g > 0, rb, r[idx])
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = r[idx] - g / h
-        ok = (step > ra) & (step < rb) & np.isfinite(step)
+            dx = g / h
+        conv = (h < 0) & (np.abs(dx) <= 1e-13)
+        step = r[idx] - dx
+        ok = (h < 0) & (step >= ra) & (step <= rb) & np.isfinite(step)
         new = np.where(ok, step, 0.5 * (ra + rb))
-        done = (np.abs(new - r[idx]) <= 1e-14) | (rb - ra <= 1e-14) | (g == 0)
-        a[idx], b[idx], r[idx] = ra, rb, np.where(g == 0, r[idx], new)
+        done = conv | (rb - ra <= 1e-13) | (g == 0)
+        a[idx], b[idx] = ra, rb
+        r[idx] = np.where(conv, np.clip(step, ra, rb), np.where(g == 0, r[idx], new))
         active[idx[done]] = False
     u, j = evalf(items, r[:, None])
     u0, j0 = evalf(items, r0)
