@@ -23,7 +23,8 @@ responses, because max_r U(s, r) is continuous in s). The search is
    the two one-sided responses (tracked as local maxima by Newton for the stationary user).
    Under ``strong`` the provider gets the better of the two at s* (the user's tie is broken
    in its favour); under ``weak`` the better one is an infimum approached from one side (``attained = False``);
-3. zoom refinement of J(s) (17 points, shrunk 8-fold per level, 9 levels) on the jump-free
+3. zoom refinement of J(s) (17 points, shrunk 8-fold per level, 6 levels: 1e-7 in s,
+   so about 1e-14 relative in J at a smooth minimum) on the jump-free
    grid intervals next to the best node;
 4. the reported response is recomputed by the certified global search of
    :mod:`routegame.hetero.search`.
@@ -51,7 +52,7 @@ _S_GRID = 41
 _JUMP = 1e-3
 _BISECT = 12  # multisection levels (7 interior points: width / 8 per level)
 _SECTIONS = 7
-_ZOOM_S = 9
+_ZOOM_S = 6
 
 
 class Ctx(NamedTuple):

@@ -62,8 +62,8 @@ def newton(
     are taken, bisection steps otherwise. The result is the better of it and r0.
     """
     m = items.shape[0]
-    g_lo, _ = slopes(items, lo[:, None])
-    g_hi, _ = slopes(items, hi[:, None])
+    g2, _ = slopes(np.concatenate([items, items]), np.concatenate([lo, hi])[:, None])
+    g_lo, g_hi = g2[:m], g2[m:]
     r = np.where(g_lo <= 0, lo, np.where(g_hi >= 0, hi, 0.5 * (lo + hi)))
     active = (g_lo > 0) & (g_hi < 0)
     a, b = lo.copy(), hi.copy()
@@ -89,7 +89,6 @@ def newton(
     u0, j0 = evalf(items, r0)
     keep0 = ~(u > u0)
     r = np.where(keep0, r0[:, 0], r)
-    del m
     return r[:, None], np.where(keep0, u0, u), np.where(keep0, j0, j)
 
 
