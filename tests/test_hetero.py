@@ -437,3 +437,49 @@ def test_solve_record_keys_and_errors():
     out = solve_record(base | {"tasks": {"success_prob": [[0.9, 0.95], [0.05, 0.6]]},
                                "user": "bayes"})
     assert out["equilibrium"]["truncation_bound"] <= 1e-6
+
+
+# ------------------------------------------------------------------------------------------
+# 8. populations and (V, P) maps
+
+
+def test_population_against_brute_force():
+    tab = np.array([[0.9, 0.95], [0.05, 0.6], [0.4, 0.7]])
+    w = np.full(3, 1 / 3)
+    t, c, P = np.array([1.0, 4.0]), np.array([1.0, 3.0]), 5.0
+    types = [(10.0, 1.0, 0.5), (4.0, 1.0, 0.3), (10.0, 3.0, 0.2)]
+    g = HeteroGame(TaskTable.from_rows(tab, w), 10.0, P, t, c)
+    out = g.population(types, s_grid=11)
+    rr = np.linspace(0, 1, 4001)
+    best = np.inf
+    for route, svals in ((2, [0.0]), (1, np.linspace(0, 1, 11))):
+        for s in svals:
+            total = 0.0
+            for V, lam, m in types:
+                S = Lt = C = 0.0
+                for (p1, p2), wt in zip(tab, w, strict=True):
+                    o = cf.outcomes(V, P, t, c, [p1, p2], route, s, 1 - rr)
+                    S = S + wt * o.success
+                    Lt = Lt + wt * o.latency
+                    C = C + wt * o.cost
+                U = V * S - lam * Lt
+                J = C + P * (1 - S)
+                k = np.flatnonzero(U >= U.max() - 1e-12 * max(1, abs(U.max())))
+                total += m * float(J[k].min())
+            best = min(best, total)
+    assert out["provider_cost"] == pytest.approx(best, rel=2e-3)
+    assert 0.0 <= out["share_leaving"] <= 1.0
+    for row in out["types"]:
+        assert row["leaves"] == (row["abandon"][0] >= 1 - 1e-9)
+
+
+def test_policy_map_agrees_with_equilibria():
+    tab = np.array([[0.9, 0.95], [0.05, 0.6], [0.4, 0.7]])
+    g = HeteroGame(tab, 10.0, 5.0, [1.0, 4.0], [1.0, 3.0])
+    Vs, Ps = np.array([4.0, 10.0]), np.array([0.5, 5.0, 20.0])
+    m = g.policy_map(Vs, Ps, s_grid=41)
+    for i, V in enumerate(Vs):
+        for j, P in enumerate(Ps):
+            eq = HeteroGame(tab, V, P, [1.0, 4.0], [1.0, 3.0]).equilibrium()
+            assert eq.provider_cost <= m["provider_cost"][i, j] + 1e-9 * max(1, eq.provider_cost)
+            assert m["provider_cost"][i, j] <= eq.provider_cost * (1 + 2e-3) + 1e-12

@@ -21,6 +21,7 @@ from routegame.hetero.provider import (
     PolicyResponses,
     outcomes_at,
     policy_map,
+    population_optimum,
     respond,
     search_paper_class,
 )
@@ -331,6 +332,32 @@ class HeteroGame:
             for v in x:
                 check_scalar(float(v), name)
         return policy_map(self.ctx, V, P, s_grid)
+
+    def population(self, types: Any, s_grid: int = 81,
+                   tie_break: TieBreak = "strong") -> dict[str, Any]:
+        """The provider's optimum against a population of users.
+
+        ``types``: rows (V, latency weight, mass); see
+        :func:`routegame.hetero.provider.population_optimum`. The report lists each type's
+        response and whether it leaves after the first failure.
+
+        Examples
+        --------
+        >>> g = HeteroGame([[0.9, 0.95], [0.05, 0.6]], 10, 5, [1, 4], [1, 3])
+        >>> out = g.population([[10, 1, 0.5], [3, 1, 0.5]], s_grid=11)
+        >>> [t["leaves"] for t in out["types"]]
+        [False, True]
+        """
+        arr = np.asarray(types, dtype=float)
+        if arr.ndim != 2 or arr.shape[1] != 3 or arr.shape[0] < 1:
+            raise ParameterError("types", "must be rows (task_value, latency_weight, mass)")
+        for v, lam, m in arr:
+            check_scalar(float(v), "task_value")
+            check_scalar(float(lam), "latency", "latency_weight")
+            check_scalar(float(m), "penalty", "mass")
+        if arr[:, 2].sum() <= 0:
+            raise ParameterError("mass", "must not be all zero")
+        return population_optimum(self.ctx, arr, s_grid, check_tie_break(tie_break))
 
     def solve(self, tie_break: TieBreak = "strong") -> HeteroSolution:
         """Equilibria, user-preferred policy, misalignment gap, price of alignment, throttling."""

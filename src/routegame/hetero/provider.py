@@ -440,3 +440,43 @@ def policy_map(ctx: Ctx, task_values: FloatArray, penalties: FloatArray,
         out["abandon"][i] = np.asarray(cand_q)[k]
         out["success"][i] = S[k]
     return out
+
+
+def population_optimum(ctx: Ctx, types: FloatArray, s_grid: int = 81,
+                       tie_break: str = "strong") -> dict[str, Any]:
+    """A population of users: the provider's best (route, s) against types (V_i, lambda_i, m_i).
+
+    Each type best-responds to the policy (the stationary or state-aware user of ``ctx.user``
+    with its own V and latency weight); the provider minimises sum_i m_i J_i. The search runs
+    over route 2 and an s-grid of ``s_grid`` points (precision: the grid step; the jump points
+    of different types differ, so no common refinement applies). A type ``leaves`` when it
+    abandons after the first failure (q = 1, or q_j = 1 for the model that failed first).
+    """
+    if ctx.user not in ("stationary", "state-aware"):
+        from routegame.errors import NotSolvableError
+
+        raise NotSolvableError("populations are solved for stationary and state-aware users")
+    types = np.asarray(types, dtype=float)
+    mass = types[:, 2] / types[:, 2].sum()
+    sg = np.linspace(0.0, 1.0, s_grid)
+    routes = np.concatenate([[2.0], np.ones(s_grid)])
+    svals = np.concatenate([[0.0], sg])
+    per_type = []
+    for V, lam, _ in types:
+        c = ctx._replace(V=float(V), lam=float(lam))
+        per_type.append(_paper(c, routes, svals, tie_break))
+    J = np.stack([r.provider_cost for r in per_type])  # (types, policies)
+    total = mass @ J
+    k = int(np.argmin(total))
+    route = int(routes[k])
+    rows = []
+    for (V, lam, _), m, r in zip(types, mass, per_type, strict=True):
+        q = r.abandon[k]
+        first = 0 if route == 1 else 1
+        leaves = bool(q[min(first, q.size - 1)] >= 1.0 - 1e-9)
+        rows.append({"task_value": float(V), "latency_weight": float(lam), "mass": float(m),
+                     "abandon": [float(x) for x in q], "user_utility": float(r.user_utility[k]),
+                     "provider_cost": float(r.provider_cost[k]), "leaves": leaves})
+    return {"route": route, "cascade": float(svals[k]) if route == 1 else 0.0,
+            "provider_cost": float(total[k]), "types": rows,
+            "share_leaving": float(sum(r["mass"] for r in rows if r["leaves"]))}
