@@ -464,7 +464,7 @@ def test_population_against_brute_force():
                     C = C + wt * o.cost
                 U = V * S - lam * Lt
                 J = C + P * (1 - S)
-                k = np.flatnonzero(U >= U.max() - 1e-12 * max(1, abs(U.max())))
+                k = np.flatnonzero(U.max() - 1e-12 * max(1, abs(U.max())) <= U)
                 total += m * float(J[k].min())
             best = min(best, total)
     assert out["provider_cost"] == pytest.approx(best, rel=2e-3)

@@ -469,7 +469,8 @@ def population_optimum(ctx: Ctx, types: FloatArray, s_grid: int = 81,
     total = mass @ J
     k = int(np.argmin(total))
     route = int(routes[k])
-    rows = []
+    rows: list[dict[str, Any]] = []
+    share = 0.0
     for (V, lam, _), m, r in zip(types, mass, per_type, strict=True):
         q = r.abandon[k]
         first = 0 if route == 1 else 1
@@ -477,6 +478,6 @@ def population_optimum(ctx: Ctx, types: FloatArray, s_grid: int = 81,
         rows.append({"task_value": float(V), "latency_weight": float(lam), "mass": float(m),
                      "abandon": [float(x) for x in q], "user_utility": float(r.user_utility[k]),
                      "provider_cost": float(r.provider_cost[k]), "leaves": leaves})
+        share += float(m) if leaves else 0.0
     return {"route": route, "cascade": float(svals[k]) if route == 1 else 0.0,
-            "provider_cost": float(total[k]), "types": rows,
-            "share_leaving": float(sum(r["mass"] for r in rows if r["leaves"]))}
+            "provider_cost": float(total[k]), "types": rows, "share_leaving": share}
