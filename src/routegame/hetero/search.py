@@ -19,7 +19,7 @@ and J(r) = C(r) + P (1 - S(r)) >= C(lo) + P (1 - S(hi)). The search is
    12 levels);
 3. **certificate** (only for reported responses): every grid cell whose upper bound exceeds
    LB by more than 1e-7 (relative) is split into 2^d children and re-bounded, for at most
-   8 rounds; the certified gap ``max(UB over the cells) - LB`` (>= 0) bounds how much better
+   5 rounds; the certified gap ``max(UB over the cells) - LB`` (>= 0) bounds how much better
    than the reported response any response could be. It shrinks linearly with the cell size
    around a smooth maximum (about h (V S' + lambda L')), and is 0 when every cell is excluded.
 
@@ -142,7 +142,7 @@ def maximise(
     n: int,
     d: int,
     tie_break: str = "strong",
-    rounds: int = 8,
+    rounds: int = 5,
     zoom_levels: int = 12,
     certify: bool = True,
     cert_tol: float = 1e-7,
@@ -243,7 +243,7 @@ def maximise(
         hi = np.concatenate([hi[keep], nhi])
         cell_item = np.concatenate([cell_item[keep], nit])
         ub = np.concatenate([ub[keep], nub])
-        if lo.shape[0] > 32 * n + 256:  # stop refining; the gap reports what is left
+        if lo.shape[0] > 16 * n + 128:  # stop refining; the gap reports what is left
             break
     UBmax = np.full(n, -np.inf)
     np.maximum.at(UBmax, cell_item, ub)
