@@ -483,3 +483,13 @@ def test_policy_map_agrees_with_equilibria():
             eq = HeteroGame(tab, V, P, [1.0, 4.0], [1.0, 3.0]).equilibrium()
             assert eq.provider_cost <= m["provider_cost"][i, j] + 1e-9 * max(1, eq.provider_cost)
             assert m["provider_cost"][i, j] <= eq.provider_cost * (1 + 2e-3) + 1e-12
+
+
+def test_best_response_near_a_diverging_chain():
+    # an unsolvable task makes U fall to -inf as r -> 1: the maximum sits just below 1
+    g = HeteroGame([[0.0, 0.0], [0.3, 0.1]], 1e4, 1e3, [1, 4], [1, 3])
+    br = g.best_response(Policy(1, 0.0))
+    rr = 1 - np.geomspace(1e-7, 1, 40001)
+    U = np.array([g.outcomes(Policy(1, 0.0), 1 - r).user_utility for r in rr])
+    assert br.user_utility >= U.max() - 1e-9 * abs(U.max())
+    assert br.abandon == pytest.approx(1 - rr[np.argmax(U)], abs=1e-5)

@@ -318,7 +318,8 @@ def stationary_slopes(
     om22 = 1.0 - r * b22
     m12 = r * b12
     m21 = r * b21
-    inv = 1.0 / (om11 * om22 - m12 * m21)
+    with np.errstate(divide="ignore"):
+        inv = 1.0 / (om11 * om22 - m12 * m21)  # inf where the chain can run for ever
 
     def solve(v1: FloatArray, v2: FloatArray) -> tuple[FloatArray, FloatArray]:
         return (v1 * om22 + v2 * m21) * inv, (v1 * m12 + v2 * om11) * inv
@@ -326,9 +327,12 @@ def stationary_slopes(
     def times_b(v1: FloatArray, v2: FloatArray) -> tuple[FloatArray, FloatArray]:
         return v1 * b11 + v2 * b21, v1 * b12 + v2 * b22
 
-    y1, y2 = solve(np.broadcast_to(start1, om11.shape), np.broadcast_to(1.0 - start1, om11.shape))
-    d1, d2 = solve(*times_b(y1, y2))
-    e1, e2 = solve(*times_b(d1, d2))
-    wg1 = (weight * g1)
-    wg2 = (weight * g2)
-    return wg1 @ d1 + wg2 @ d2, 2.0 * (wg1 @ e1 + wg2 @ e2)
+    with np.errstate(invalid="ignore", over="ignore"):
+        y1, y2 = solve(np.broadcast_to(start1, om11.shape),
+                       np.broadcast_to(1.0 - start1, om11.shape))
+        d1, d2 = solve(*times_b(y1, y2))
+        e1, e2 = solve(*times_b(d1, d2))
+        wg1 = weight * g1
+        wg2 = weight * g2
+        # a diverging chain has no finite slope: NaN (the Newton step then bisects)
+        return wg1 @ d1 + wg2 @ d2, 2.0 * (wg1 @ e1 + wg2 @ e2)

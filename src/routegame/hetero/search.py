@@ -63,6 +63,9 @@ def newton(
     """
     m = items.shape[0]
     g2, _ = slopes(np.concatenate([items, items]), np.concatenate([lo, hi])[:, None])
+    # NaN slope: a chain that runs for ever at this r (only possible at r = 1), where U falls
+    # to -inf: the slope is -inf there
+    g2 = np.where(np.isnan(g2), -np.inf, g2)
     g_lo, g_hi = g2[:m], g2[m:]
     r = np.where(g_lo <= 0, lo, np.where(g_hi >= 0, hi, 0.5 * (lo + hi)))
     active = (g_lo > 0) & (g_hi < 0)
@@ -72,6 +75,7 @@ def newton(
         if idx.size == 0:
             break
         g, h = slopes(items[idx], r[idx, None])
+        g = np.where(np.isnan(g), -np.inf, g)
         ra, rb = a[idx], b[idx]
         ra = np.where(g > 0, r[idx], ra)
         rb = np.where(g > 0, rb, r[idx])
