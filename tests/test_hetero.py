@@ -493,3 +493,24 @@ def test_best_response_near_a_diverging_chain():
     U = np.array([g.outcomes(Policy(1, 0.0), 1 - r).user_utility for r in rr])
     assert br.user_utility >= U.max() - 1e-9 * abs(U.max())
     assert br.abandon == pytest.approx(1 - rr[np.argmax(U)], abs=1e-5)
+
+
+@settings(max_examples=10)
+@given(st.integers(0, 2**31 - 1))
+def test_k_model_one_row_equals_general_engine(seed):
+    from routegame.general import stationary_best_response
+    from routegame.hetero.kmodel import k_model_best_response
+    from routegame.params import GameParams
+
+    rng = np.random.default_rng(seed)
+    K = 3
+    p = rng.uniform(0.05, 0.95, K)
+    t = rng.uniform(0.5, 6, K)
+    c = rng.uniform(0.1, 3, K)
+    V, P = float(rng.uniform(2, 15)), float(rng.uniform(0, 5))
+    pi = rng.dirichlet(np.ones(K))
+    R = rng.dirichlet(np.ones(K), size=K)
+    got = k_model_best_response(TaskTable.from_rows([p]), V, P, t, c, pi, R)
+    want = stationary_best_response(GameParams.from_lists(V, P, t, c, p), pi, R)
+    assert got["user_utility"] == pytest.approx(want.user_utility,
+                                                abs=1e-9 * max(1, abs(want.user_utility)))
