@@ -169,6 +169,8 @@ def _iid_given_task(
     per task and policy); None when some chain diverges (the general path handles it)."""
     q1 = (1.0 - p1)[:, None]
     q2 = (1.0 - p2)[:, None]
+    if not np.any(u):
+        return _paper_class(p1, p2, q1, q2, weight, start1, s, r1, r2)
     d1 = q1 * r1
     d2 = q2 * r2
     m12 = d1 * s
@@ -183,6 +185,28 @@ def _iid_given_task(
     inv = 1.0 / det
     y1 = (x1 * om22 + x2 * m21) * inv
     y2 = (x1 * m12 + x2 * om11) * inv
+    S = (weight * p1) @ y1 + (weight * p2) @ y2
+    n = np.stack([weight @ y1, weight @ y2], axis=1)
+    return ChainSums(np.asarray(S, dtype=np.float64), n)
+
+
+def _paper_class(
+    p1: FloatArray, p2: FloatArray, q1: FloatArray, q2: FloatArray, weight: FloatArray,
+    start1: FloatArray, s: FloatArray, r1: FloatArray, r2: FloatArray,
+) -> ChainSums | None:
+    """No way back from M2 (u = 0): y_1 = pi_1 / (1 - d_1 (1 - s)),
+    y_2 = (y_1 d_1 s + 1 - pi_1) / (1 - d_2) with d_k = (1 - p_k) r_k."""
+    d1 = q1 * r1
+    den1 = 1.0 - d1 * (1.0 - s)
+    den2 = 1.0 - q2 * r2
+    if den1.size and (float(den1.min()) <= _DIVERGE or float(den2.min()) <= _DIVERGE):
+        return None
+    y1 = start1 / den1
+    d1 *= s
+    d1 *= y1
+    d1 += 1.0 - start1
+    d1 /= den2
+    y2 = d1
     S = (weight * p1) @ y1 + (weight * p2) @ y2
     n = np.stack([weight @ y1, weight @ y2], axis=1)
     return ChainSums(np.asarray(S, dtype=np.float64), n)
