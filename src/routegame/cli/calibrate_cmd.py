@@ -24,8 +24,9 @@ from typing import Annotated, Any
 import typer
 
 from routegame.cli._app import app
-from routegame.cli._common import atomic_output, handle_errors
+from routegame.cli._common import handle_errors
 from routegame.errors import ParameterError
+from routegame.io import atomic_write, check_output_path
 
 __all__ = ["calibrate"]
 
@@ -89,9 +90,7 @@ def calibrate(
     if kappa is not None and not kappa > 0:
         raise ParameterError("--kappa", f"must be > 0, got {kappa}")
     if out is not None:
-        from routegame.cli._common import check_output_path
-
-        check_output_path(out, overwrite)
+        check_output_path(out, overwrite, "--out")
     lcb = load_livecodebench()
     pr = PAIRS[pair]
     game = calibrated_game(pair, task_value, penalty, user, lcb=lcb, kappa=kappa)
@@ -134,7 +133,7 @@ def calibrate(
                 prog.stop()
     if out is not None:
         text = scenario_toml(pair, task_value, penalty, user, kappa, lcb)
-        with atomic_output(out, overwrite) as tmp:
+        with atomic_write(out, overwrite=overwrite) as tmp:
             tmp.write_text(text, encoding="utf-8")
         result["written"] = out
     if as_json:
