@@ -5,17 +5,18 @@ that says why it could not be parsed, so a batch answers every line (blank lines
 UTF-8 byte-order mark on line 1 is ignored). Beyond :func:`json.loads`, a line is refused when it
 holds
 
-* an integer too large for a double (more than 309 digits: Python would raise ``ValueError`` at
-  4300 digits and ``OverflowError`` when converting it to a float later);
+* an integer longer than Python's limit for reading integers (``sys.get_int_max_str_digits()``,
+  4300 by default), where :func:`json.loads` itself would raise ``ValueError``; shorter integers
+  are read, and the parameter checks refuse one beyond the range of a double by its field name;
 * arrays or objects nested too deeply (``RecursionError``).
 
 Examples
 --------
->>> for n, v in iter_jsonl([b'{"id": 1}\\n', b"\\n", b"[1,", b'{"v": 1' + b"0" * 400 + b"}"]):
+>>> for n, v in iter_jsonl([b'{"id": 1}\\n', b"\\n", b"[1,", b'{"v": 1' + b"0" * 5000 + b"}"]):
 ...     print(n, v)
 1 {'id': 1}
 3 json: invalid JSON on line 3: Expecting value (column 4)
-4 json: invalid JSON on line 4: an integer of 401 digits is beyond the range of a double
+4 json: invalid JSON on line 4: an integer of 5001 digits is too long to read
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from routegame.errors import DataFormatError, ParameterError
 
 __all__ = ["iter_jsonl", "open_lines", "parse_line"]
 
-_MAX_DIGITS = 309  # 10**309 > the largest double
 
 
 class _TooBigError(Exception):
@@ -41,7 +41,7 @@ class _TooBigError(Exception):
 
 def _parse_int(text: str) -> int:
     digits = len(text.lstrip("-"))
-    if digits > _MAX_DIGITS:
+    if digits > (sys.get_int_max_str_digits() or digits):
         raise _TooBigError(digits)
     return int(text)
 
@@ -55,7 +55,7 @@ def parse_line(text: str, n: int) -> Any:
     except RecursionError:
         why = "nested too deeply"
     except _TooBigError as exc:
-        why = f"an integer of {exc.digits} digits is beyond the range of a double"
+        why = f"an integer of {exc.digits} digits is too long to read"
     except ValueError as exc:  # pragma: no cover - other limits of the json module
         why = str(exc).splitlines()[0]
     raise DataFormatError("json", f"invalid JSON on line {n}: {why}")
