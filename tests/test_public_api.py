@@ -13,7 +13,7 @@ import routegame as rg
 EXPECTED = {
     # parameters, errors
     "GameParams", "ModelSpec", "BOUNDS",
-    "RouteGameError", "ParameterError", "DataFormatError", "NotSolvableError",
+    "RouteGameError", "ParameterError", "DataFormatError", "NotSolvableError", "ResourceError",
     # one result type
     "GameResult", "PolicyResult", "ThrottleResult", "Outcome", "Response", "REGIMES",
     # solving: the library picks the engine

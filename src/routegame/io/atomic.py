@@ -14,7 +14,7 @@ only when the ``with`` block ends normally. The temporary file is removed
   line (:func:`remove_stale_temps`).
 
 A full disk (``ENOSPC``, ``EDQUOT``) inside the block raises
-:class:`~routegame.io.errors.ResourceError` naming the target, after removing the temporary
+:class:`~routegame.errors.ResourceError` naming the target, after removing the temporary
 file, so the caller (the CLI) prints one line and exits with status 2.
 
 Examples
@@ -47,8 +47,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from routegame.errors import ParameterError
-from routegame.io.errors import ResourceError
+from routegame.errors import ParameterError, ResourceError
 
 __all__ = [
     "TEMP_MARK",
