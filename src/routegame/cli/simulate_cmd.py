@@ -108,7 +108,9 @@ def _best_response(params: Any, start: Any, R: Any, user: str) -> float | list[f
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+    from routegame.present.wording import fmt_value
+
+    return fmt_value(x)  # the one number formatter of the CLI tables and the report
 
 
 @app.command("simulate", cls=GameCommand)

@@ -14,7 +14,7 @@ from routegame.closed_form import solve_arrays
 from routegame.errors import ParameterError
 from routegame.model.results import REGIMES
 from routegame.params import TWO_MODEL_FIELDS, GameParams
-from routegame.present.wording import REGIME_SIGNS
+from routegame.present.wording import REGIME_SIGNS, fmt_value
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -70,10 +70,8 @@ _NO_REGIME = frozenset({"penalty", "cost_1", "cost_2", "cost_ratio"})  # axes th
 
 
 def _fmt(x: float) -> str:
-    """Three significant digits, no trailing noise."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{float(x):.3g}"
+    """Three significant digits (present.wording.fmt_value: "—" when missing)."""
+    return fmt_value(x, 3)
 
 
 def _resolve(params: Any) -> tuple[GameParams, dict[str, str], str]:
