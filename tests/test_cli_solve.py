@@ -21,7 +21,8 @@ from typer.testing import CliRunner  # noqa: E402
 
 from routegame import TwoModelGame, solve_arrays, solve_record  # noqa: E402
 from routegame.cli._app import app  # noqa: E402
-from routegame.cli.solve_cmd import dispatch_record, is_k_model_record, join_query_args  # noqa: E402
+from routegame.cli._common import join_multi_args  # noqa: E402
+from routegame.cli.solve_cmd import dispatch_record, is_k_model_record  # noqa: E402
 from routegame.scenarios import list_scenarios, load_config, load_scenario  # noqa: E402
 from routegame.tabular import INPUT_COLUMNS, OUTPUT_COLUMNS  # noqa: E402
 
@@ -233,10 +234,21 @@ def test_batch_missing_file_exits_2(tmp_path: Path) -> None:
     assert r.stdout == ""
 
 
-def test_join_query_args() -> None:
-    assert join_query_args(["--query", "1", "0.5", "--", "--query", "2", "0"]) == [
+def test_join_multi_args_for_query() -> None:
+    # one joiner for the per-model game flags and solve's --query ROUTE CASCADE
+    multi = ("--latency", "--query")
+    assert join_multi_args(["--query", "1", "0.5", "--", "--query", "2", "0"], multi) == [
         "--query", "1 0.5", "--", "--query", "2", "0"]
-    assert join_query_args(["--query", "1"]) == ["--query", "1"]
+    assert join_multi_args(["--query", "1"], multi) == ["--query", "1"]
+    assert join_multi_args(["--query", "1", "0.5", "--latency", "3", "6"], multi) == [
+        "--query", "1 0.5", "--latency", "3 6"]
+
+
+def test_query_wrong_count_is_one_line() -> None:
+    r = run("solve", "--scenario", "default", "--query", "1")
+    assert_one_line_error(r, "--query", "takes ROUTE CASCADE")
+    r = run("solve", "--scenario", "default", "--query")
+    assert r.exit_code == 2
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -288,3 +289,19 @@ def test_write_files_replaces_only_what_it_writes(tmp_path: Path) -> None:
     assert (out / "report.html").read_bytes() == b"new"
     assert sorted(p.name for p in out.rglob("*")) == ["a.png", "figures", "report.html",
                                                       "thesis.tex"]
+
+
+def test_write_files_into_a_new_directory_is_all_or_nothing(tmp_path: Path) -> None:
+    # a new directory is built under a temporary name: a failure half-way leaves nothing
+    from routegame.io import write_files
+
+    out = tmp_path / "report"
+    with pytest.raises(FileExistsError):  # "a" is a file, so "a/b" cannot be written
+        write_files(out, {"a": b"1", "a/b": b"2"})
+    assert list(tmp_path.iterdir()) == []
+    write_files(out, {"report.html": b"x", "figures/f.png": b"y"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+    assert (out / "figures" / "f.png").read_bytes() == b"y"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # the mode of a plain mkdir

@@ -13,7 +13,7 @@ import routegame as rg
 EXPECTED = {
     # parameters, errors
     "GameParams", "ModelSpec", "BOUNDS",
-    "RouteGameError", "ParameterError", "DataFormatError", "NotSolvableError",
+    "RouteGameError", "ParameterError", "DataFormatError", "NotSolvableError", "ResourceError",
     # one result type
     "GameResult", "PolicyResult", "ThrottleResult", "Outcome", "Response", "REGIMES",
     # solving: the library picks the engine
@@ -52,3 +52,44 @@ def test_import_does_not_pull_heavy_optional_dependencies():
             "'scipy.optimize', 'pandas') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+#: The public surface of the subpackages (the layout of docs/architecture.md), written out.
+SUBPACKAGES = {
+    "routegame.errors": {"RouteGameError", "ParameterError", "DataFormatError", "ResourceError",
+                         "NotSolvableError"},
+    "routegame.io": {"ResourceError", "TEMP_MARK", "TableFormat", "atomic_write",
+                     "check_output_path", "is_disk_full", "iter_jsonl", "open_lines",
+                     "overwrite_hint", "parse_line", "read_table", "read_toml", "read_toml_text",
+                     "remove_stale_temps", "resolve_scenario", "table_format", "write_files",
+                     "write_stdout_line", "write_table"},
+    "routegame.sweep": {"AXES", "BATCH", "PARAMETERS", "SWEEP_VARIABLES", "SweepReport",
+                        "VARIABLES", "linear_or_log_grid", "load_sweep_file", "sweep",
+                        "sweep_fingerprint", "sweep_to_file", "write_table"},
+    "routegame.plot": {"AXES", "FIGURES", "POLICIES", "best_response_curves",
+                       "decision_guideline", "misalignment_map", "policy_code", "policy_map",
+                       "regime_map", "save_figure", "throttling_map"},
+    "routegame.scenarios": {"MAX_MODELS", "Scenario", "ScenarioInfo", "check_num_models",
+                            "list_scenarios", "load_config", "load_scenario",
+                            "scenario_from_dict"},
+    "routegame.present.wording": {"REGIME_SIGNS", "REGIME_TEXT", "fmt", "fmt_value",
+                                  "policy_label", "policy_words", "response_words"},
+    "routegame.engines": {"ChainEngine", "Engine", "KModelEngine", "TwoModelEngine",
+                          "engine_for", "solve"},
+    "routegame.testing": {"check_engine"},
+}
+
+
+def test_subpackage_surfaces_are_the_expected_names():
+    import importlib
+
+    for name, expected in SUBPACKAGES.items():
+        mod = importlib.import_module(name)
+        assert set(mod.__all__) == expected, name
+        for attr in expected:
+            assert getattr(mod, attr) is not None, f"{name}.{attr}"
+    # one class, re-exported: the error of a missing resource lives in routegame.errors
+    import routegame.errors
+    import routegame.io
+
+    assert routegame.io.ResourceError is routegame.errors.ResourceError is rg.ResourceError

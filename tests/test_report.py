@@ -197,14 +197,16 @@ def test_report_input_errors() -> None:
         rr.build_report("nope", figures=False)
     with pytest.raises(ParameterError, match=r"^n: must be an integer in \[2, 2000\]"):
         rr.build_report("default", n=1, figures=False)
-    with pytest.raises(ParameterError, match=r"^scenario: must be a scenario name"):
+    with pytest.raises(ParameterError, match=r"^scenario: must be a GameParams, a Scenario"):
         rr.build_report(3.5, figures=False)
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["report", "--scenario", "nope", "--out", "{tmp}/r"], "error: scenario: unknown scenario"),
     (["report", "--scenario", "default", "--config", "x.toml", "--out", "{tmp}/r"],
-     "error: source: give one of --scenario and --config"),
+     "error: --scenario: give one of --scenario and --config"),
+    (["report", "--scenario", "default", "--latency", "3", "--out", "{tmp}/r"],
+     "error: latency: takes 2 values (one per model of the game), got 1"),
     (["report", "--config", "{tmp}/none.toml", "--out", "{tmp}/r"], "none.toml: no such file"),
     (["report", "--out", "{tmp}/no/r"], "error: --out: directory"),
     (["report", "--n", "0", "--out", "{tmp}/r"], "error: --n: must be an integer"),
@@ -251,3 +253,26 @@ def test_report_of_a_k_model_scenario(tmp_path: Path) -> None:
     assert f"{want['misalignment_gap']:.6g}" in rep.html
     p = rr.write_report(tmp_path / "k", "aider-openai-3-tier", figures=True, n=8)
     assert p.is_file()
+
+
+def test_cli_report_takes_the_game_flags(cli, tmp_path: Path) -> None:
+    # issue 7: report accepts the game flags of every command; a flag overrides one value
+    from routegame.cli._common import resolve_game_scenario
+
+    out = tmp_path / "r"
+    r = cli("report", "--scenario", "default", "--latency", "2", "6", "--out", str(out),
+            "--overwrite", "--n", "8")
+    assert r.exit_code == 0, r.output
+    data = _solution_json((out / "report.html").read_text(encoding="utf-8"))
+    assert data["scenario"]["models"][0]["latency"] == 2.0
+    assert data["scenario"]["models"][1]["latency"] == 6.0
+    sc = resolve_game_scenario(scenario="default", latency="2 6")
+    assert data["solution"] == TwoModelGame(sc.params).solve().to_dict()
+    assert data["solution"] != TwoModelGame(load_scenario("default").params).solve().to_dict()
+    # all flags and no scenario: the flags are the whole game, any number of models
+    r = cli("report", "--task-value", "10", "--penalty", "4", "--latency", "1", "2", "3",
+            "--cost", "1", "2", "3", "--success-prob", "0.2", "0.5", "0.9", "--out",
+            str(tmp_path / "k"))
+    assert r.exit_code == 0, r.output
+    data = _solution_json((tmp_path / "k" / "report.html").read_text(encoding="utf-8"))
+    assert len(data["scenario"]["models"]) == 3

@@ -138,6 +138,27 @@ def test_default_scenario_shows_the_effects() -> None:
     assert d["misalignment_gap"] == pytest.approx(2.5)
     assert d["equilibrium_weak"]["attained"] is False
 
+def test_default_scenario_throttling_claim() -> None:
+    # issue 7: default.toml said throttling pays at lower penalties; at V = 10 it pays at no
+    # penalty. By hand: the quit costs are c1 + P (1 - p1) = 1 + 0.75 P and c2 + P (1 - p2) =
+    # 4 + 0.25 P, and J* = min(1 + 0.75 P, 4.5) (the user leaves after an M1 failure, or the
+    # cascade at s0 = 0.2 costs 4.5), never above the cheaper quit cost. At V = 20 (xi1 = 2 > 0)
+    # the user stays on M1 and J* = 4 (M1 only, c1 / p1), so quitting pays while 1 + 0.75 P < 4.
+    import numpy as np
+
+    from routegame import solve_arrays
+
+    sc = load_scenario("default")
+    g = sc.params
+    assert "Throttling never pays" in (resources.files("routegame.scenarios") / "default.toml"
+                                       ).read_text(encoding="utf-8")
+    P = np.linspace(0, 50, 501)
+    res = solve_arrays(g.task_value, P, g.latency, g.cost, g.success_prob)
+    assert not np.asarray(res.throttling.pays).any()
+    np.testing.assert_allclose(res.provider_cost, np.minimum(1 + 0.75 * P, 4.5), rtol=1e-12)
+    res20 = solve_arrays(20.0, P, g.latency, g.cost, g.success_prob)
+    np.testing.assert_array_equal(res20.throttling.pays, 1 + 0.75 * P < 4)
+
 
 @pytest.mark.parametrize("name", list(AIDER_SCENARIOS))
 def test_calibrated_scenario_matches_the_csv(name: str) -> None:

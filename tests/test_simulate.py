@@ -828,7 +828,7 @@ def test_cli_simulate_table_and_output(tmp_path: Path) -> None:
     [
         (["--abandon", "2"], "--abandon: must be in [0, 1]"),
         (["--abandon", "0.1,0.2,0.3"], "--abandon: must have 1 or 2"),
-        (["--route", "3"], "--route: must be an integer in 1..2"),
+        (["--route", "3"], "--route: must be 1 or 2, got 3"),
         (["--cascade", "1.5"], "--cascade: must be in [0, 1]"),
         (["--episodes", "0"], "--episodes: must be an integer >= 1"),
         (["--out", "x.txt"], "--out: must end in"),
@@ -943,3 +943,21 @@ def test_streamed_summary_is_independent_of_the_scheduler_and_bounded() -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 40e6  # one block, not 10^6 episodes (those alone take > 50 MB)
+
+
+def test_simulate_policy_checks_are_the_models() -> None:
+    # issue 7: one structural check of a policy (routegame.model.policy) for every engine,
+    # the simulator included: same message as the chain and the K-model engine
+    from routegame.model.policy import check_policy
+
+    g = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.3, 0.8))
+    bad_R = [[0.5, 0.5], [0.2, 0.7]]
+    with pytest.raises(ParameterError) as want:
+        check_policy([1, 0], bad_R, 2)
+    with pytest.raises(ParameterError) as got:
+        simulate(g, [1, 0], bad_R, abandon=0.0, n_episodes=10, rng=0)
+    assert str(got.value) == str(want.value) == "cascade: rows must sum to 1, got 0.9 (row 2)"
+    with pytest.raises(ParameterError, match=r"^start: must have shape \(2,\), got \(1, 2\)"):
+        simulate(g, [[1, 0]], np.eye(2), abandon=0.0, n_episodes=10, rng=0)
+    with pytest.raises(ParameterError, match=r"^route: must be 1 or 2, got 3"):
+        simulate_two_model(g, route=3, cascade=0.0, abandon=0.0, n_episodes=10, rng=0)

@@ -88,6 +88,8 @@ def _assert_point(ds: Any, point: dict[str, float], tie_break: str) -> None:
         "pref_cascade": sol["user_preferred"]["cascade"],
         "pref_user_utility": sol["user_preferred"]["user_utility"],
         "misalignment_gap": sol["misalignment_gap"],
+        "pref_provider_cost": sol["user_preferred"]["provider_cost"],
+        "price_of_alignment": sol["price_of_alignment"],
         "throttling_gain": eq["provider_cost"] - sol["throttling"]["provider_cost"],
         "weak_provider_cost": sol["equilibrium_weak"]["provider_cost"],
     }
@@ -188,6 +190,22 @@ def test_knife_edge_and_single_point_grids() -> None:
     assert ds.sizes["penalty"] == 1
     for point in _random_points(ds, np.random.default_rng(0), 4):
         _assert_point(ds, point, "strong")
+
+
+def test_variables_come_from_the_result_metadata() -> None:
+    # issue 7: one schema; the sweep's names, dtypes, units and long names are GameResult's
+    from routegame.model.results import UNITS, GameResult
+
+    every = GameResult.variables()
+    ds = sweep(BASE, penalty=[0.0, 5.0])
+    assert list(ds.data_vars) == list(VARIABLES)
+    assert {"pref_provider_cost", "price_of_alignment"} <= set(VARIABLES)  # issue 7 defect
+    for name in VARIABLES:
+        assert ds[name].dtype == np.dtype(every[name]["dtype"]), name
+        assert ds[name].attrs["long_name"] == every[name]["description"], name
+        assert every[name]["units"] in UNITS, name
+    assert ds.route.dtype == np.int8
+    assert ds.throttling_pays.dtype == bool
 
 
 def test_metadata_units_and_provenance() -> None:

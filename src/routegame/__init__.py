@@ -27,7 +27,13 @@ from routegame.closed_form import (
     thresholds,
 )
 from routegame.engines import ChainEngine, Engine, KModelEngine, TwoModelEngine, engine_for, solve
-from routegame.errors import DataFormatError, NotSolvableError, ParameterError, RouteGameError
+from routegame.errors import (
+    DataFormatError,
+    NotSolvableError,
+    ParameterError,
+    ResourceError,
+    RouteGameError,
+)
 from routegame.game import Solution, TwoModelGame, solve_record
 from routegame.general import GeneralGame, solve_general
 from routegame.guideline import guideline
@@ -63,6 +69,7 @@ __all__ = [  # the groups are listed in tests/test_public_api.py and docs/archit
     "Outcome",
     "ParameterError",
     "PolicyResult",
+    "ResourceError",
     "Response",
     "RouteGameError",
     "SimulationSummary",

@@ -5,6 +5,7 @@ The tree::
     RouteGameError                 base class, never raised directly
     ├── ParameterError (ValueError)  a parameter, option or input field is out of range or malformed
     │   └── DataFormatError          a config, scenario, JSON line, CSV or Parquet file is malformed
+    ├── ResourceError              not enough memory or disk, a full disk, an output locked
     └── NotSolvableError           a question the requested engine cannot answer
 
 Every message is one line that names the field at fault and the allowed range, so the CLI can
@@ -13,7 +14,13 @@ print it as it is and exit with status 2.
 
 from __future__ import annotations
 
-__all__ = ["DataFormatError", "NotSolvableError", "ParameterError", "RouteGameError"]
+__all__ = [
+    "DataFormatError",
+    "NotSolvableError",
+    "ParameterError",
+    "ResourceError",
+    "RouteGameError",
+]
 
 
 class RouteGameError(Exception):
@@ -48,3 +55,25 @@ class DataFormatError(ParameterError):
 
 class NotSolvableError(RouteGameError):
     """The engine asked for cannot answer this question (e.g. no closed form exists)."""
+
+
+class ResourceError(RouteGameError):
+    """Not enough memory or disk for a request, a full disk, or an output locked by another run.
+
+    Parameters
+    ----------
+    field : str
+        The option or argument whose value asks for the resource (e.g. ``"--grid"``).
+    message : str
+        What is needed, what is available and what to do instead.
+
+    Examples
+    --------
+    >>> str(ResourceError("--out", "no space left on device"))
+    '--out: no space left on device'
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.reason = message
+        super().__init__(f"{field}: {message}")

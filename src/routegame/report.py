@@ -29,14 +29,11 @@ True
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import io
 import json
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -45,11 +42,12 @@ import attrs
 import numpy as np
 
 from routegame.errors import ParameterError
+from routegame.io.atomic import write_files
 from routegame.model.params import GameParams
 from routegame.model.results import GameResult
 from routegame.present.wording import REGIME_TEXT, fmt_value, policy_label, response_words
 
-__all__ = ["REPORT_FILE", "Report", "build_report", "load_game", "write_report"]
+__all__ = ["REPORT_FILE", "Report", "build_report", "write_report"]
 
 #: Name of the HTML file inside the report directory.
 REPORT_FILE = "report.html"
@@ -84,44 +82,6 @@ class Report:
 
 # ---------------------------------------------------------------------------------------------
 # input
-
-
-def load_game(scenario: str | None = None, config: str | os.PathLike[str] | None = None) -> Any:
-    """The scenario of the ``--scenario NAME`` / ``--config FILE`` options (default ``default``).
-
-    Examples
-    --------
-    >>> load_game().name
-    'default'
-    >>> load_game("default", "x.toml")
-    Traceback (most recent call last):
-    ...
-    routegame.errors.ParameterError: source: give one of --scenario and --config, not both
-    """
-    from routegame.scenarios import load_config, load_scenario
-
-    if scenario is not None and config is not None:
-        raise ParameterError("source", "give one of --scenario and --config, not both")
-    if config is not None:
-        return load_config(config)
-    return load_scenario(scenario if scenario is not None else "default")
-
-
-def _as_scenario(scenario: Any) -> Any:
-    """A Scenario from a name, a Scenario, GameParams or None (the default scenario)."""
-    from routegame.scenarios import Scenario, load_scenario
-
-    if scenario is None:
-        scenario = "default"
-    if isinstance(scenario, str):
-        scenario = load_scenario(scenario)
-    elif isinstance(scenario, GameParams):
-        scenario = Scenario(name="custom", version=1, description="", params=scenario)
-    if not isinstance(scenario, Scenario):
-        raise ParameterError(
-            "scenario", f"must be a scenario name, Scenario or GameParams, got "
-            f"{type(scenario).__name__}")
-    return scenario
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,8 +442,9 @@ def build_report(scenario: Any = None, *, n: int = 160, figures: bool = True) ->
         Unknown scenario or a bad ``n``.
     """
     from routegame.engines import solve
+    from routegame.io.resolve import resolve_scenario
 
-    sc = _as_scenario(scenario)
+    sc = resolve_scenario(scenario, field="scenario")
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 2000:
         raise ParameterError("n", f"must be an integer in [2, 2000], got {n!r}")
     res = solve(sc.params)
@@ -495,34 +456,6 @@ def build_report(scenario: Any = None, *, n: int = 160, figures: bool = True) ->
 def _is_report_dir(path: Path) -> bool:
     """An existing directory we may replace: empty, or holding a previous report."""
     return path.is_dir() and (not any(path.iterdir()) or (path / REPORT_FILE).is_file())
-
-
-def _update_report_dir(target: Path, report: Report) -> None:
-    """Replace, file by file, only what a report writes (other files in ``target`` stay).
-
-    Every file is written beside its final name and renamed into place (atomic per file);
-    ``report.html`` goes last, so a failure leaves the previous report readable.
-    """
-    fig_dir = target / _FIG_DIR
-    if report.figures:
-        fig_dir.mkdir(exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        items = [(fig_dir / name, data) for name, data in report.figures.items()]
-        items.append((target / REPORT_FILE, report.html.encode("utf-8")))
-        for final, data in items:
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp_name, 0o644)
-            staged.append((Path(tmp_name), final))
-        for tmp_path, final in staged:
-            os.replace(tmp_path, final)
-    except BaseException:
-        for tmp_path, _ in staged:
-            with contextlib.suppress(OSError):
-                tmp_path.unlink()
-        raise
 
 
 def write_report(
@@ -588,21 +521,7 @@ def write_report(
     if not parent.is_dir():
         raise ParameterError("--out", f"directory {parent} does not exist")
     report = build_report(scenario, n=n, figures=figures)
-    if target.is_dir():
-        _update_report_dir(target, report)
-        return target / REPORT_FILE
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    try:
-        if report.figures:
-            (tmp / _FIG_DIR).mkdir()
-        for name, data in report.figures.items():
-            (tmp / _FIG_DIR / name).write_bytes(data)
-        (tmp / REPORT_FILE).write_text(report.html, encoding="utf-8")
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; give it the usual mode
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    files = {f"{_FIG_DIR}/{name}": data for name, data in report.figures.items()}
+    files[REPORT_FILE] = report.html.encode("utf-8")  # last: a failure keeps the old report
+    write_files(target, files, overwrite=True)
     return target / REPORT_FILE

@@ -96,8 +96,13 @@ def _is_value(token: str) -> bool:
 def join_multi_args(args: Sequence[str], multi: Sequence[str] = MULTI_FLAGS) -> list[str]:
     """Rewrite ``--latency 3 6 9`` as ``--latency "3 6 9"`` (one token), up to a ``--``.
 
+    Every option in ``multi`` takes the values (numbers) that follow it; the command checks
+    their count and names the field when it is wrong.
+
     Examples
     --------
+    >>> join_multi_args(["--query", "1", "0.5", "--json", "--query", "2", "0"], ["--query"])
+    ['--query', '1 0.5', '--json', '--query', '2 0']
     >>> join_multi_args(["--latency", "3", "6", "--cost", "1", "--json"])
     ['--latency', '3 6', '--cost', '1', '--json']
     >>> join_multi_args(["--latency", "--cost", "1"])
@@ -123,10 +128,16 @@ def join_multi_args(args: Sequence[str], multi: Sequence[str] = MULTI_FLAGS) -> 
 
 
 class GameCommand(TyperCommand):
-    """A command whose per-model game flags take any number of values."""
+    """A command whose per-model game flags take any number of values.
+
+    A subclass lists further options with several values in ``multi_flags`` (``solve`` adds
+    ``--query ROUTE CASCADE``).
+    """
+
+    multi_flags: tuple[str, ...] = MULTI_FLAGS
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, join_multi_args(args))
+        return super().parse_args(ctx, join_multi_args(args, self.multi_flags))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
 Usage::
 
-    routegame report [--scenario NAME | --config FILE.toml] [--out DIR] [--overwrite] [--n N]
+    routegame report [GAME OPTIONS] [--out DIR] [--overwrite] [--n N]
 
-Writes ``DIR/report.html`` (figures embedded) and ``DIR/figures/*.png``; a new directory is
-built under a temporary name and renamed into place. An existing ``DIR`` is refused unless
-``--overwrite``, and even then only a previous report directory (or an empty one) is updated,
-file by file: only the files a report writes are replaced, anything else in ``DIR`` stays.
-Prints the path of the report. Bad input: one line ``error: ...`` on stderr, exit status 2.
+The game: the shared options of every command (``--scenario``/``--config`` and the game flags
+``--task-value --penalty --latency --cost --success-prob``; a flag overrides one value of the
+scenario, e.g. ``--scenario default --latency 3 6``). Writes ``DIR/report.html`` (figures
+embedded) and ``DIR/figures/*.png``; a new directory is built under a temporary name and renamed
+into place. An existing ``DIR`` is refused unless ``--overwrite``, and even then only a previous
+report directory (or an empty one) is updated, file by file: only the files a report writes are
+replaced, anything else in ``DIR`` stays. Prints the path of the report. Bad input: one line
+``error: ...`` on stderr, exit status 2.
 """
 
 from __future__ import annotations
@@ -18,20 +21,33 @@ from typing import Annotated
 import typer
 
 from routegame.cli._app import app
-from routegame.cli._common import handle_errors
+from routegame.cli._common import (
+    ConfigOpt,
+    CostOpt,
+    GameCommand,
+    LatencyOpt,
+    PenaltyOpt,
+    ScenarioOpt,
+    SuccessProbOpt,
+    TaskValueOpt,
+    handle_errors,
+    resolve_game_scenario,
+)
 from routegame.errors import ParameterError
-from routegame.report import load_game
 
 __all__ = ["report"]
 
 
-@app.command("report")
+@app.command("report", cls=GameCommand)
 @handle_errors
 def report(
-    scenario: Annotated[str | None, typer.Option(
-        "--scenario", metavar="NAME", help="A built-in scenario (default: 'default').")] = None,
-    config: Annotated[str | None, typer.Option(
-        "--config", metavar="FILE.toml", help="Read the game from a TOML file.")] = None,
+    scenario: ScenarioOpt = None,
+    config: ConfigOpt = None,
+    task_value: TaskValueOpt = None,
+    penalty: PenaltyOpt = None,
+    latency: LatencyOpt = None,
+    cost: CostOpt = None,
+    success_prob: SuccessProbOpt = None,
     out: Annotated[str, typer.Option(
         "--out", metavar="DIR", help="Report directory (report.html and figures/).")] = "report",
     overwrite: Annotated[bool, typer.Option(
@@ -42,7 +58,9 @@ def report(
     """Write an HTML report: parameters and sources, regime, equilibria, gap, throttling, figures."""
     from routegame.report import write_report
 
-    game = load_game(scenario, config)
+    game = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
+                                 penalty=penalty, latency=latency, cost=cost,
+                                 success_prob=success_prob)
     try:
         path = write_report(out, game, overwrite=overwrite, n=n)
     except ParameterError as exc:  # name the command-line option, not the Python argument

@@ -108,7 +108,9 @@ def _best_response(params: Any, start: Any, R: Any, user: str) -> float | list[f
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+    from routegame.present.wording import fmt_value
+
+    return fmt_value(x)  # the one number formatter of the CLI tables and the report
 
 
 @app.command("simulate", cls=GameCommand)
@@ -178,9 +180,7 @@ def simulate_command(
         label = f"policy {policy}"
     else:
         route, cascade = (1 if route is None else route), (0.0 if cascade is None else cascade)
-        if route < 1 or route > K:
-            raise ParameterError("--route", f"must be an integer in 1..{K}, got {route}")
-        try:
+        try:  # two_model_policy checks the route and cascade (routegame.model.policy)
             start, R = two_model_policy(route, cascade, num_models=K)
         except ParameterError as exc:
             raise ParameterError(f"--{exc.field}", exc.reason) from None

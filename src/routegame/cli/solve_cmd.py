@@ -37,6 +37,7 @@ import typer
 from routegame._types import TieBreak
 from routegame.cli._app import app
 from routegame.cli._common import (
+    MULTI_FLAGS,
     ConfigOpt,
     CostOpt,
     GameCommand,
@@ -52,7 +53,7 @@ from routegame.cli._common import (
 from routegame.errors import ParameterError, RouteGameError
 from routegame.params import GameParams, check_scalar, describe_range
 
-__all__ = ["dispatch_record", "is_k_model_record", "join_query_args", "scenarios", "solve"]
+__all__ = ["dispatch_record", "is_k_model_record", "scenarios", "solve"]
 
 
 class TieBreakOption(StrEnum):
@@ -63,43 +64,17 @@ class TieBreakOption(StrEnum):
 
 
 # ---------------------------------------------------------------------------------------------
-# ``--query ROUTE CASCADE``: typer cannot declare a repeatable option with two values, so the
-# command joins the two tokens after each ``--query`` into one value before parsing.
+# ``--query ROUTE CASCADE``: typer cannot declare a repeatable option with two values; like the
+# per-model game flags, the values after each ``--query`` are joined into one token
+# (:func:`routegame.cli._common.join_multi_args`), and ``_parse_queries`` checks the count.
 
 _QUERY = "--query"
-
-
-def join_query_args(args: Sequence[str]) -> list[str]:
-    """Rewrite ``--query R C`` as ``--query "R C"`` (a single token), up to a ``--``.
-
-    Examples
-    --------
-    >>> join_query_args(["--query", "1", "0.5", "--json", "--query", "2", "0"])
-    ['--query', '1 0.5', '--json', '--query', '2 0']
-    >>> join_query_args(["--query", "1 0.5", "--json"])
-    ['--query', '1 0.5', '--json']
-    """
-    out: list[str] = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            out.extend(args[i:])
-            break
-        if a == _QUERY and i + 2 < len(args) and len(args[i + 1].split()) == 1:
-            out += [a, f"{args[i + 1]} {args[i + 2]}"]
-            i += 3
-            continue
-        out.append(a)
-        i += 1
-    return out
 
 
 class _SolveCommand(GameCommand):
     """The ``solve`` command, with ``--query ROUTE CASCADE`` taking two values."""
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, join_query_args(args))
+    multi_flags = (*MULTI_FLAGS, _QUERY)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from routegame.closed_form.user import BestResponse, _rational_parts, regime_cod
 from routegame.closed_form.user import _thresholds as thresholds
 from routegame.engines.kernel import ROUND, TOL, first_min
 from routegame.model.params import check_game_arrays, check_tie_break
-from routegame.model.results import GameResult, PolicyResult, ThrottleResult
+from routegame.model.results import GameResult
 
 __all__ = ["TwoModelSolution", "solve_arrays"]
 
@@ -199,36 +199,16 @@ def _solve_blocks(
 
 
 def _result(res: dict[str, Any], shape: tuple[int, ...], tie_break: str) -> GameResult:
-    """The flat arrays of the solver, reshaped to the game shape, as the one result type."""
-    def a(key: str) -> Any:
-        x = res[key]
+    """The flat arrays of the solver (named as :meth:`GameResult.variables`), reshaped to the
+    game shape, as the one result type."""
+    def a(x: Any) -> Any:
         tail = x.shape[1:]
         return x.reshape(shape + tail) if shape else x.reshape(tail)[()]
 
-    def policy(prefix: str, attained: Any = None, success: Any = None) -> PolicyResult:
-        return PolicyResult(
-            route=a(prefix + "route"), cascade=a(prefix + "cascade"),
-            abandon=a(prefix + "abandon"), provider_cost=a(prefix + "provider_cost"),
-            user_utility=a(prefix + "user_utility"), attained=attained, success=success,
-        )
-
-    weak = policy("weak_", attained=a("weak_attained"), success=a("weak_success"))
-    head_attained = a("weak_attained") if tie_break == "weak" else np.ones_like(a("route"), bool)
-    return GameResult(
-        kind="two-model", tie_break=tie_break, user="stationary",
-        net_value=a("net_value"),
-        equilibrium=policy("", attained=head_attained, success=a("success")),
-        equilibrium_weak=weak,
-        user_preferred=policy("pref_", success=a("pref_success")),
-        misalignment_gap=a("misalignment_gap"),
-        price_of_alignment=a("price_of_alignment"),
-        regime=a("regime"), s0=a("s0"), s_low=a("s_low"), s_high=a("s_high"),
-        throttling=ThrottleResult(
-            pays=a("throttling_pays"), latency=a("throttle_latency"),
-            policy=policy("throttle_", attained=a("throttle_attained"),
-                          success=a("throttle_success")),
-        ),
-    )
+    flat = {key: a(x) for key, x in res.items()}
+    flat["attained"] = (flat["weak_attained"] if tie_break == "weak"
+                        else np.ones_like(flat["route"], dtype=bool))
+    return GameResult.from_flat(flat, tie_break=tie_break)
 
 
 def _equilibrium(g: _Game, S_cand: FloatArray, tie_break: str) -> dict[str, Any]:

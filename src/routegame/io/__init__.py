@@ -7,11 +7,13 @@
 * :mod:`~routegame.io.toml` -- :func:`read_toml`, every failure a one-line DataFormatError.
 * :mod:`~routegame.io.jsonl` -- :func:`iter_jsonl`, JSON lines with per-line errors.
 * :mod:`~routegame.io.resolve` -- :func:`resolve_scenario`: a scenario, a config file or a name.
-* :mod:`~routegame.io.errors` -- :class:`ResourceError` (disk full, not enough memory, locked).
+* :class:`~routegame.errors.ResourceError` (disk full, not enough memory, locked) is re-exported
+  here; it lives in :mod:`routegame.errors` with the other errors.
 """
 
 from __future__ import annotations
 
+from routegame.errors import ResourceError
 from routegame.io.atomic import (
     TEMP_MARK,
     atomic_write,
@@ -22,7 +24,6 @@ from routegame.io.atomic import (
     write_files,
     write_stdout_line,
 )
-from routegame.io.errors import ResourceError
 from routegame.io.jsonl import iter_jsonl, open_lines, parse_line
 from routegame.io.resolve import resolve_scenario
 from routegame.io.tables import TableFormat, read_table, table_format, write_table

@@ -14,7 +14,7 @@ only when the ``with`` block ends normally. The temporary file is removed
   line (:func:`remove_stale_temps`).
 
 A full disk (``ENOSPC``, ``EDQUOT``) inside the block raises
-:class:`~routegame.io.errors.ResourceError` naming the target, after removing the temporary
+:class:`~routegame.errors.ResourceError` naming the target, after removing the temporary
 file, so the caller (the CLI) prints one line and exits with status 2.
 
 Examples
@@ -47,8 +47,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from routegame.errors import ParameterError
-from routegame.io.errors import ResourceError
+from routegame.errors import ParameterError, ResourceError
 
 __all__ = [
     "TEMP_MARK",
@@ -329,8 +328,10 @@ def write_files(
 ) -> list[Path]:
     """Write ``files`` (relative path -> bytes) into ``directory``, each one atomically.
 
-    For outputs made of several files (a report: ``report.html`` and ``figures/*.png``). The
-    directory is created when missing (its parent must exist). Only the named files are
+    For outputs made of several files (a report: ``report.html`` and ``figures/*.png``). A
+    missing directory (its parent must exist) is built under a temporary name and renamed into
+    place when every file is written, so a failure leaves nothing. In an existing directory
+    the files are written in the order given, each atomically; only the named files are
     written or replaced; nothing else in the directory is touched or deleted, so a user's
     ``thesis.tex`` beside a previous report survives ``--overwrite``. Without ``overwrite`` an
     existing file among them is refused before anything is written.
@@ -356,7 +357,15 @@ def write_files(
             raise ParameterError(field, f"{name!r} is not a path inside {d}")
         if path.exists() and not overwrite:
             raise ParameterError(field, f"{path} exists; pass {overwrite_hint(field)} to replace it")
-    d.mkdir(exist_ok=True)
+    if not d.exists():  # a new directory: built under a temporary name, renamed when complete
+        with atomic_write(d, field=field, directory=True) as tmp:
+            for name, data in files.items():
+                (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / name).write_bytes(data)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # the mode a plain mkdir would give
+        return list(targets.values())
     for name, data in files.items():
         targets[name].parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(targets[name], overwrite=True, field=field) as tmp:

@@ -5,18 +5,17 @@ that says why it could not be parsed, so a batch answers every line (blank lines
 UTF-8 byte-order mark on line 1 is ignored). Beyond :func:`json.loads`, a line is refused when it
 holds
 
-* an integer longer than Python's limit for reading integers (``sys.get_int_max_str_digits()``,
-  4300 by default), where :func:`json.loads` itself would raise ``ValueError``; shorter integers
-  are read, and the parameter checks refuse one beyond the range of a double by its field name;
+* an integer too large for a double (more than 309 digits: Python would raise ``ValueError`` at
+  4300 digits and ``OverflowError`` when converting it to a float later), naming its field;
 * arrays or objects nested too deeply (``RecursionError``).
 
 Examples
 --------
->>> for n, v in iter_jsonl([b'{"id": 1}\\n', b"\\n", b"[1,", b'{"v": 1' + b"0" * 5000 + b"}"]):
+>>> for n, v in iter_jsonl([b'{"id": 1}\\n', b"\\n", b"[1,", b'{"v": 1' + b"0" * 400 + b"}"]):
 ...     print(n, v)
 1 {'id': 1}
 3 json: invalid JSON on line 3: Expecting value (column 4)
-4 json: invalid JSON on line 4: an integer of 5001 digits is too long to read
+4 v: an integer of 401 digits is beyond the range of a double (line 4)
 """
 
 from __future__ import annotations
@@ -32,32 +31,61 @@ from routegame.errors import DataFormatError, ParameterError
 
 __all__ = ["iter_jsonl", "open_lines", "parse_line"]
 
+_MAX_DIGITS = 309  # 10**309 > the largest double
 
 
-class _TooBigError(Exception):
+class _TooBig:
+    """Stands in for an integer too large for a double while a line is parsed."""
+
     def __init__(self, digits: int) -> None:
         self.digits = digits
 
 
-def _parse_int(text: str) -> int:
-    digits = len(text.lstrip("-"))
-    if digits > (sys.get_int_max_str_digits() or digits):
-        raise _TooBigError(digits)
-    return int(text)
+def _find_too_big(value: Any) -> tuple[str, _TooBig] | None:
+    """(field path, marker) of the first too-large integer in a parsed line (iterative: a
+    line nested as deeply as json accepts cannot overflow the stack here)."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, _TooBig):
+            return path or "json", v
+        if isinstance(v, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), x) for k, x in reversed(v.items()))
+        elif isinstance(v, list):
+            stack.extend((f"{path}[{i + 1}]", x) for i, x in reversed(list(enumerate(v))))
+    return None
 
 
 def parse_line(text: str, n: int) -> Any:
-    """Parse one JSON line (number ``n``, for messages); DataFormatError when it is not JSON."""
+    """Parse one JSON line (number ``n``, for messages); DataFormatError when it is not JSON.
+
+    An integer too large for a double is refused naming its field (``penalty``,
+    ``latency[2]``), as the TOML reader does.
+    """
+    found: list[_TooBig] = []
+
+    def parse_int(text: str) -> Any:
+        digits = len(text.lstrip("-"))
+        if digits > _MAX_DIGITS:
+            found.append(_TooBig(digits))
+            return found[-1]
+        return int(text)
+
     try:
-        return json.loads(text, parse_int=_parse_int)
+        value = json.loads(text, parse_int=parse_int)
     except json.JSONDecodeError as exc:
         why = f"{exc.msg} (column {exc.colno})"
     except RecursionError:
         why = "nested too deeply"
-    except _TooBigError as exc:
-        why = f"an integer of {exc.digits} digits is too long to read"
     except ValueError as exc:  # pragma: no cover - other limits of the json module
         why = str(exc).splitlines()[0]
+    else:
+        if not found:
+            return value
+        where = _find_too_big(value)
+        field, big = where if where is not None else ("json", found[0])
+        raise DataFormatError(field, f"an integer of {big.digits} digits is beyond the range "
+                                     f"of a double (line {n})")
     raise DataFormatError("json", f"invalid JSON on line {n}: {why}")
 
 

@@ -140,12 +140,23 @@ def _where(index: tuple[int, ...], kind: str) -> str:
     return f"{kind} {', '.join(str(i + 1) for i in index)}"
 
 
-def check_distribution(value: Any, field: str, shape: tuple[int, ...]) -> FloatArray:
+def check_distribution(
+    value: Any, field: str, shape: tuple[int, ...], *, batch: bool = True
+) -> FloatArray:
     """A float array of trailing ``shape`` with entries in [0, 1] and last axis summing to 1.
 
-    Leading (batch) axes are allowed. Indices in messages are 1-based.
+    Leading (batch) axes are allowed unless ``batch=False``. Indices in messages are 1-based.
+
+    Examples
+    --------
+    >>> check_distribution([[0.5, 0.5]], "start", (2,), batch=False)
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: start: must have shape (2,), got (1, 2)
     """
     arr = as_real_array(value, field)
+    if not batch and arr.shape != shape:
+        raise ParameterError(field, f"must have shape {shape}, got {arr.shape}")
     if arr.ndim < len(shape) or arr.shape[arr.ndim - len(shape):] != shape:
         want = ", ".join(map(str, shape))
         raise ParameterError(field, f"must have shape (..., {want}), got {arr.shape}")
@@ -166,7 +177,13 @@ def check_distribution(value: Any, field: str, shape: tuple[int, ...]) -> FloatA
     return arr
 
 
-def check_policy(start: Any, cascade: Any, num_models: int) -> tuple[FloatArray, FloatArray]:
-    """Validate a K-model policy: start (..., K) and cascade (..., K, K)."""
+def check_policy(
+    start: Any, cascade: Any, num_models: int, *, batch: bool = True
+) -> tuple[FloatArray, FloatArray]:
+    """Validate a K-model policy: start (..., K) and cascade (..., K, K).
+
+    ``batch=False`` asks for exactly one policy: start (K,) and cascade (K, K).
+    """
     K = num_models
-    return check_distribution(start, "start", (K,)), check_distribution(cascade, "cascade", (K, K))
+    return (check_distribution(start, "start", (K,), batch=batch),
+            check_distribution(cascade, "cascade", (K, K), batch=batch))

@@ -35,6 +35,7 @@ from routegame._types import BoolArray, FloatArray, IntArray
 __all__ = [
     "REGIMES",
     "SIGNIFICANT_DIGITS",
+    "UNITS",
     "GameResult",
     "Outcome",
     "PolicyResult",
@@ -82,10 +83,17 @@ def round_sig(x: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     return np.where(np.isfinite(out) & (a != 0), out, a)
 
 
+#: Units of the metadata: ``"latency"`` and ``"cost"`` (replaced by a scenario's units where one
+#: is known), ``"probability"``, and ``"1"`` (dimensionless: codes, flags, counts).
+UNITS: tuple[str, ...] = ("latency", "cost", "probability", "1")
+
+
 def _meta(unit: str, description: str, *, forms: tuple[str, ...] = ("two-model", "k-model"),
-          column: str | None = None, default: Any = attrs.NOTHING) -> Any:
-    """A field with its unit, description, the JSON forms it appears in and its column name."""
-    md = {"unit": unit, "description": description, "forms": forms, "column": column}
+          column: str | None = None, default: Any = attrs.NOTHING, dtype: str = "float64") -> Any:
+    """A field with its unit, description, the JSON forms it appears in, its column name and
+    the dtype of its flat variable (sweeps store it so)."""
+    md = {"unit": unit, "description": description, "forms": forms, "column": column,
+          "dtype": dtype}
     if default is attrs.NOTHING:
         return attrs.field(metadata=md)
     return attrs.field(metadata=md, default=default)
@@ -120,30 +128,33 @@ class PolicyResult:
     cascade matrix R (trailing axes (K, K)) and ``start`` the start distribution pi.
     """
 
-    route: IntArray = _meta("", "first model, 1-based (0 when the start distribution is mixed)")
+    route: IntArray = _meta("1", "first model, 1-based (0 when the start distribution is mixed)",
+                            dtype="int8")
     start: FloatArray | None = _meta(
-        "", "start distribution pi over the K models", forms=("k-model",), default=None)
+        "probability", "start distribution pi over the K models", forms=("k-model",),
+        default=None)
     cascade: FloatArray = _meta(
-        "", "two-model: probability s that a re-prompt after an M1 failure goes to M2; "
+        "probability", "two-model: probability s that a re-prompt after an M1 failure goes to M2; "
         "K-model: cascade matrix R", default=None)
     abandon: FloatArray = _meta(
-        "", "the user's abandon probability after a failure (q, or q_j per model)", default=None)
+        "probability", "the user's abandon probability after a failure (q, or q_j per model)", default=None)
     provider_cost: FloatArray = _meta(
         "cost", "provider's expected cost J = C + P (1 - S)", default=None)
     user_utility: FloatArray = _meta(
         "latency", "user's expected utility U = V S - L", default=None)
     success: FloatArray | None = _meta(
-        "", "probability that the task is solved, S", forms=("k-model",), default=None)
+        "probability", "probability that the task is solved, S", forms=("k-model",), default=None)
     attained: BoolArray | None = _meta(
-        "", "False where the value is an infimum that no policy attains (weak tie-breaking)",
-        default=None)
+        "1", "False where the value is an infimum that no policy attains (weak tie-breaking)",
+        default=None, dtype="bool")
     kind: Any = _meta("", "'continue' (the user stays) or 'abandon' (one pass, then a threat)",
                       forms=("k-model",), default=None)
     continuation: FloatArray | None = _meta(
-        "", "distribution of the re-prompt model (memoryless policies)", forms=("k-model",),
+        "probability", "distribution of the re-prompt model (memoryless policies)", forms=("k-model",),
         default=None)
     indifferent: BoolArray | None = _meta(
-        "", "True where the user is indifferent at this policy", forms=("k-model",), default=None)
+        "1", "True where the user is indifferent at this policy", forms=("k-model",), default=None,
+        dtype="bool")
 
     def __attrs_post_init__(self) -> None:
         for name in ("start", "cascade", "abandon", "success", "continuation"):
@@ -169,8 +180,8 @@ class PolicyResult:
 class ThrottleResult:
     """Whether raising latencies lowers the provider's cost, the least throttle, the policy."""
 
-    pays: BoolArray = _meta("", "True where throttling lowers the provider's optimal cost",
-                            column="throttling_pays")
+    pays: BoolArray = _meta("1", "True where raising latencies strictly lowers the provider's "
+                            "optimal cost", column="throttling_pays", dtype="bool")
     latency: FloatArray = _meta("latency", "the least throttled latencies (t̂_1, t̂_2)")
     policy: PolicyResult = _meta("", "the throttled optimum and the user's response")
 
@@ -220,14 +231,15 @@ class GameResult:
     equilibrium_weak: PolicyResult | None = _meta(
         "", "the optimum under weak tie-breaking (an infimum where not attained)", default=None)
     regime: Any = _meta(
-        "", "sign pattern of (xi_1, xi_2), an index into REGIMES", column="regime", default=None)
+        "1", "sign pattern of (xi_1, xi_2), an index into REGIMES", column="regime", default=None,
+        dtype="int8")
     s0: Any = _meta(
-        "", "cascade threshold s0 (xi_1 < 0 < xi_2), NaN elsewhere", column="s0", default=None)
+        "probability", "cascade threshold s0 (xi_1 < 0 < xi_2), NaN elsewhere", column="s0", default=None)
     s_low: Any = _meta(
-        "", "cascade threshold s_low (xi_1 > 0 > xi_2), NaN elsewhere", column="s_low",
+        "probability", "cascade threshold s_low (xi_1 > 0 > xi_2), NaN elsewhere", column="s_low",
         default=None)
     s_high: Any = _meta(
-        "", "cascade threshold s_high (xi_1 > 0 > xi_2), NaN elsewhere", column="s_high",
+        "probability", "cascade threshold s_high (xi_1 > 0 > xi_2), NaN elsewhere", column="s_high",
         default=None)
     throttling: ThrottleResult | None = _meta("", "the throttling verdict", default=None)
     params: Any = attrs.field(default=None, kw_only=True)
@@ -305,29 +317,60 @@ class GameResult:
 
     def _flat(self) -> Iterator[tuple[str, Any, Mapping[str, Any]]]:
         """(flat name, array, metadata) of every array in the result (two-model names)."""
-        for f in attrs.fields(type(self)):
-            v = getattr(self, f.name)
-            if v is None or f.name in ("kind", "tie_break", "user", "params"):
-                continue
-            if isinstance(v, PolicyResult):
-                for g in attrs.fields(PolicyResult):
-                    x = getattr(v, g.name)
-                    if x is not None and g.name != "start" and "two-model" in g.metadata["forms"]:
-                        yield _PREFIX[f.name] + g.name, x, g.metadata
-                continue
-            if isinstance(v, ThrottleResult):
-                yield "throttling_pays", v.pays, attrs.fields(ThrottleResult).pays.metadata
-                yield "throttle_latency", v.latency, attrs.fields(ThrottleResult).latency.metadata
-                for g in attrs.fields(PolicyResult):
-                    x = getattr(v.policy, g.name)
-                    if x is not None and g.name != "start" and "two-model" in g.metadata["forms"]:
-                        yield "throttle_" + g.name, x, g.metadata
-                continue
-            if f.name == "net_value":
-                for k in range(self.num_models):
-                    yield f"net_value_{k + 1}", np.asarray(v)[..., k], f.metadata
-                continue
-            yield f.name, v, f.metadata
+        for name, (get, md) in _flat_spec(self.num_models).items():
+            x = get(self)
+            if x is not None:
+                yield name, x, md
+
+    @classmethod
+    def from_flat(cls, arrays: Mapping[str, Any], *, tie_break: str) -> GameResult:
+        """A two-model result from arrays named as its flat variables (the inverse of
+        :meth:`data_vars`), with ``net_value`` given whole (last axis: the models) and the
+        successes of the other blocks as ``weak_success``, ``pref_success``,
+        ``throttle_success`` when known. The closed-form solver builds its result so.
+        """
+        pol_fields = [g.name for g in attrs.fields(PolicyResult)
+                      if "two-model" in g.metadata["forms"] and g.name != "start"]
+
+        def policy(block: str) -> PolicyResult:
+            pre = _PREFIX[block]
+            kw = {name: arrays[pre + name] for name in (*pol_fields, "success")
+                  if pre + name in arrays}
+            return PolicyResult(**kw)
+
+        return cls(
+            kind="two-model", tie_break=tie_break, user="stationary",
+            net_value=arrays["net_value"],
+            equilibrium=policy("equilibrium"),
+            equilibrium_weak=policy("equilibrium_weak"),
+            user_preferred=policy("user_preferred"),
+            misalignment_gap=arrays["misalignment_gap"],
+            price_of_alignment=arrays["price_of_alignment"],
+            regime=arrays["regime"], s0=arrays["s0"], s_low=arrays["s_low"],
+            s_high=arrays["s_high"],
+            throttling=ThrottleResult(pays=arrays["throttling_pays"],
+                                      latency=arrays["throttle_latency"],
+                                      policy=policy("throttling")),
+        )
+
+    @classmethod
+    def variables(cls, num_models: int = 2) -> dict[str, dict[str, str]]:
+        """The flat variables of a two-model result: name -> ``{dtype, units, description}``.
+
+        Every name, unit, dtype and description comes from the field metadata; this is what a
+        sweep stores (a selection of it, :data:`routegame.sweep.VARIABLES`), what
+        :meth:`data_vars` returns and what :meth:`columns` picks from.
+
+        Examples
+        --------
+        >>> v = GameResult.variables()
+        >>> v["route"]["dtype"], v["provider_cost"]["units"], v["pref_cascade"]["units"]
+        ('int8', 'cost', 'probability')
+        >>> v["throttling_gain"]["description"]
+        "provider's cost saved by throttling: provider_cost - throttle_provider_cost (>= 0)"
+        """
+        return {name: {"dtype": md["dtype"], "units": md["unit"], "description": md["description"]}
+                for name, (_, md) in _flat_spec(num_models).items()}
 
     #: Columns of ``solve --table`` (README), in order.
     TABLE_COLUMNS: ClassVar[tuple[str, ...]] = (
@@ -343,7 +386,6 @@ class GameResult:
         """
         want = names if names is not None else self.TABLE_COLUMNS
         flat = {name: x for name, x, _ in self._flat()}
-        flat["success"] = self.success
         out: dict[str, Any] = {}
         for name in want:
             if name == "regime":
@@ -355,16 +397,13 @@ class GameResult:
     def data_vars(self) -> dict[str, tuple[Any, dict[str, str]]]:
         """Every flat variable with its attributes ``{"units", "description"}``.
 
-        Names: ``route, cascade, ...`` for the equilibrium, ``weak_*``, ``pref_*``,
-        ``throttle_*``, ``throttling_pays``, ``net_value_k``, ``misalignment_gap``,
-        ``price_of_alignment``, ``regime``, ``s0``, ``s_low``, ``s_high``.
+        Names (see :meth:`variables`): ``route, cascade, ..., success`` for the equilibrium,
+        ``weak_*``, ``pref_*``, ``throttle_*``, ``throttling_pays``, ``throttling_gain``,
+        ``net_value_k``, ``misalignment_gap``, ``price_of_alignment``, ``regime``, ``s0``,
+        ``s_low``, ``s_high``.
         """
-        out: dict[str, tuple[Any, dict[str, str]]] = {}
-        for name, x, md in self._flat():
-            out[name] = (x, {"units": md["unit"], "description": md["description"]})
-        out["success"] = (self.success, {"units": "", "description": "probability that the "
-                                         "task is solved at the equilibrium, S"})
-        return out
+        return {name: (x, {"units": md["unit"], "description": md["description"]})
+                for name, x, md in self._flat()}
 
     def to_xarray(self, dims: tuple[str, ...], coords: Mapping[str, Any] | None = None) -> Any:
         """An ``xarray.Dataset`` of :meth:`data_vars` over ``dims`` (needs xarray)."""
@@ -517,6 +556,81 @@ class GameResult:
         return self._throttle().policy.attained
 
 
+#: The headline of each policy block in the descriptions of the flat variables.
+_AT = {"equilibrium": "at the equilibrium", "equilibrium_weak": "at the weak-tie-break "
+       "equilibrium", "user_preferred": "at the user-preferred policy",
+       "throttling": "at the throttled optimum"}
+
+
+def _md(md: Mapping[str, Any], description: str | None = None) -> dict[str, Any]:
+    return {**md, "description": description if description is not None else md["description"]}
+
+
+def _two_model_text(description: str) -> str:
+    """The two-model part of a description written for both forms ("two-model: ...; K-model: ...")."""
+    if description.startswith("two-model: "):
+        return description.removeprefix("two-model: ").split("; K-model: ")[0]
+    return description
+
+
+def _policy_getter(block: str, name: str) -> Any:
+    def get(r: GameResult) -> Any:
+        pol = getattr(r, block)
+        if isinstance(pol, ThrottleResult):
+            pol = pol.policy
+        return None if pol is None else getattr(pol, name)
+    return get
+
+
+def _flat_spec(num_models: int) -> dict[str, tuple[Any, Mapping[str, Any]]]:
+    """Flat name -> (getter, metadata) of every two-model flat variable, from the fields.
+
+    A policy block's fields get its prefix (``weak_``, ``pref_``, ``throttle_``; none for the
+    equilibrium) and its headline in the description; ``success`` is the equilibrium's only.
+    """
+    out: dict[str, tuple[Any, Mapping[str, Any]]] = {}
+    pol_fields = [g for g in attrs.fields(PolicyResult)
+                  if "two-model" in g.metadata["forms"] and g.name != "start"]
+    success_md = attrs.fields(PolicyResult).success.metadata
+    throttle = attrs.fields(ThrottleResult)
+    for f in attrs.fields(GameResult):
+        if f.name in ("kind", "tie_break", "user", "params"):
+            continue
+        if f.name in _PREFIX:
+            if f.name == "throttling":
+                out["throttling_pays"] = (lambda r: None if r.throttling is None
+                                          else r.throttling.pays, throttle.pays.metadata)
+                out["throttle_latency"] = (lambda r: None if r.throttling is None
+                                           else r.throttling.latency, throttle.latency.metadata)
+            for g in pol_fields:
+                if f.name == "user_preferred" and g.name == "attained":
+                    continue  # the user's favourite is always attained
+                out[_PREFIX[f.name] + g.name] = (
+                    _policy_getter(f.name, g.name),
+                    _md(g.metadata, f"{_two_model_text(g.metadata['description'])}, "
+                                    f"{_AT[f.name]}"))
+            if f.name == "equilibrium":
+                out["success"] = (_policy_getter(f.name, "success"),
+                                  _md(success_md, f"{success_md['description']}, {_AT[f.name]}"))
+            if f.name == "throttling":
+                out["throttling_gain"] = (
+                    lambda r: None if r.throttling is None
+                    else r.equilibrium.provider_cost - r.throttling.policy.provider_cost,
+                    _md(attrs.fields(PolicyResult).provider_cost.metadata,
+                        "provider's cost saved by throttling: provider_cost - "
+                        "throttle_provider_cost (>= 0)"))
+            continue
+        if f.name == "net_value":
+            for k in range(num_models):
+                out[f"net_value_{k + 1}"] = (
+                    lambda r, k=k: np.asarray(r.net_value)[..., k],
+                    _md(f.metadata, f"net value of one pass of model {k + 1}, "
+                                    f"xi_{k + 1} = V p_{k + 1} - t_{k + 1}"))
+            continue
+        out[f.name] = (lambda r, name=f.name: getattr(r, name), f.metadata)
+    return out
+
+
 @attrs.frozen
 class Outcome:
     """Expected outcomes of one policy against one response (any engine), plain floats.
@@ -524,12 +638,12 @@ class Outcome:
     ``passes`` are the expected passes on each model (1..K).
     """
 
-    success: float = _meta("", "probability that the task is solved, S")
+    success: float = _meta("probability", "probability that the task is solved, S")
     latency: float = _meta("latency", "expected total waiting time L")
     cost: float = _meta("cost", "expected compute cost C")
     user_utility: float = _meta("latency", "U = V S - L")
     provider_cost: float = _meta("cost", "J = C + P (1 - S)")
-    passes: tuple[float, ...] = _meta("", "expected passes on each model")
+    passes: tuple[float, ...] = _meta("1", "expected passes on each model")
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready (rounded) dictionary."""
@@ -543,7 +657,8 @@ class Response:
     ``abandon`` is q (stationary user) or a tuple of q_j (state-aware user).
     """
 
-    abandon: float | tuple[float, ...] = _meta("", "abandon probability after a failure")
+    abandon: float | tuple[float, ...] = _meta("probability", "abandon probability after a failure")
     user_utility: float = _meta("latency", "U at the best response")
     provider_cost: float = _meta("cost", "J at the chosen response")
-    indifferent: bool = _meta("", "True where several responses give the maximal utility")
+    indifferent: bool = _meta("1", "True where several responses give the maximal utility",
+                              dtype="bool")

@@ -9,6 +9,7 @@ import textwrap
 from typing import TYPE_CHECKING, Any
 
 from routegame.params import GameParams, check_tie_break
+from routegame.present.wording import policy_label, policy_words, response_words
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -98,20 +99,12 @@ def _guideline_boxes(g: GameParams, sol: dict[str, Any], tie_break: str) -> dict
     }
     if regime in ("value-latency", "latency-value"):
         rules[regime] += "\n" + _candidate_costs(g, sol, tie_break)
-    if eq["route"] == 2:
-        policy = "route every task to M2"
-    elif eq["cascade"] == 0:
-        policy = "route to M1, no cascade (s* = 0)"
-    elif eq["cascade"] == 1:
-        policy = "route to M1, send every re-prompt to M2 (s* = 1)"
-    else:
-        policy = f"route to M1, cascade with s* = {eq['cascade']:.3g}"
-    q = eq["abandon"]
-    stay = ("the user never abandons" if q == 0 else "the user abandons after the first failure"
-            if q == 1 else f"the user abandons after a failure with probability {q:.3g}")
+    policy = policy_words(eq["route"], eq["cascade"], eq["abandon"])
+    if eq["route"] == 1:
+        policy += f" (s* = {eq['cascade']:.3g})"
+    stay = response_words(eq["abandon"])
     pref = sol["user_preferred"]
-    pref_txt = ("M2" if pref["route"] == 2 else
-                "M1 then M2" if pref["cascade"] == 1 else "M1 only")
+    pref_txt = policy_label(pref["route"], pref["cascade"])
     thr_txt = sol["throttling"]
     if thr_txt["pays"]:
         gain = eq["provider_cost"] - thr_txt["provider_cost"]

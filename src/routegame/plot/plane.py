@@ -12,7 +12,9 @@ import numpy as np
 
 from routegame.closed_form import solve_arrays
 from routegame.errors import ParameterError
+from routegame.model.results import REGIMES
 from routegame.params import TWO_MODEL_FIELDS, GameParams
+from routegame.present.wording import REGIME_SIGNS, fmt_value
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -45,12 +47,8 @@ POLICIES: tuple[str, ...] = (
 _SUB = {1: "₁", 2: "₂"}
 
 
-_REGIME_LABELS = {
-    0: "value-value\nξ₁ > 0, ξ₂ > 0",
-    1: "latency-latency\nξ₁ < 0, ξ₂ < 0",
-    2: "latency-value\nξ₁ < 0 < ξ₂",
-    3: "value-latency\nξ₂ < 0 < ξ₁",
-}
+#: Regime labels by code (the four regimes a plane shows; wording from routegame.present).
+_REGIME_LABELS = {k: f"{REGIMES[k]}\n{REGIME_SIGNS[REGIMES[k]]}" for k in range(4)}
 
 
 _REGIME_SHADE = {0: 0.95, 3: 0.68, 2: 0.42, 1: 0.12}
@@ -72,10 +70,8 @@ _NO_REGIME = frozenset({"penalty", "cost_1", "cost_2", "cost_ratio"})  # axes th
 
 
 def _fmt(x: float) -> str:
-    """Three significant digits, no trailing noise."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{float(x):.3g}"
+    """Three significant digits (present.wording.fmt_value: "—" when missing)."""
+    return fmt_value(x, 3)
 
 
 def _resolve(params: Any) -> tuple[GameParams, dict[str, str], str]:

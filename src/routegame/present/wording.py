@@ -10,16 +10,35 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["REGIME_TEXT", "fmt", "fmt_value", "policy_label", "policy_words", "response_words"]
+__all__ = [
+    "REGIME_SIGNS",
+    "REGIME_TEXT",
+    "fmt",
+    "fmt_value",
+    "policy_label",
+    "policy_words",
+    "response_words",
+]
+
+#: The sign pattern of (ξ_1, ξ_2) that defines each regime.
+REGIME_SIGNS: dict[str, str] = {
+    "value-value": "ξ₁ > 0, ξ₂ > 0",
+    "latency-latency": "ξ₁ < 0, ξ₂ < 0",
+    "latency-value": "ξ₁ < 0 < ξ₂",
+    "value-latency": "ξ₂ < 0 < ξ₁",
+    "knife-edge": "ξ₁ = 0 or ξ₂ = 0",
+}
+
+_REGIME_CLAUSE = {
+    "value-value": "both models are worth their wait",
+    "latency-latency": "neither model is worth its wait",
+    "latency-value": "M1 is not worth its wait but M2 is",
+    "value-latency": "M1 is worth its wait but M2 is not",
+    "knife-edge": "a model is exactly worth its wait",
+}
 
 #: One clause per regime (sign pattern of (ξ_1, ξ_2)).
-REGIME_TEXT: dict[str, str] = {
-    "value-value": "both models are worth their wait (ξ₁ > 0, ξ₂ > 0)",
-    "latency-latency": "neither model is worth its wait (ξ₁ < 0, ξ₂ < 0)",
-    "latency-value": "M1 is not worth its wait but M2 is (ξ₁ < 0 < ξ₂)",
-    "value-latency": "M1 is worth its wait but M2 is not (ξ₂ < 0 < ξ₁)",
-    "knife-edge": "a model is exactly worth its wait (ξ₁ = 0 or ξ₂ = 0)",
-}
+REGIME_TEXT: dict[str, str] = {r: f"{_REGIME_CLAUSE[r]} ({REGIME_SIGNS[r]})" for r in REGIME_SIGNS}
 
 
 def fmt(x: float, digits: int = 3) -> str:

@@ -10,7 +10,8 @@ import numpy as np
 from routegame._types import ArrayLike, FloatArray, RNGLike
 from routegame.errors import ParameterError
 from routegame.markov.chain import two_model_policy
-from routegame.params import GameParams, check_scalar
+from routegame.model.policy import check_cascade, check_route
+from routegame.params import GameParams
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -21,9 +22,9 @@ from routegame.simulate.inputs import (
     TaskValueLike,
     _abandon_table,
     _as_float_array,
-    _check_distribution,
     _check_max_passes,
     _check_n_episodes,
+    _check_policy,
     _check_unit_interval,
     _fmt_shape,
     _normalise_rng,
@@ -156,8 +157,7 @@ def simulate(
     K = params.num_models
     n = _check_n_episodes(n_episodes)
     max_passes = _check_max_passes(max_passes)
-    start_arr = _check_distribution(start, "start", (K,))
-    R = _check_distribution(cascade, "cascade", (K, K))
+    start_arr, R = _check_policy(start, cascade, K)
     if success_schedule is not None and tasks is not None and tasks.num_attempts > 1:
         raise ParameterError("success_schedule", "cannot be combined with tasks that carry their "
                              "own per-task schedule (m, K, A); give one of them")
@@ -271,8 +271,5 @@ def simulate_two_model(
     if params.num_models != 2:
         raise ParameterError("params", f"must have 2 models for the paper's policy, got "
                                        f"{params.num_models}")
-    if isinstance(route, bool) or route not in (1, 2):
-        raise ParameterError("route", f"must be 1 or 2, got {route!r}")
-    s = check_scalar(cascade, "cascade")
-    start, R = two_model_policy(int(route), s)
+    start, R = two_model_policy(check_route(route), check_cascade(cascade))
     return simulate(params, start, R, abandon, n_episodes, rng, method=method, **kwargs)

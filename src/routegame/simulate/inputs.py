@@ -28,8 +28,6 @@ DEFAULT_MAX_PASSES = 10_000
 """Default cap on the number of passes of one episode."""
 
 
-_SUM_TOL = 1e-9
-
 
 AbandonLike: TypeAlias = "float | ArrayLike | Callable[[FloatArray], Any]"
 
@@ -63,24 +61,13 @@ def _check_unit_interval(arr: FloatArray, field: str, *, open_: bool = False) ->
         raise ParameterError(field, f"must be in {interval}, got {arr[bad]:g}{where}")
 
 
-def _check_distribution(value: Any, field: str, shape: tuple[int, ...]) -> FloatArray:
-    """Probability vector(s) along the last axis: non-negative, summing to 1 (to 1e-9)."""
-    arr = _as_float_array(value, field)
-    if arr.shape != shape:
-        raise ParameterError(
-            field, f"must have shape {_fmt_shape(shape)}, got {_fmt_shape(arr.shape)}"
-        )
-    _check_unit_interval(arr, field)
-    sums = arr.sum(axis=-1)
-    bad = np.abs(sums - 1.0) > _SUM_TOL
-    if np.any(bad):
-        if arr.ndim == 1:
-            raise ParameterError(field, f"entries must sum to 1, got {float(sums):.12g}")
-        row = int(np.argmax(bad))
-        raise ParameterError(
-            field, f"every row must sum to 1, row {row + 1} sums to {float(sums[row]):.12g}"
-        )
-    return arr / sums[..., None]
+def _check_policy(start: Any, cascade: Any, num_models: int) -> tuple[FloatArray, FloatArray]:
+    """One policy, checked by :func:`routegame.model.policy.check_policy` (the one structural
+    check of every engine), then renormalised so that every row sums to 1 exactly."""
+    from routegame.model.policy import check_policy
+
+    pi, R = check_policy(start, cascade, num_models, batch=False)
+    return pi / pi.sum(), R / R.sum(axis=-1, keepdims=True)
 
 
 def _cumulative(prob: FloatArray) -> FloatArray:

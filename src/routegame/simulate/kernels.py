@@ -17,6 +17,15 @@ from routegame.simulate.inputs import _cumulative
 __all__ = ['CHUNK_SIZE']
 
 
+def _chunk_buffers(m: int, K: int) -> tuple[IntArray, BoolArray, BoolArray, Any]:
+    """Per-chunk outputs of a kernel, flat over (episode, model): pass counts, the solved and
+    truncated flags (at offset e·K) and the offsets e·K of the m episodes."""
+    counts = np.zeros(m * K, dtype=np.int64)
+    won = np.zeros(m * K, dtype=bool)
+    cut = np.zeros(m * K, dtype=bool)
+    return counts, won, cut, np.arange(0, m * K, K, dtype=np.intp)
+
+
 @attrs.frozen
 class _Run:
     passes: IntArray
@@ -247,10 +256,7 @@ class _PassStep:
         """Run the episodes ``lo, lo + 1, ...`` of one chunk (first models ``cur``) to the end."""
         K = self.q_vec.size
         m = cur.size
-        counts = np.zeros(m * K, dtype=np.int64)
-        won = np.zeros(m * K, dtype=bool)  # solved, flagged at offset e·K
-        cut = np.zeros(m * K, dtype=bool)  # truncated, flagged at offset e·K
-        base = np.arange(0, m * K, K, dtype=np.intp)
+        counts, won, cut, base = _chunk_buffers(m, K)
         per_model = self.success.fixed is not None
         iid = self.success.fixed is not None and self.success.fixed.ndim == 1
         per_ep = self.success.per_episode or self.q_flat is not None
@@ -415,10 +421,7 @@ class _VisitStep:
         """Run the episodes of one chunk (first models ``cur``) visit by visit to the end."""
         K = self.q_vec.size
         m = cur.size
-        counts = np.zeros(m * K, dtype=np.int64)
-        won = np.zeros(m * K, dtype=bool)  # solved, flagged at offset e·K
-        cut = np.zeros(m * K, dtype=bool)  # truncated, flagged at offset e·K
-        base = np.arange(0, m * K, K, dtype=np.intp)
+        counts, won, cut, base = _chunk_buffers(m, K)
         done = np.zeros(m, dtype=np.int64)  # passes so far
         draws = 0
         while base.size:

@@ -60,7 +60,7 @@ from typing import Any
 from routegame.sweep.api import SweepReport, sweep, sweep_to_file
 from routegame.sweep.files import load_sweep_file
 from routegame.sweep.grid import AXES, PARAMETERS, linear_or_log_grid
-from routegame.sweep.kernel import BATCH, VARIABLES
+from routegame.sweep.kernel import BATCH, SWEEP_VARIABLES, VARIABLES
 from routegame.sweep.meta import sweep_fingerprint
 from routegame.sweep.store import write_table
 
@@ -68,6 +68,7 @@ __all__ = [
     "AXES",
     "BATCH",
     "PARAMETERS",
+    "SWEEP_VARIABLES",
     "VARIABLES",
     "SweepReport",
     "linear_or_log_grid",

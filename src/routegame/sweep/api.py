@@ -93,8 +93,10 @@ def sweep(
         ``abandon``, ``provider_cost``, ``user_utility``, ``success``, ``regime`` (code into
         :data:`routegame.REGIMES`; ``flag_values``/``flag_meanings`` in its attrs), ``s0``,
         ``s_low``, ``s_high``, ``net_value_1``, ``net_value_2``, ``pref_route``,
-        ``pref_cascade``, ``pref_user_utility``, ``misalignment_gap``, ``throttling_pays``,
-        ``throttling_gain``, ``weak_provider_cost``, ``weak_attained``. ``attrs``: base game
+        ``pref_cascade``, ``pref_user_utility``, ``pref_provider_cost``, ``misalignment_gap``,
+        ``price_of_alignment``, ``throttling_pays``, ``throttling_gain``,
+        ``weak_provider_cost``, ``weak_attained`` (names, units and descriptions from
+        :meth:`routegame.GameResult.variables`). ``attrs``: base game
         (``base_*``), grids, ``routegame_version``, ``tie_break``, ``created``, units.
 
     Raises

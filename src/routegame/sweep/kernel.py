@@ -7,44 +7,42 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 from routegame.sweep.grid import _auto_chunks, _block_slices, _chunk_grid, _game_arrays, _Kernel
 
-__all__ = ['BATCH', 'VARIABLES']
+__all__ = ['BATCH', 'SWEEP_VARIABLES', 'VARIABLES']
 
 
 #: Games solved per call of the solver (bounds its temporaries at ~1 kB per game).
 BATCH = 1 << 16
 
-#: Output variables: name -> (dtype, unit kind, long name). Unit kinds "latency" and "cost" are
-#: replaced by the base game's units; "probability" and "1" (dimensionless) are kept.
-VARIABLES: dict[str, tuple[str, str, str]] = {
-    "route": ("int8", "1", "provider's first route at equilibrium (1 = M1, 2 = M2)"),
-    "cascade": ("float64", "probability", "cascade probability s at equilibrium"),
-    "abandon": ("float64", "probability", "user's abandon probability q at equilibrium"),
-    "provider_cost": ("float64", "cost", "provider's expected cost J at equilibrium"),
-    "user_utility": ("float64", "latency", "user's expected utility U = V S - L at equilibrium"),
-    "success": ("float64", "probability", "probability S that the task is solved at equilibrium"),
-    "regime": ("int8", "1", "regime: sign pattern of the net values (xi_1, xi_2)"),
-    "s0": ("float64", "probability", "cascade threshold s0 (regime latency-value), NaN elsewhere"),
-    "s_low": ("float64", "probability", "lower cascade threshold s_L (regime value-latency)"),
-    "s_high": ("float64", "probability", "upper cascade threshold s_H (regime value-latency)"),
-    "net_value_1": ("float64", "latency", "net value xi_1 = V p_1 - t_1 of one pass of model 1"),
-    "net_value_2": ("float64", "latency", "net value xi_2 = V p_2 - t_2 of one pass of model 2"),
-    "pref_route": ("int8", "1", "user-preferred first route (1 = M1, 2 = M2)"),
-    "pref_cascade": ("float64", "probability", "user-preferred cascade probability"),
-    "pref_user_utility": ("float64", "latency", "user's utility at the user-preferred policy"),
-    "misalignment_gap": ("float64", "latency", "user-preferred minus equilibrium user utility"),
-    "throttling_pays": ("bool", "1", "raising latencies strictly lowers the provider's cost"),
-    "throttling_gain": ("float64", "cost", "provider's cost saved by throttling (>= 0)"),
-    "weak_provider_cost": ("float64", "cost", "provider's cost at the weak Stackelberg value"),
-    "weak_attained": ("bool", "1", "the weak Stackelberg value is attained by some policy"),
-}
+#: The variables a sweep stores, in this order: a selection of the flat variables of the one
+#: result type (:meth:`routegame.GameResult.variables`), whose field metadata gives each its
+#: dtype, unit and description (docs/sweeps.md lists them).
+SWEEP_VARIABLES: tuple[str, ...] = (
+    "route", "cascade", "abandon", "provider_cost", "user_utility", "success", "regime",
+    "s0", "s_low", "s_high", "net_value_1", "net_value_2",
+    "pref_route", "pref_cascade", "pref_user_utility", "pref_provider_cost",
+    "misalignment_gap", "price_of_alignment", "throttling_pays", "throttling_gain",
+    "weak_provider_cost", "weak_attained",
+)
+
+
+def _variables() -> dict[str, tuple[str, str, str]]:
+    from routegame.model.results import GameResult
+
+    every = GameResult.variables()
+    return {name: (every[name]["dtype"], every[name]["units"], every[name]["description"])
+            for name in SWEEP_VARIABLES}
+
+
+#: Output variables: name -> (dtype, unit kind, long name), from GameResult's field metadata.
+#: Unit kinds "latency" and "cost" are replaced by the base game's units; "probability" and "1"
+#: (dimensionless) are kept.
+VARIABLES: dict[str, tuple[str, str, str]] = _variables()
+
 
 def _solve_values(
     kernel: _Kernel,
@@ -78,7 +76,8 @@ def _solve_values(
     return out
 
 def _solve_flat(kernel: _Kernel, f: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The output variables of a flat batch of games (one solve_arrays call)."""
+    """The output variables of a flat batch of games (one solve_arrays call), taken by name
+    from the result's flat variables (:meth:`routegame.GameResult.data_vars`)."""
     from routegame.closed_form import solve_arrays
 
     sol = solve_arrays(
@@ -89,28 +88,10 @@ def _solve_flat(kernel: _Kernel, f: Mapping[str, np.ndarray]) -> dict[str, np.nd
         np.stack([f["success_prob_1"], f["success_prob_2"]], axis=-1),
         tie_break=kernel.tie_break,
     )
-    return {
-        "route": sol.route,
-        "cascade": sol.cascade,
-        "abandon": sol.abandon,
-        "provider_cost": sol.provider_cost,
-        "user_utility": sol.user_utility,
-        "success": sol.success,
-        "regime": sol.regime,
-        "s0": sol.s0,
-        "s_low": sol.s_low,
-        "s_high": sol.s_high,
-        "net_value_1": sol.net_value[..., 0],
-        "net_value_2": sol.net_value[..., 1],
-        "pref_route": sol.pref_route,
-        "pref_cascade": sol.pref_cascade,
-        "pref_user_utility": sol.pref_user_utility,
-        "misalignment_gap": sol.misalignment_gap,
-        "throttling_pays": sol.throttle_pays,
-        "throttling_gain": sol.provider_cost - sol.throttle_provider_cost,
-        "weak_provider_cost": sol.weak_provider_cost,
-        "weak_attained": sol.weak_attained,
-    }
+    flat = sol.data_vars()
+    return {name: np.asarray(flat[name][0]).astype(dtype, copy=False)
+            for name, (dtype, _, _) in VARIABLES.items()}
+
 
 def _ufunc_kernel(*blocks: np.ndarray, kernel: _Kernel) -> tuple[np.ndarray, ...]:
     """``apply_ufunc`` entry point: blocks of the swept coordinates, in ``kernel.dims`` order."""

@@ -26,7 +26,7 @@ _REFERENCE = (
     'R. Mahmood, "Routing, Cascades, and User Choice for LLMs", ICLR 2026, arXiv 2602.09902'
 )
 
-_FORMAT = 1
+_FORMAT = 2  # 2: pref_provider_cost and price_of_alignment stored; names from GameResult
 
 def _grid_summary(grid: np.ndarray) -> dict[str, Any]:
     digest = hashlib.sha256(np.ascontiguousarray(grid, dtype="<f8").tobytes()).hexdigest()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from routegame.io.errors import ResourceError
+from routegame.errors import ResourceError
 from routegame.sweep.kernel import VARIABLES
 
 __all__ = ["BYTES_PER_POINT", "available_memory", "check_budget", "check_grid_size", "store_lock"]
@@ -60,7 +60,7 @@ def check_grid_size(field: str, num: float) -> None:
     >>> check_grid_size("--grid penalty", 3e30)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    routegame.io.errors.ResourceError: --grid penalty: 3e+30 points need ... of memory ...
+    routegame.errors.ResourceError: --grid penalty: 3e+30 points need ... of memory ...
     """
     need = float(num) * 8
     free = available_memory()
