@@ -251,6 +251,13 @@ def test_report_of_a_k_model_scenario(tmp_path: Path) -> None:
     assert _solution_json(rep.html)["solution"] == want
     assert f"{want['equilibrium']['provider_cost']:.6g}" in rep.html
     assert f"{want['misalignment_gap']:.6g}" in rep.html
+    # every model's parameters and derived values are in the tables (the third was left out)
+    m3 = sc.params.models[2]
+    for field in ("latency", "cost", "success_prob"):
+        assert f"<td>models[3].{field}</td>" in rep.html
+    assert "<th>M3</th>" in rep.html
+    xi3 = sc.params.task_value * m3.success_prob - m3.latency
+    assert rr._num(xi3) in rep.html
     p = rr.write_report(tmp_path / "k", "aider-openai-3-tier", figures=True, n=8)
     assert p.is_file()
 

@@ -116,6 +116,9 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
 # sections
 
 
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def _params_section(sc: Any) -> str:
     g: GameParams = sc.params
     lat_u = sc.units.get("latency", "latency units")
@@ -129,20 +132,19 @@ def _params_section(sc: Any) -> str:
         ["V", "task_value", _num(g.task_value), _e(lat_u), source("task_value")],
         ["P", "penalty", _num(g.penalty), _e(cost_u), source("penalty")],
     ]
-    for k in (1, 2):
-        m = g.models[k - 1]
+    for k, m in enumerate(g.models, start=1):
         for sym, field, val, unit in (("t", "latency", m.latency, lat_u),
                                       ("c", "cost", m.cost, cost_u),
                                       ("p", "success_prob", m.success_prob, "per pass")):
-            rows.append([f"{sym}{'₁₂'[k - 1]}", f"models[{k}].{field}", _num(val), _e(unit),
+            rows.append([f"{sym}{str(k).translate(_SUBSCRIPT)}", f"models[{k}].{field}", _num(val), _e(unit),
                          source(f"models[{k}].{field}")])
     names = ", ".join(f"M{k} = {_e(n)}" for k, n in enumerate(g.names, start=1))
     xi = g.net_value()
     cpp = g.cost / g.success_prob
     derived = _table(
-        ["derived", "M1", "M2", "unit"],
-        [["net value ξᵢ = V·pᵢ &minus; tᵢ", _num(xi[0]), _num(xi[1]), _e(lat_u)],
-         ["cost per success cᵢ/pᵢ", _num(cpp[0]), _num(cpp[1]), _e(cost_u)]])
+        ["derived", *(f"M{k}" for k in range(1, g.num_models + 1)), "unit"],
+        [["net value ξᵢ = V·pᵢ &minus; tᵢ", *(_num(v) for v in xi), _e(lat_u)],
+         ["cost per success cᵢ/pᵢ", *(_num(v) for v in cpp), _e(cost_u)]])
     warn = ""
     failed = g.standing_assumptions()
     if failed:
