@@ -144,11 +144,12 @@ def _policy_outcome(record: Mapping[str, Any]) -> dict[str, Any]:
         params.task_value, params.penalty, params.latency, params.cost, params.success_prob,
         policy["start"], policy["cascade"], abandon, per_model=isinstance(abandon, list),
     )
-    return {
-        "success": float(out.success), "latency": float(out.latency), "cost": float(out.cost),
-        "user_utility": float(out.user_utility), "provider_cost": float(out.provider_cost),
-        "passes": [float(v) for v in out.passes],
-    }
+    from routegame.model.results import Outcome
+
+    return Outcome(success=min(max(float(out.success), 0.0), 1.0), latency=float(out.latency),
+                   cost=float(out.cost), user_utility=float(out.user_utility),
+                   provider_cost=float(out.provider_cost),
+                   passes=tuple(float(v) for v in out.passes)).to_json_dict()
 
 
 def _error_object(record_id: Any, exc: RouteGameError | None, field: str = "", msg: str = "") -> dict[str, Any]:

@@ -66,6 +66,8 @@ def round_sig(x: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     --------
     >>> round_sig(-0.4999999999999999), round_sig(0.1 + 0.2)
     (-0.5, 0.3)
+    >>> [float(v) for v in round_sig(np.array([0.33333333333333304, 6.500000000000001, 2e20 / 3]))]
+    [0.333333333333333, 6.5, 6.66666666666667e+19]
     """
     if isinstance(x, (float, np.floating)):
         v = float(x)
@@ -76,10 +78,16 @@ def round_sig(x: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mag = np.floor(np.log10(np.abs(a)))
         exp = np.where(np.isfinite(mag), digits - 1 - mag, 0.0)
-        # split the power of ten so that neither factor overflows for extreme exponents
-        e1 = np.floor(exp / 2)
-        f1, f2 = 10.0 ** e1, 10.0 ** (exp - e1)
-        out = np.round(a * f1 * f2) / f2 / f1
+        # One exact power of ten (10**k is exact for |k| <= 22) and one correctly rounded
+        # division or product give the double nearest the rounded decimal, as ``f"{v:.15g}"``
+        # does (up to ties decided on the scaled value); the rare values further out
+        # (|x| < 1e-8 or > 1e36) are formatted one by one.
+        k = np.clip(np.abs(exp), 0, 22)
+        p = 10.0 ** k
+        out = np.where(exp >= 0, np.round(a * p) / p, np.round(a / p) * p)
+    far = (np.abs(exp) > 22) & np.isfinite(a) & (a != 0)
+    if far.any():
+        out[far] = [float(f"{v:.{digits}g}") for v in a[far]]
     return np.where(np.isfinite(out) & (a != 0), out, a)
 
 

@@ -393,6 +393,7 @@ def _table_blocks(ds: xr.Dataset, rows: int = 1 << 20) -> Iterator[dict[str, np.
 
 def _flatten(block: xr.Dataset, dims: list[str]) -> dict[str, np.ndarray]:
     from routegame.closed_form import REGIMES
+    from routegame.model.results import round_sig
 
     grids = [np.asarray(block[d].values) for d in dims]
     mesh = np.meshgrid(*grids, indexing="ij") if grids else []
@@ -413,9 +414,10 @@ def _flatten(block: xr.Dataset, dims: list[str]) -> dict[str, np.ndarray]:
         values = np.asarray(block[var].values).reshape(-1)
         if var == "regime":
             cols[str(var)] = np.asarray(REGIMES, dtype=object)[values]
-        else:
-            cols[str(var)] = values
+        else:  # rounded as in every other table and JSON output (the store keeps full doubles)
+            cols[str(var)] = round_sig(values)
     return cols
+
 
 def write_table(ds: xr.Dataset, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write a sweep as a flat table, one row per grid point: Parquet (``.parquet``) or CSV.
