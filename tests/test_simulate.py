@@ -795,13 +795,10 @@ def test_comparison_zero_variance_rounding() -> None:
 
 
 def _cli() -> Any:
-    try:
-        from routegame.cli._app import app
-    except ImportError as exc:  # the lead's other command modules may not exist yet
-        pytest.skip(f"routegame.cli._app cannot be imported: {exc}")
     from typer.testing import CliRunner
 
     import routegame.cli.simulate_cmd  # noqa: F401  (registers the command)
+    from routegame.cli._app import app
 
     return app, CliRunner()
 
@@ -847,7 +844,10 @@ def test_cli_simulate_needs_one_source(tmp_path: Path) -> None:
     res = runner.invoke(app, ["simulate", "--episodes", "2000", "--seed", "1"],
                         env={"COLUMNS": "160"})
     assert res.exit_code == 0, res.output  # no source: the default scenario, as every command
-    assert "simulate: default, route 1, cascade 0" in res.output
+    # no policy: the provider's equilibrium policy of the default scenario (route 1, s = s0 = 0.2,
+    # derived by hand in docs/theory.md), with the user's best response (never abandon)
+    text = " ".join(res.output.split())  # the title wraps
+    assert "simulate: default, the equilibrium policy: route 1, cascade 0.2, abandon 0.0" in text
     cfg = tmp_path / "mine.toml"
     cfg.write_text("task_value = 10\npenalty = 4\nlatency = [1, 5]\ncost = [1, 4]\n"
                    "success_prob = [0.3, 0.75]\n")

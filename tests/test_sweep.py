@@ -464,13 +464,10 @@ def test_bad_base() -> None:
 
 
 def _cli() -> Any:
-    try:
-        from routegame.cli._app import app
-    except ImportError as exc:  # another command module may not exist yet
-        pytest.skip(f"routegame.cli._app cannot be imported: {exc}")
     from typer.testing import CliRunner
 
     import routegame.cli.sweep_cmd  # noqa: F401  (registers the command)
+    from routegame.cli._app import app
 
     return app, CliRunner()
 

@@ -107,6 +107,22 @@ def _best_response(params: Any, start: Any, R: Any, user: str) -> float | list[f
     raise ParameterError("--user", f"must be 'stationary' or 'state-aware', got {user!r}")
 
 
+def _equilibrium_policy(params: Any, user: str) -> tuple[Any, Any, str]:
+    """(start, R, label) of the provider's Stackelberg policy (strong tie-breaking)."""
+    from routegame.engines import solve
+    from routegame.markov.chain import two_model_policy
+
+    if user not in ("stationary", "state-aware"):
+        raise ParameterError("--user", f"must be 'stationary' or 'state-aware', got {user!r}")
+    eq = solve(params, user=user if params.num_models > 2 or user != "stationary" else None).equilibrium
+    if eq.start is None:  # the two-model closed form: route and scalar cascade s
+        route, cascade = int(eq.route), float(eq.cascade)
+        start, R = two_model_policy(route, cascade, num_models=params.num_models)
+        return start, R, f"the equilibrium policy: route {route}, cascade {cascade:.6g}"
+    start, R = eq.start.tolist(), eq.cascade.tolist()
+    return start, R, f"the equilibrium policy: start {[round(float(x), 6) for x in start]}"
+
+
 def _fmt(x: float) -> str:
     from routegame.present.wording import fmt_value
 
@@ -124,7 +140,8 @@ def simulate_command(
     cost: CostOpt = None,
     success_prob: SuccessProbOpt = None,
     route: Annotated[int | None, typer.Option(
-        "--route", help="Model of the first pass (1-based), the paper's policy.")] = None,
+        "--route", help="Model of the first pass (1-based), the paper's policy. Without "
+        "--route, --cascade or --policy the provider's equilibrium policy is simulated.")] = None,
     cascade: Annotated[float | None, typer.Option(
         "--cascade", help="s: P(re-prompt after an M1 failure goes to M2), the paper's policy.",
     )] = None,
@@ -178,6 +195,8 @@ def simulate_command(
             raise ParameterError("--policy", "give either --policy or --route/--cascade")
         start, R = parse_policy(policy, K)
         label = f"policy {policy}"
+    elif route is None and cascade is None:  # the provider's optimum against this user
+        start, R, label = _equilibrium_policy(params, user)
     else:
         route, cascade = (1 if route is None else route), (0.0 if cascade is None else cascade)
         try:  # two_model_policy checks the route and cascade (routegame.model.policy)
