@@ -191,6 +191,11 @@ def test_cli_one_way_in(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert err.strip() == "error: latency: takes 2 values (one per model of the game), got 1: '3'"
     code, _, err = _main(capsys, "solve", "--scenario", "default", "--latency", "3", "6", "--json")
     assert code == 0, err
+    code, _, err = _main(capsys, "solve", "--scenario", "default", "--tie-break", "medium")
+    assert code == 2
+    assert err.startswith("error: --tie-break: 'medium' is not one of 'strong', 'weak'")
+    assert "Value error" not in err
+    assert len(err.strip().splitlines()) == 1
     code, out, _ = _main(capsys, "--version")
     assert code == 0
     assert out.startswith("routegame ")

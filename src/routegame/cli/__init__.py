@@ -25,6 +25,9 @@ def _usage_line(exc: object) -> str:
     m = re.match(r"Option '(--[\w-]+)' requires an argument\.?", msg)
     if m:
         return f"{m.group(1)}: missing its value"
+    m = re.match(r"Invalid value for '(--[\w-]+)': (?:Value error, )?(.*)", msg)
+    if m:  # click's choice and type errors: name the option first, as every other error does
+        return f"{m.group(1)}: {m.group(2)}"
     return msg
 
 
