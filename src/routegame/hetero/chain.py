@@ -59,6 +59,9 @@ class ChainSums(NamedTuple):
 
     success: FloatArray  #: S, shape (N,)
     passes: FloatArray  #: n, shape (N, K)
+    #: A, the probability that the user abandons, shape (N,) (a sum of non-negative terms, so
+    #: J = C + P A stays exact where A = 0 and P is huge; None: use 1 - S)
+    abandon: FloatArray | None = None
 
 
 def _idx(a: int, n: int) -> int:
@@ -113,8 +116,10 @@ def two_model_sums(
             if len(parts) == 1:
                 return parts[0]
             return ChainSums(np.concatenate([p.success for p in parts]),
-                             np.concatenate([p.passes for p in parts]))
+                             np.concatenate([p.passes for p in parts]),
+                             np.concatenate([p.abandon for p in parts]))
     S = np.empty(N)
+    Ab = np.empty(N)
     n = np.empty((N, 2))
     step = max(1, _BLOCK // max(T, 1))
     for lo in range(0, N, step):
@@ -126,6 +131,7 @@ def two_model_sums(
         n1 = np.zeros_like(x1)
         n2 = np.zeros_like(x1)
         Sx = np.zeros_like(x1)
+        Ax = np.zeros_like(x1)
         for a in range(1, m):
             p1 = prob[:, 0, _idx(a, A)][:, None]
             p2 = prob[:, 1, _idx(a, A)][:, None]
@@ -134,6 +140,8 @@ def two_model_sums(
             Sx += x1 * p1 + x2 * p2
             f1 = x1 * (1.0 - p1) * cont[None, lo:hi, 0, _idx(a, H)]
             f2 = x2 * (1.0 - p2) * cont[None, lo:hi, 1, _idx(a, H)]
+            Ax += (x1 * (1.0 - p1) * (1.0 - cont[None, lo:hi, 0, _idx(a, H)])
+                   + x2 * (1.0 - p2) * (1.0 - cont[None, lo:hi, 1, _idx(a, H)]))
             x1, x2 = f1 * (1.0 - s) + f2 * u, f1 * s + f2 * (1.0 - u)
         p1 = prob[:, 0, A - 1][:, None]
         p2 = prob[:, 1, A - 1][:, None]
@@ -155,10 +163,14 @@ def two_model_sums(
         n2 += y2
         Sx += succ_tail
         with np.errstate(invalid="ignore"):
+            Ax += (np.where(np.isinf(y1), 0.0, y1) * (1.0 - p1) * (1.0 - cont[None, lo:hi, 0, H - 1])
+                   + np.where(np.isinf(y2), 0.0, y2) * (1.0 - p2)
+                   * (1.0 - cont[None, lo:hi, 1, H - 1]))
             S[lo:hi] = weight @ Sx
+            Ab[lo:hi] = weight @ Ax
             n[lo:hi, 0] = _wsum(weight, n1)
             n[lo:hi, 1] = _wsum(weight, n2)
-    return ChainSums(S, n)
+    return ChainSums(S, n, Ab)
 
 
 def _iid_given_task(
@@ -185,9 +197,16 @@ def _iid_given_task(
     inv = 1.0 / det
     y1 = (x1 * om22 + x2 * m21) * inv
     y2 = (x1 * m12 + x2 * om11) * inv
+    return _sums(p1, p2, q1, q2, weight, y1, y2, r1, r2)
+
+
+def _sums(p1: FloatArray, p2: FloatArray, q1: FloatArray, q2: FloatArray, weight: FloatArray,
+          y1: FloatArray, y2: FloatArray, r1: FloatArray, r2: FloatArray) -> ChainSums:
+    """S, n and A from the per-task pass counts y_k (T, N) of a stationary/state-aware user."""
     S = (weight * p1) @ y1 + (weight * p2) @ y2
     n = np.stack([weight @ y1, weight @ y2], axis=1)
-    return ChainSums(np.asarray(S, dtype=np.float64), n)
+    A = ((weight * q1[:, 0]) @ y1) * (1.0 - r1) + ((weight * q2[:, 0]) @ y2) * (1.0 - r2)
+    return ChainSums(np.asarray(S, dtype=np.float64), n, np.asarray(A, dtype=np.float64))
 
 
 def _paper_class(
@@ -207,9 +226,7 @@ def _paper_class(
     d1 += 1.0 - start1
     d1 /= den2
     y2 = d1
-    S = (weight * p1) @ y1 + (weight * p2) @ y2
-    n = np.stack([weight @ y1, weight @ y2], axis=1)
-    return ChainSums(np.asarray(S, dtype=np.float64), n)
+    return _sums(p1, p2, q1, q2, weight, y1, y2, r1, r2)
 
 
 def _wsum(weight: FloatArray, x: FloatArray) -> FloatArray:
@@ -310,7 +327,10 @@ def combine(
     cost: FloatArray,
     latency_weight: FloatArray | float = 1.0,
 ) -> Outcome:
-    """Outcomes from pass counts: L = t.n, C = c.n, U = V S - lambda L, J = C + P (1 - S).
+    """Outcomes from pass counts: L = t.n, C = c.n, U = V S - lambda L, J = C + P A.
+
+    A is the abandonment probability of the sums when given (a sum of non-negative terms),
+    else 1 - S; a chain that can run for ever (infinite passes) is charged P (1 - S).
 
     Products 0 * inf (a free model passed for ever) are 0.
     """
@@ -320,7 +340,10 @@ def combine(
         C = np.where(np.isinf(n), np.where(cost > 0, np.inf, 0.0), n * cost).sum(axis=-1)
     S = sums.success
     U = np.asarray(task_value) * S - np.asarray(latency_weight) * L
-    J = C + np.asarray(penalty) * (1.0 - S)
+    A = 1.0 - S
+    if sums.abandon is not None:  # exact where A = 0 (no 1 - S cancellation), finite chains
+        A = np.where(np.isfinite(n).all(axis=-1), np.clip(sums.abandon, 0.0, 1.0), A)
+    J = C + np.asarray(penalty) * A
     return Outcome(S, L, C, U, J, n)
 
 
