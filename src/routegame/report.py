@@ -102,6 +102,12 @@ def load_game(scenario: str | None = None, config: str | os.PathLike[str] | None
 
     if scenario is not None and config is not None:
         raise ParameterError("source", "give one of --scenario and --config, not both")
+    from routegame.cli.hetero_solve import hetero_source  # a task table: real-data report
+
+    if (hsrc := hetero_source(scenario, None if config is None else str(config))) is not None:
+        from routegame.hetero.scenarios import load_hetero
+
+        return load_hetero(hsrc)
     if config is not None:
         return load_config(config)
     return load_scenario(scenario if scenario is not None else "default")
@@ -482,7 +488,14 @@ def build_report(scenario: Any = None, *, n: int = 160, figures: bool = True) ->
         Unknown scenario or a bad ``n``.
     """
     from routegame.engines import solve
+    from routegame.hetero.scenarios import HeteroScenario, is_hetero_scenario, load_hetero
 
+    if is_hetero_scenario(scenario):
+        scenario = load_hetero(scenario)
+    if isinstance(scenario, HeteroScenario):  # data vs i.i.d. (routegame.present.real_data)
+        from routegame.present.real_data import build_real_data_report
+
+        return build_real_data_report(scenario, n=n, figures=figures)
     sc = _as_scenario(scenario)
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 2000:
         raise ParameterError("n", f"must be an integer in [2, 2000], got {n!r}")
