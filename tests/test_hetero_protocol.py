@@ -145,3 +145,47 @@ def test_chain_engine_still_the_reference() -> None:
     br = ChainEngine().best_response(G, [1, 0], [[0, 1], [0, 1]])
     hb = HeteroEngine().best_response(G, [1, 0], [[0, 1], [0, 1]])
     assert abs(br.user_utility - hb.user_utility) <= 1e-6 * 10
+
+
+def test_paper_slopes_against_finite_differences_and_the_general_formula() -> None:
+    from routegame.hetero.chain import _paper_slopes, combine, stationary_slopes, two_model_sums
+
+    rng = np.random.default_rng(5)
+    T, N = 40, 9
+    p1, p2 = rng.uniform(0, 1, T), rng.uniform(0, 1, T)
+    w = rng.uniform(size=T)
+    w /= w.sum()
+    V, t = 10.0, np.array([1.0, 4.0])
+    g1, g2 = V * p1 - t[0], V * p2 - t[1]
+    st, s, r = rng.choice([0.0, 1.0], N), rng.uniform(size=N), rng.uniform(0.05, 0.95, N)
+    d1, d2 = _paper_slopes(p1, p2, w, g1, g2, st, s, r)
+    # the general (u != 0) formula in the limit u -> 0
+    e1, e2 = stationary_slopes(p1, p2, w, g1, g2, st, s, np.full(N, 1e-300), r)
+    np.testing.assert_allclose(d1, e1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(d2, e2, rtol=1e-12, atol=1e-12)
+    # central differences of U(r) from the chain sums
+    prob = np.stack([p1, p2], axis=1)[:, :, None]
+
+    def util(x: np.ndarray) -> np.ndarray:
+        cont = np.repeat(x[:, None, None], 2, axis=1)
+        o = combine(two_model_sums(prob, w, st, s, np.zeros(N), cont), V, 0.0, t, np.zeros(2))
+        return o.user_utility
+
+    h = 1e-5
+    np.testing.assert_allclose(d1, (util(r + h) - util(r - h)) / (2 * h), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(d2, (util(r + h) - 2 * util(r) + util(r - h)) / h**2, rtol=1e-3,
+                               atol=1e-4)
+
+
+def test_merging_identical_rows_changes_nothing() -> None:
+    rows = [[0.2, 0.9], [0.2, 0.9], [0.0, 1.0], [0.7, 0.3], [0.2, 0.9], [0.0, 1.0]]
+    g = rg.GameParams.two_model(10, 5, (1, 4), (1, 3), (0.5, 0.5))
+    raw = HeteroEngine(rows).solve(g)
+    merged = HeteroEngine(TaskTable.from_rows([[0.2, 0.9], [0.0, 1.0], [0.7, 0.3]],
+                                              [3, 2, 1])).solve(g)
+    for part in ("equilibrium", "user_preferred"):
+        a, b = getattr(raw, part), getattr(merged, part)
+        assert int(a.route) == int(b.route)
+        assert float(a.cascade) == pytest.approx(float(b.cascade), abs=1e-12)
+        assert float(a.provider_cost) == pytest.approx(float(b.provider_cost), rel=1e-13)
+    assert raw.tasks.num_tasks == 6  # the result keeps the table as given
