@@ -26,7 +26,11 @@ with M = D R, det = (1 - M_11)(1 - M_22) - M_12 M_21,
 
 Averaging over tasks is linear: n_k = sum_t w_t n_{t,k}, S = sum_t w_t S_t, and
 
-    L = sum_k t_k n_k,  C = sum_k c_k n_k,  U = V S - lambda L,  J = C + P (1 - S)
+    L = sum_k t_k n_k,  C = sum_k c_k n_k,  U = V S - lambda L,  J = C + P A
+
+with A = sum_t w_t sum_a sum_k x_{a,k} (1 - p_{t,k}(a)) (1 - r_k(a)) the probability that the
+user abandons (= 1 - S for a finite chain; summed from non-negative terms, so J stays exact
+where A = 0 and P is huge)
 
 (lambda, the latency weight, is 1 for the paper's user). When the chain can run for ever
 (a model with p = 0 that the user keeps re-prompting without end, det = 0) the expected

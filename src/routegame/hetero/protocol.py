@@ -80,8 +80,8 @@ class HeteroEngine:
     >>> res = eng.solve(g)
     >>> int(res.equilibrium.route), float(res.equilibrium.cascade)
     (1, 1.0)
-    >>> int(res.iid.equilibrium.route), round(float(res.iid.equilibrium.provider_cost), 4)
-    (1, 3.6275)
+    >>> int(res.iid.equilibrium.route), round(float(res.iid.equilibrium.provider_cost), 4)  # = closed form
+    (1, 2.1053)
     """
 
     tasks: TaskTable | None = attrs.field(default=None, converter=_check_tasks)
