@@ -40,12 +40,17 @@ def engine_for(params: GameParams, user: str | None = None, tasks: Any = None) -
     >>> engine_for(g).name, engine_for(g, "state-aware").name
     ('two-model', 'k-model')
     """
-    if not isinstance(params, GameParams):
-        from routegame.errors import ParameterError
+    from routegame.errors import ParameterError
 
+    if not isinstance(params, GameParams):
         raise ParameterError("params", f"must be a GameParams, got {type(params).__name__}")
     if tasks is not None or user in ("bayes", "hazard"):
         from routegame.hetero.protocol import HeteroEngine
+
+        if params.num_models != 2:
+            raise ParameterError("user" if tasks is None else "tasks",
+                                 f"task tables and the users 'bayes'/'hazard' are solved for two "
+                                 f"models, got {params.num_models}")
 
         return HeteroEngine(tasks, user or "stationary")
     if user is None:
