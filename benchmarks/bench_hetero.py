@@ -4,8 +4,10 @@ Run with ``python benchmarks/bench_hetero.py`` (``--quick`` for a 10 x 10 map). 
 
 1. the equilibrium (strong) of a two-model game on 10^3 and 10^4 random tasks (Beta(0.5, 0.5)
    per model), the median of 3 runs;
-2. a 100 x 100 (V, P) policy map of one calibrated pair (gpt-4o-mini / o3-mini);
-3. for each, the ratio to a **plain per-task Python loop**: the same first step of the search
+2. the equilibrium on LiveCodeBench's raw per-problem table (1055 rows), with identical rows
+   merged (what :class:`HeteroGame` does) against the same search on the unmerged table;
+3. a 100 x 100 (V, P) policy map of one calibrated pair (gpt-4o-mini / o3-mini);
+4. for 1 and 3, the ratio to a **plain per-task Python loop**: the same first step of the search
    (41 policies x 33 responses, U and J summed task by task with Python floats) timed on the
    same tasks; the loop's time is measured on min(T, 200) tasks and scaled linearly in T (the
    loop is linear in T). The ratio compares that one step of the loop with the whole
@@ -68,6 +70,22 @@ def bench_equilibrium(T: int, seed: int = 0) -> tuple[float, float]:
     return fast, slow * T / sub.shape[0]
 
 
+def bench_raw_livecodebench() -> tuple[int, int, float, float]:
+    """The raw per-problem table of LiveCodeBench (GPT-4o-mini's 10-sample rate, o3-mini's 0/1
+    result: 1055 rows) with and without merging identical rows (same distribution)."""
+    from routegame.hetero.calibration import PAIRS, load_livecodebench
+    from routegame.hetero.provider import search_paper_class
+
+    lcb = load_livecodebench()
+    pr = PAIRS["gpt-4o-mini/o3-mini"]
+    tab = np.stack([lcb.column(pr.standard), lcb.column(pr.reasoning)], axis=1)
+    game = HeteroGame(tab, 120.0, 0.1, [8.7, 26.1], [7.2e-4, 2.2e-2])
+    merged = _median_time(lambda: game.equilibrium("strong"))
+    ctx = game.ctx._replace(prob=game.tasks.prob, weight=game.tasks.weight)  # not merged
+    raw = _median_time(lambda: search_paper_class(ctx, "strong"))
+    return tab.shape[0], game.ctx.prob.shape[0], merged, raw
+
+
 def bench_map(n: int) -> tuple[float, float]:
     g = calibrated_game("gpt-4o-mini/o3-mini", 120.0, 0.1)
     Vs = np.geomspace(10.0, 600.0, n)
@@ -88,6 +106,9 @@ def main() -> None:
         fast, slow = bench_equilibrium(T)
         print(f"{f'equilibrium, {T} tasks':42s} {fast:10.3f} {slow:10.3f} {slow / fast:8.1f} "
               f"{target:8.1f}")
+    rows, distinct, merged, raw = bench_raw_livecodebench()
+    print(f"{f'equilibrium, LCB raw {rows} rows -> {distinct} merged':42s} {merged:10.3f} "
+          f"{raw:10.3f} {raw / merged:8.1f} {'(unmerged)':>8s}")
     n = 10 if quick else 100
     fast, slow = bench_map(n)
     print(f"{f'{n}x{n} (V, P) map, gpt-4o-mini/o3-mini':42s} {fast:10.3f} {slow:10.3f} "

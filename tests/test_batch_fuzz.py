@@ -1,7 +1,8 @@
 """Fuzz test of the ``solve --batch`` contract: every non-blank line gets exactly one answer.
 
 Lines are valid game records, records with one field broken (wrong type, out of range, huge
-integers, NaN, deep nesting, unknown fields), K-model records and random text. The contract:
+integers, NaN, deep nesting, unknown fields), K-model records, task-table records (valid and
+broken) and random text. The contract:
 one JSON object per non-blank line, in order, each with ``id`` and ``line``; an answer has
 ``equilibrium``, an error has ``error: {field, message}`` with a one-line message starting with
 the field; nothing is an internal error.
@@ -30,7 +31,8 @@ _bad_values = st.one_of(
 
 @st.composite
 def records(draw: Any) -> str:
-    kind = draw(st.sampled_from(["good", "broken", "kmodel", "text", "huge", "deep"]))
+    kind = draw(st.sampled_from(["good", "broken", "kmodel", "text", "huge", "deep", "tasks",
+                                 "badtasks"]))
     rid = draw(st.one_of(st.integers(-5, 5), st.text(max_size=3), st.none()))
     if kind == "text":
         return draw(st.text(max_size=40).filter(lambda s: "\n" not in s and "\r" not in s))
@@ -41,6 +43,25 @@ def records(draw: Any) -> str:
         n = draw(st.sampled_from([50, 5000]))
         return "[" * n + "]" * n
     rec: dict[str, Any] = {"id": rid, **GOOD}
+    if kind in ("tasks", "badtasks"):  # a task table (the heterogeneous engine)
+        del rec["success_prob"]
+        rows = draw(st.lists(st.lists(st.floats(0, 1), min_size=2, max_size=2), min_size=1,
+                             max_size=3))
+        rec["tasks"] = {"success_prob": rows}
+        if draw(st.booleans()):
+            rec["tasks"]["weight"] = [1.0] * len(rows)
+        if draw(st.booleans()):
+            rec["user"] = draw(st.sampled_from(["stationary", "state-aware", "bayes"]))
+        if kind == "badtasks":
+            where = draw(st.sampled_from(["tasks", "success_prob", "weight", "row"]))
+            bad = draw(_bad_values)
+            if where == "tasks":
+                rec["tasks"] = bad
+            elif where == "row":
+                rec["tasks"]["success_prob"] = [*rows, bad]
+            else:
+                rec["tasks"][where] = bad
+        return json.dumps(rec, allow_nan=True)
     if kind == "broken":
         key = draw(st.sampled_from([*GOOD, "queries", "user", "models", "nonsense"]))
         rec[key] = draw(_bad_values)

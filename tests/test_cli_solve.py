@@ -430,8 +430,11 @@ def test_scenarios_json_and_table() -> None:
     r = run("scenarios", "--json")
     assert r.exit_code == 0, r.stderr
     items = json.loads(r.stdout)
-    assert items == [{"name": s.name, "version": s.version, "num_models": s.num_models,
-                      "description": s.description} for s in list_scenarios()]
+    iid = list_scenarios()
+    assert items[:len(iid)] == [{"name": s.name, "version": s.version,
+                                 "num_models": s.num_models, "description": s.description}
+                                for s in iid]
+    assert all(x["heterogeneous"] for x in items[len(iid):])  # task tables (routegame.hetero)
     assert "default" in [x["name"] for x in items]
     r = run("scenarios")
     assert r.exit_code == 0

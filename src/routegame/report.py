@@ -444,8 +444,15 @@ def build_report(scenario: Any = None, *, n: int = 160, figures: bool = True) ->
         Unknown scenario or a bad ``n``.
     """
     from routegame.engines import solve
+    from routegame.hetero.scenarios import HeteroScenario, is_hetero_scenario, load_hetero
     from routegame.io.resolve import resolve_scenario
 
+    if is_hetero_scenario(scenario):
+        scenario = load_hetero(scenario)
+    if isinstance(scenario, HeteroScenario):  # data vs i.i.d. (routegame.present.real_data)
+        from routegame.present.real_data import build_real_data_report
+
+        return build_real_data_report(scenario, n=n, figures=figures)
     sc = resolve_scenario(scenario, field="scenario")
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 2000:
         raise ParameterError("n", f"must be an integer in [2, 2000], got {n!r}")

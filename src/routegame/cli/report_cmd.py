@@ -56,11 +56,24 @@ def report(
         "--n", metavar="N", help="Grid points per axis of the maps.")] = 160,
 ) -> None:
     """Write an HTML report: parameters and sources, regime, equilibria, gap, throttling, figures."""
+    from routegame.cli.hetero_solve import hetero_source
     from routegame.report import write_report
 
-    game = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
-                                 penalty=penalty, latency=latency, cost=cost,
-                                 success_prob=success_prob)
+    game: object
+    if (hsrc := hetero_source(scenario, config)) is not None:  # a task table: the real-data page
+        from routegame.hetero.scenarios import load_hetero
+
+        given = [f for f, v in (("--task-value", task_value), ("--penalty", penalty),
+                                ("--latency", latency), ("--cost", cost),
+                                ("--success-prob", success_prob)) if v is not None]
+        if given:
+            raise ParameterError(given[0], "cannot override a heterogeneous scenario in a report; "
+                                 "write one with routegame calibrate --out")
+        game = load_hetero(hsrc)
+    else:
+        game = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
+                                     penalty=penalty, latency=latency, cost=cost,
+                                     success_prob=success_prob)
     try:
         path = write_report(out, game, overwrite=overwrite, n=n)
     except ParameterError as exc:  # name the command-line option, not the Python argument

@@ -176,6 +176,10 @@ def dispatch_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
     """
     from routegame.game import solve_record
 
+    if isinstance(record, Mapping) and "tasks" in record:  # a task table: the hetero engine
+        from routegame.hetero.record import solve_record as solve_tasks_record
+
+        return solve_tasks_record(record, tie_break)
     if isinstance(record, Mapping) and is_k_model_record(record):
         rid = record.get("id")
         try:
@@ -534,6 +538,15 @@ def solve(
             "--success-prob P1 P2, or --config FILE.toml, --scenario NAME, --batch FILE, "
             "--table FILE --out FILE (see routegame solve --help)",
         )
+    from routegame.cli.hetero_solve import hetero_source, solve_hetero
+
+    if (hsrc := hetero_source(scenario, config)) is not None:  # a task table: data vs i.i.d.
+        if query:
+            raise ParameterError("--query", "not available for a heterogeneous scenario")
+        solve_hetero(_console(), hsrc, tb, as_json=as_json, user=user, given_flags=given_flags,
+                     overrides={"task_value": task_value, "penalty": penalty, "latency": latency,
+                                "cost": cost, "success_prob": success_prob})
+        return
     sc = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
                                penalty=penalty, latency=latency, cost=cost,
                                success_prob=success_prob, default=None)
@@ -570,12 +583,14 @@ def scenarios(
         "--json", help="Print a JSON list of {name, version, num_models, description}.")] = False,
 ) -> None:
     """List the built-in scenarios (use one with 'routegame solve --scenario NAME')."""
+    from routegame.hetero.scenarios import list_hetero_scenarios
     from routegame.scenarios import list_scenarios
 
     items = list_scenarios()
+    hetero = list_hetero_scenarios()  # task-table games (marked)
     if as_json:
         print(_dumps([{"name": s.name, "version": s.version, "num_models": s.num_models,
-                       "description": s.description} for s in items]))
+                       "description": s.description} for s in items] + hetero))
         return
     from rich.table import Table
 
@@ -585,4 +600,7 @@ def scenarios(
     t.add_column("description")
     for s in items:
         _add_row(t, s.name, str(s.num_models), s.description)
+    for h in hetero:
+        _add_row(t, h["name"] + " *", "2", f"{h['description']} ({h['num_tasks']} tasks)")
+    t.caption = "* heterogeneous: a task table (solve/report show it beside the i.i.d. game)"
     _console().print(t, markup=False)

@@ -26,11 +26,13 @@ from routegame.model.results import GameResult
 __all__ = ["ChainEngine", "Engine", "KModelEngine", "TwoModelEngine", "engine_for", "solve"]
 
 
-def engine_for(params: GameParams, user: str | None = None) -> Engine:
+def engine_for(params: GameParams, user: str | None = None, tasks: Any = None) -> Engine:
     """The engine that answers ``params`` for ``user``.
 
     The paper's two-model closed form for K = 2 without a ``user``; the exact K-model engine
-    with the stationary user for K > 2, or with the user asked for.
+    with the stationary user for K > 2, or with the user asked for. With a task table
+    (``tasks``: a :class:`routegame.hetero.TaskTable` or (T, 2) rows), or the user ``"bayes"``
+    or ``"hazard"``, the heterogeneous engine :class:`routegame.hetero.HeteroEngine`.
 
     Examples
     --------
@@ -38,17 +40,26 @@ def engine_for(params: GameParams, user: str | None = None) -> Engine:
     >>> engine_for(g).name, engine_for(g, "state-aware").name
     ('two-model', 'k-model')
     """
-    if not isinstance(params, GameParams):
-        from routegame.errors import ParameterError
+    from routegame.errors import ParameterError
 
+    if not isinstance(params, GameParams):
         raise ParameterError("params", f"must be a GameParams, got {type(params).__name__}")
+    if tasks is not None or user in ("bayes", "hazard"):
+        from routegame.hetero.protocol import HeteroEngine
+
+        if params.num_models != 2:
+            raise ParameterError("user" if tasks is None else "tasks",
+                                 f"task tables and the users 'bayes'/'hazard' are solved for two "
+                                 f"models, got {params.num_models}")
+
+        return HeteroEngine(tasks, user or "stationary")
     if user is None:
         return TwoModelEngine() if params.num_models == 2 else KModelEngine("stationary")
     return KModelEngine(check_user(user))
 
 
 def solve(params: GameParams, *, user: str | None = None, tie_break: TieBreak = "strong",
-          engine: Engine | None = None) -> GameResult:
+          engine: Engine | None = None, tasks: Any = None) -> GameResult:
     """Solve one game with the right engine and return the one result type.
 
     Parameters
@@ -62,6 +73,9 @@ def solve(params: GameParams, *, user: str | None = None, tie_break: TieBreak = 
         Resolve the user's indifference for (strong) or against (weak) the provider.
     engine : Engine, optional
         Use this engine instead of choosing one.
+    tasks : TaskTable or (T, 2) rows, optional
+        A task table (tasks of different difficulty): the heterogeneous engine answers, and
+        ``result.iid`` holds the i.i.d. game with the mean success probabilities.
 
     Returns
     -------
@@ -77,7 +91,7 @@ def solve(params: GameParams, *, user: str | None = None, tie_break: TieBreak = 
     (1, 4.5)
     """
     tie_break = check_tie_break(tie_break)
-    eng = engine if engine is not None else engine_for(params, user)
+    eng = engine if engine is not None else engine_for(params, user, tasks)
     res = eng.solve(params, tie_break)
     _check_representable(res)
     return _with_params(res, params)

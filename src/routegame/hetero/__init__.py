@@ -7,14 +7,17 @@
 * :mod:`routegame.hetero.provider`: the provider's optimum over (route, s), strong and weak.
 * :mod:`routegame.hetero.kmodel`: K-model outcomes and the stationary user's response.
 * :mod:`routegame.hetero.calibration`, :mod:`routegame.hetero.realdata`: real pairs.
+* :class:`HeteroEngine`: the engine protocol (``routegame.solve(params, tasks=...)``);
 * :class:`HeteroGame`: the facade; :func:`solve_record` answers a batch line.
 """
 
 from routegame.hetero.engine import HeteroGame, HeteroOutcomes, HeteroSolution, Policy, PolicyPoint
+from routegame.hetero.protocol import HeteroEngine
 from routegame.hetero.record import solve_record
 from routegame.hetero.tasks import TaskTable, beta_table, logit_shift
 
 __all__ = [
+    "HeteroEngine",
     "HeteroGame",
     "HeteroOutcomes",
     "HeteroSolution",

@@ -268,8 +268,10 @@ class HeteroGame:
 
     @property
     def ctx(self) -> Ctx:
-        """The maths context."""
-        return Ctx(self.tasks.prob, self.tasks.weight, self.task_value, self.penalty,
+        """The maths context, on the table with identical rows merged (the same distribution:
+        most real problems are solved always or never, so a raw table has few distinct rows)."""
+        tab = self.tasks.compressed() if self.tasks.num_tasks > 1 else self.tasks
+        return Ctx(tab.prob, tab.weight, self.task_value, self.penalty,
                    self.latency, self.cost, self.latency_weight, self.user,
                    np.asarray(self.hazard, dtype=float), self.depth)
 

@@ -202,7 +202,7 @@ def _paper_local(ctx: Ctx, s: FloatArray, guesses: list[FloatArray],
     best: PolicyResponses | None = None
     for gq in guesses:
         loc = local_respond(ctx, ones, s, zeros, 1.0 - gq)
-        if loc is None:
+        if loc is None:  # no local tracking (state-aware, schedules): the global search
             return _paper(ctx, ones, s, tie_break)
         if best is None:
             best = loc
@@ -281,6 +281,10 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
     if jumps.size:
         a, b, ra, rb = _locate_jumps(ctx, sg, r1, jumps, tie_break)
         sa, sb = score(ra), score(rb)
+        if ctx.user in ("stationary", "state-aware"):
+            ra, rb = _sharpen(ctx, sg, r1, jumps, a, ra, tie_break), _sharpen(
+                ctx, sg, r1, jumps, b, rb, tie_break)
+            sa, sb = score(ra), score(rb)
         for k in range(jumps.size):
             better_left = sa[k] <= sb[k]
             good = ra.take([k]) if better_left else rb.take([k])
@@ -351,6 +355,10 @@ def _locate_jumps(
     ctx: Ctx, sg: FloatArray, r1: PolicyResponses, jumps: IntArray, tie_break: str
 ) -> tuple[FloatArray, FloatArray, PolicyResponses, PolicyResponses]:
     """Multisection of every jump interval (vectorised over jumps) to a width below 1e-13."""
+    if ctx.user in ("stationary", "state-aware"):
+        fixed = _fixed_branch_jumps(ctx, sg, r1, jumps, tie_break)
+        if fixed is not None:
+            return fixed
     a = sg[jumps].copy()
     b = sg[jumps + 1].copy()
     ra = r1.take(jumps)
@@ -377,6 +385,83 @@ def _locate_jumps(
         if float(np.max(b - a)) < 1e-13:
             break
     return a, b, ra, rb
+
+
+def _fixed_branch_jumps(
+    ctx: Ctx, sg: FloatArray, r1: PolicyResponses, jumps: IntArray, tie_break: str
+) -> tuple[FloatArray, FloatArray, PolicyResponses, PolicyResponses] | None:
+    """Jump points where the two branches' responses (those of the neighbouring grid nodes)
+    stay best responses across the interval: bisection of U(s, r_right) - U(s, r_left) with the
+    responses held fixed (exact outcome evaluations, no search noise), checked by the certified
+    search at the located point (no third response better there). None if a check fails."""
+    ra_r = 1.0 - r1.abandon[jumps]
+    rb_r = 1.0 - r1.abandon[jumps + 1]
+    a = sg[jumps].copy()
+    b = sg[jumps + 1].copy()
+    n = jumps.size
+    ones, zeros = np.ones(n), np.zeros(n)
+
+    def diff(x: FloatArray) -> FloatArray:
+        ua = _outcomes(ctx, ones, x, zeros, _cont_from_r(ctx.user, ra_r)).user_utility
+        ub = _outcomes(ctx, ones, x, zeros, _cont_from_r(ctx.user, rb_r)).user_utility
+        return np.asarray(ub - ua, dtype=np.float64)
+
+    if not (np.all(diff(a) <= 0.0) and np.all(diff(b) >= 0.0)):
+        return None
+    for _ in range(60):
+        m = 0.5 * (a + b)
+        right = diff(m) >= 0.0
+        b = np.where(right, m, b)
+        a = np.where(right, a, m)
+        if float(np.max(b - a)) < 1e-14:
+            break
+    ra = _outcome_rows(ctx, a, ra_r, r1.abandon[jumps])
+    rb = _outcome_rows(ctx, b, rb_r, r1.abandon[jumps + 1])
+    glob = _paper(ctx, ones, 0.5 * (a + b), tie_break, certify=True)
+    best = np.maximum(ra.user_utility, rb.user_utility)
+    scale = np.maximum(np.abs(best), ctx.V)
+    if np.any(glob.user_utility > best + 1e-9 * scale):
+        return None
+    return a, b, ra, rb
+
+
+def _outcome_rows(ctx: Ctx, s: FloatArray, r: FloatArray, abandon: FloatArray) -> PolicyResponses:
+    n = s.size
+    o = _outcomes(ctx, np.ones(n), s, np.zeros(n), _cont_from_r(ctx.user, r))
+    return PolicyResponses(np.asarray(abandon), o.user_utility, o.provider_cost, o.success,
+                           o.passes, np.ones(n, bool), np.zeros(n), np.zeros(n))
+
+
+def _sharpen(ctx: Ctx, sg: FloatArray, r1: PolicyResponses, jumps: IntArray, at: FloatArray,
+             resp: PolicyResponses, tie_break: str) -> PolicyResponses:
+    """The response at a located jump point, among the searched one and the responses of the
+    two neighbouring grid nodes held fixed.
+
+    Within 1e-13 of a jump the user is indifferent up to rounding between the two branches (and,
+    for a linear-fractional utility, every response between them), so a global search there
+    returns an arbitrary member of the tie; the branches' own responses (from the grid nodes)
+    are best responses up to the rounding too. Among those whose utility is within 1e-12
+    (relative) of the best, keep the provider's favourite (strong) or least favourite (weak).
+    """
+    out = resp
+    for nodes in (jumps, jumps + 1):
+        cont = _cont_from_r(ctx.user, 1.0 - r1.abandon[nodes])
+        ones = np.ones(at.size)
+        o = _outcomes(ctx, ones, at, np.zeros(at.size), cont)
+        scale = np.maximum.reduce([np.abs(out.user_utility), np.abs(o.user_utility),
+                                   np.full(at.size, ctx.V)])
+        ok = o.user_utility >= out.user_utility - 1e-12 * scale
+        better = o.provider_cost < out.provider_cost if tie_break == "strong" else (
+            o.provider_cost > out.provider_cost)
+        take = ok & (better | (o.user_utility > out.user_utility + 1e-12 * scale))
+        if not np.any(take):
+            continue
+        cand = PolicyResponses(r1.abandon[nodes], o.user_utility, o.provider_cost, o.success,
+                               o.passes, np.ones(at.size, bool), np.zeros(at.size),
+                               np.zeros(at.size))
+        out = PolicyResponses(*(np.where(_bc(take, f), fc, fo)
+                                for f, fc, fo in zip(out, cand, out, strict=True)))
+    return out
 
 
 def _replace(r: PolicyResponses, i: int, row: PolicyResponses) -> PolicyResponses:

@@ -8,6 +8,7 @@ For a pair (:data:`routegame.hetero.calibration.PAIRS`), V and P:
   the closed forms (:func:`routegame.closed_form.solve_arrays`);
 * **following the i.i.d. answer**: the i.i.d. policy played in the data game against the real
   user's best response; its excess cost J(i.i.d. policy) / J* - 1;
+* **pair_for_models**: the calibrated pair whose LiveCodeBench names a scenario's models carry;
 * **static route, no cascade**: the best of (route 2) and (route 1, s = 0) in the data game;
   it survives when its cost is within 1e-9 (relative) of J*.
 
@@ -28,13 +29,27 @@ from routegame.hetero.calibration import PAIRS, LiveCodeBench, load_livecodebenc
 from routegame.hetero.engine import HeteroGame, Policy
 from routegame.hetero.tasks import TaskTable
 
-__all__ = ["bootstrap", "calibrated_game", "compare", "policy_class"]
+__all__ = ["bootstrap", "calibrated_game", "compare", "pair_for_models", "policy_class"]
 
 
 def _pair(key: str) -> Any:
     if key not in PAIRS:
         raise ParameterError("pair", f"unknown pair {key!r}; known: {', '.join(PAIRS)}")
     return PAIRS[key]
+
+
+def pair_for_models(standard: str, reasoning: str) -> str | None:
+    """The key of :data:`PAIRS` with these LiveCodeBench model names, or None.
+
+    Examples
+    --------
+    >>> pair_for_models("GPT-4O-mini-2024-07-18", "O3-Mini-2025-01-31 (Med)")
+    'gpt-4o-mini/o3-mini'
+    """
+    for key, pr in PAIRS.items():
+        if (pr.standard, pr.reasoning) == (standard, reasoning):
+            return key
+    return None
 
 
 def latency_cost(key: str) -> tuple[list[float], list[float]]:
@@ -127,14 +142,17 @@ def bootstrap(
     --------
     >>> out = bootstrap("gpt-4o-mini/o3-mini", 120, 0.1, replicates=2, rng=0)
     >>> sorted(out)
-    ['J', 'U', 'gap', 'policy_frequency', 'replicates']
+    ['J', 'U', 'gap', 'iid_J', 'iid_U', 'iid_policy_frequency', 'policy_frequency', 'replicates']
     """
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
         raise ParameterError("replicates", f"must be an integer >= 1, got {replicates!r}")
+    from routegame import closed_form as cf
+
     gen = np.random.default_rng(rng)
     lcb = lcb or load_livecodebench()
     n = len(lcb.problems)
     J, U, gap, cls = [], [], [], []
+    iid_J, iid_U, iid_cls = [], [], []
     for _ in range(replicates):
         rows = gen.integers(0, n, n)
         g = calibrated_game(key, task_value, penalty, user, lcb=lcb, kappa=kappa, rows=rows)
@@ -144,6 +162,11 @@ def bootstrap(
         U.append(eq.user_utility)
         gap.append(pref.user_utility - eq.user_utility)
         cls.append(policy_class(eq.route, eq.cascade))
+        pm = np.clip(g.tasks.mean(), 1e-9, 1 - 1e-9)
+        iid = cf.solve_arrays(g.task_value, g.penalty, g.latency, g.cost, pm)
+        iid_J.append(float(iid.provider_cost))
+        iid_U.append(float(iid.user_utility))
+        iid_cls.append(policy_class(int(iid.route), float(iid.cascade)))
         if progress is not None:
             progress()
 
@@ -152,8 +175,10 @@ def bootstrap(
         return [float(np.percentile(a, 2.5)), float(np.median(a)), float(np.percentile(a, 97.5))]
 
     freq = {c: cls.count(c) / replicates for c in sorted(set(cls))}
+    iid_freq = {c: iid_cls.count(c) / replicates for c in sorted(set(iid_cls))}
     return {"replicates": replicates, "J": ci(J), "U": ci(U), "gap": ci(gap),
-            "policy_frequency": freq}
+            "policy_frequency": freq, "iid_J": ci(iid_J), "iid_U": ci(iid_U),
+            "iid_policy_frequency": iid_freq}
 
 
 def scenario_toml(key: str, task_value: float, penalty: float, user: str = "stationary",

@@ -19,6 +19,7 @@ from typing import Any
 
 from routegame.errors import ParameterError, RouteGameError
 from routegame.hetero.engine import HeteroGame
+from routegame.hetero.protocol import HeteroEngine
 from routegame.hetero.tasks import TaskTable
 from routegame.params import check_tie_break
 
@@ -73,11 +74,17 @@ def _game(record: Mapping[str, Any]) -> HeteroGame:
 
 
 def _answer(game: HeteroGame, tie_break: str) -> dict[str, Any]:
-    sol = game.solve(tie_break).to_dict()  # type: ignore[arg-type]
-    m = game.tasks.mean()
-    sol["net_value"] = [float(game.task_value * m[k] - game.latency[k]) for k in range(2)]
-    sol["mean_success_prob"] = [float(x) for x in m]
-    return sol
+    """The JSON answer through the engine protocol (:class:`HeteroEngine`, one result type)."""
+    import numpy as np
+
+    from routegame.engines import solve
+    from routegame.model.params import GameParams
+
+    m = np.clip(game.tasks.mean(), 1e-12, 1.0 - 1e-12)  # params' own p: unused by the engine
+    params = GameParams.two_model(game.task_value, game.penalty, tuple(game.latency),
+                                  tuple(game.cost), tuple(float(x) for x in m))
+    eng = HeteroEngine(game.tasks, game.user, game.latency_weight, game.hazard)
+    return solve(params, tie_break=tie_break, engine=eng).to_json_dict()  # type: ignore[arg-type]
 
 
 def solve_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
@@ -101,11 +108,6 @@ def solve_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
         game = _game(record)
         out: dict[str, Any] = {"id": rid}
         out.update(_answer(game, tb))
-        iid_table = TaskTable.from_rows([list(game.tasks.mean())])
-        iid_game = HeteroGame(iid_table, game.task_value, game.penalty, game.latency, game.cost,
-                              user=game.user, latency_weight=game.latency_weight,
-                              hazard=game.hazard, depth=game.depth)
-        out["iid"] = _answer(iid_game, tb)
         return out
     except RouteGameError as exc:
         field = getattr(exc, "field", None)

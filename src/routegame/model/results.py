@@ -252,6 +252,11 @@ class GameResult:
     throttling: ThrottleResult | None = _meta("", "the throttling verdict", default=None)
     params: Any = attrs.field(default=None, kw_only=True)
     """The game, when one game was solved (the guideline sentence needs it)."""
+    tasks: Any = attrs.field(default=None, kw_only=True)
+    """The task table (:class:`routegame.hetero.TaskTable`) of a heterogeneous game, else None."""
+    iid: GameResult | None = attrs.field(default=None, kw_only=True)
+    """Heterogeneous games: the same answers for the i.i.d. game with the mean success
+    probabilities (JSON key ``"iid"``), else None."""
 
     # -- views ------------------------------------------------------------------------------
     @property
@@ -310,6 +315,13 @@ class GameResult:
         }
         if self.throttling is not None:
             out["throttling"] = self.throttling.to_json_dict()
+        if self.tasks is not None:  # a task table: the i.i.d. guideline does not apply
+            out["user"] = self.user
+            out["num_tasks"] = int(self.tasks.num_tasks)
+            out["mean_success_prob"] = _json_number(self.tasks.mean())
+            if self.iid is not None:
+                out["iid"] = self.iid.to_json_dict()
+            return out
         if self.params is not None:
             from routegame.guideline import guideline
 
@@ -602,7 +614,7 @@ def _flat_spec(num_models: int) -> dict[str, tuple[Any, Mapping[str, Any]]]:
     success_md = attrs.fields(PolicyResult).success.metadata
     throttle = attrs.fields(ThrottleResult)
     for f in attrs.fields(GameResult):
-        if f.name in ("kind", "tie_break", "user", "params"):
+        if f.name in ("kind", "tie_break", "user", "params", "tasks", "iid"):
             continue
         if f.name in _PREFIX:
             if f.name == "throttling":

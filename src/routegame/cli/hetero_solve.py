@@ -1,0 +1,147 @@
+"""``routegame solve`` on a heterogeneous scenario (a task table): the real-data equilibrium
+beside the i.i.d. one. Called from :mod:`routegame.cli.solve_cmd` (a few lines there)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from routegame.errors import ParameterError
+
+__all__ = ["hetero_source", "solve_hetero", "solve_hetero_json"]
+
+
+def hetero_source(scenario: str | None, config: str | None) -> str | None:
+    """The scenario name or config path when it is heterogeneous (has a task table), else None."""
+    from routegame.hetero.scenarios import is_hetero_config, is_hetero_scenario
+
+    if scenario is not None and is_hetero_scenario(scenario):
+        return scenario
+    if config is not None and is_hetero_config(config):
+        return config
+    return None
+
+
+def solve_hetero_json(source: str, tie_break: str, overrides: Mapping[str, Any] | None = None,
+                      user: str | None = None) -> dict[str, Any]:
+    """The JSON answer for a heterogeneous scenario: the batch schema plus the cost of
+    following the i.i.d. prescription on the data (``follow_iid``).
+
+    Examples
+    --------
+    >>> d = solve_hetero_json("lcb-gpt-4o-mini-vs-o3-mini", "strong")
+    >>> sorted(k for k in d if k in ("equilibrium", "iid", "follow_iid", "scenario"))
+    ['equilibrium', 'follow_iid', 'iid', 'scenario']
+    """
+    import numpy as np
+
+    from routegame.engines import solve
+    from routegame.hetero.protocol import HeteroEngine
+    from routegame.hetero.scenarios import load_hetero
+    from routegame.model.params import GameParams
+
+    sc = load_hetero(source)
+    g = sc.game
+    ov = dict(overrides or {})
+    if ov.get("success_prob") is not None:
+        raise ParameterError("--success-prob", "a heterogeneous scenario has a task table; "
+                             "edit its [tasks] instead")
+    V = _scalar(ov.get("task_value"), "task_value", "--task-value", g.task_value)
+    P = _scalar(ov.get("penalty"), "penalty", "--penalty", g.penalty)
+    t = _pair(ov.get("latency"), "latency", g.latency)
+    c = _pair(ov.get("cost"), "cost", g.cost)
+    m = np.clip(g.tasks.mean(), 1e-12, 1.0 - 1e-12)
+    params = GameParams.two_model(V, P, t, c, (float(m[0]), float(m[1])))
+    eng = HeteroEngine(g.tasks, user or g.user)
+    res = solve(params, tie_break=tie_break, engine=eng)  # type: ignore[arg-type]
+    out: dict[str, Any] = {"scenario": sc.name, "description": sc.description,
+                           "models": list(sc.model_names), "units": sc.units}
+    out.update(res.to_json_dict())
+    assert res.iid is not None
+    route, s = int(res.iid.equilibrium.route), float(res.iid.equilibrium.cascade)
+    st = np.eye(2)[route - 1]
+    R = np.array([[1 - s, s], [0.0, 1.0]])
+    br = eng.best_response(params, st, R, tie_break)  # type: ignore[arg-type]
+    J_star = float(res.equilibrium.provider_cost)
+    out["follow_iid"] = {
+        "route": route, "cascade": s, "abandon": br.abandon,
+        "provider_cost": br.provider_cost, "user_utility": br.user_utility,
+        "excess_cost": br.provider_cost / J_star - 1.0 if J_star > 0 else None,
+    }
+    return out
+
+
+def _scalar(text: Any, field: str, label: str, default: float) -> float:
+    """A command-line number (a string from the shared game flags) or the scenario's value."""
+    if text is None:
+        return float(default)
+    from routegame.cli._common import _number
+
+    return _number(str(text), field, label)
+
+
+def _pair(text: Any, field: str, default: Any) -> tuple[float, float]:
+    if text is None:
+        return float(default[0]), float(default[1])
+    from routegame.cli._common import _values
+
+    a, b = _values(str(text), field, 2)
+    return a, b
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, list):
+        return "(" + ", ".join(_fmt(v) for v in x) + ")"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return str(x)
+
+
+def solve_hetero(console: Any, source: str, tie_break: str, *, as_json: bool,
+                 overrides: Mapping[str, Any] | None = None, user: str | None = None,
+                 given_flags: Sequence[str] = ()) -> None:
+    """Print the answer (tables, or one JSON line with ``as_json``)."""
+    import json
+
+    d = solve_hetero_json(source, tie_break, overrides, user)
+    if as_json:
+        print(json.dumps(d, allow_nan=False, default=lambda o: None))
+        return
+    from rich.table import Table
+
+    title = f"heterogeneous scenario {d['scenario']}: {d['description']}"
+    if given_flags:
+        title += f"; overridden: {', '.join(given_flags)}"
+    console.print(title, markup=False, style="bold")
+    cu = d["units"].get("cost", "")
+    console.print(
+        f"{d['num_tasks']} tasks, mean success probabilities {_fmt(d['mean_success_prob'])} "
+        f"({d['models'][0]}, {d['models'][1]}); user: {d['user']}; tie-break: {tie_break}",
+        markup=False)
+    t = Table(title="real data (task table) vs the i.i.d. game with the mean probabilities",
+              show_edge=False)
+    for col in ("", "policy", "route", "cascade s", "abandon q", f"J {cu}".strip(), "U"):
+        t.add_column(col, justify="left" if col in ("", "policy") else "right")
+    for label, part in (("equilibrium", "equilibrium"), ("weak eq.", "equilibrium_weak"),
+                        ("user-preferred", "user_preferred")):
+        for src, block in (("data", d), ("i.i.d.", d["iid"])):
+            p = block[part]
+            t.add_row(label if src == "data" else "", src, _fmt(p["route"]), _fmt(p["cascade"]),
+                      _fmt(p["abandon"]), _fmt(p["provider_cost"]), _fmt(p["user_utility"]))
+    console.print(t, markup=False)
+    f = d["follow_iid"]
+    console.print(
+        f"misalignment gap: data {_fmt(d['misalignment_gap'])}, i.i.d. "
+        f"{_fmt(d['iid']['misalignment_gap'])}; price of alignment: data "
+        f"{_fmt(d['price_of_alignment'])}, i.i.d. {_fmt(d['iid']['price_of_alignment'])}",
+        markup=False)
+    excess = f["excess_cost"]
+    console.print(
+        f"following the i.i.d. prescription (route {f['route']}, s = {_fmt(f['cascade'])}) on "
+        f"the data: the user answers q = {_fmt(f['abandon'])}, J = {_fmt(f['provider_cost'])}"
+        + (f" ({100 * excess:+.3g}% vs the data optimum)" if excess is not None else ""),
+        markup=False)
