@@ -15,6 +15,6 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on import (keep this list in sync with the commands).
-COMMAND_MODULES = ("solve_cmd", "simulate_cmd", "sweep_cmd", "plot_cmd", "report_cmd")
+COMMAND_MODULES = ("solve_cmd", "simulate_cmd", "sweep_cmd", "plot_cmd", "report_cmd", "explore_cmd")
 for _name in COMMAND_MODULES:
     importlib.import_module(f"routegame.cli.{_name}")
