@@ -280,8 +280,9 @@ def map_figure(m: M.MapData, units: dict[str, str]) -> dict[str, Any]:
     for i, code in enumerate(m.codes):
         col = _COLORS[code]
         scale += [[i / n, col], [(i + 1) / n, col]]
-    custom = [[[float(f"{s:.4g}"), float(f"{j:.4g}")] for s, j in zip(rs, rj, strict=True)]
-              for rs, rj in zip(m.cascade, m.provider_cost, strict=True)]
+    import numpy as np
+
+    custom = np.round(np.stack([np.asarray(m.cascade), np.asarray(m.provider_cost)], axis=-1), 6)
     data: list[dict[str, Any]] = [{
         "type": "heatmap", "x": m.x, "y": m.y, "z": m.z, "zmin": -0.5, "zmax": n - 0.5, "colorscale": scale,
         "showscale": False, "customdata": custom,

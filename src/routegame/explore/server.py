@@ -86,12 +86,13 @@ def serve(initial: ViewState | None = None, host: str = "127.0.0.1", port: int =
     url = f"http://{_url_host(host)}:{srv.server_port}/"
     if initial is not None:
         url += query_from_state(initial)
-    print(f"routegame explorer running at {url}\npress Ctrl-C to stop", flush=True)
-    if open_browser:
-        webbrowser.open(url)
     try:
-        srv.serve_forever()
+        print(f"routegame explorer running at {url}\npress Ctrl-C to stop", flush=True)
+        if open_browser:
+            webbrowser.open(url)
+        srv.serve_forever()  # werkzeug's returns on Ctrl-C
     except KeyboardInterrupt:
-        print("\nstopped", file=sys.stderr)
+        pass
     finally:
         srv.server_close()
+        print("stopped", file=sys.stderr, flush=True)
