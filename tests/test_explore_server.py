@@ -171,6 +171,21 @@ def test_server_survives_1000_rapid_changes_within_a_memory_bound(small_server: 
     assert status == 200 and "P=3" in json.loads(body)["response"]["url"]["search"]
 
 
+def test_report_export_is_the_report_of_the_game(server: Any) -> None:
+    import routegame as rg
+
+    q = "?V=10&P=2.5&t=3,6&c=1,3&p=0.3,0.75&unit_cost=USD"
+    with urllib.request.urlopen(server.url + "export/report.html" + q, timeout=120) as resp:
+        assert "attachment" in resp.headers["Content-Disposition"]
+        body = resp.read().decode()
+    m = re.search(r'<script type="application/json" id="routegame-solution">\n(.*?)\n</script>', body, re.S)
+    assert m is not None
+    sol = json.loads(m.group(1).replace("<\\/", "</"))["solution"]
+    want = rg.TwoModelGame.from_values(10, 2.5, [3, 6], [1, 3], [0.3, 0.75]).solve().to_dict()
+    assert sol == want
+    assert "USD" in body and body.count("data:image/png;base64") >= 3
+
+
 def test_export_routes_refuse_bad_games(server: Any) -> None:
     for path, want in (("export/scenario.toml?V=-1&P=5&t=3,6&c=1,4&p=0.25,0.75", "task_value: must be > 0"),
                        ("export/report.html?V=10&P=5&t=3,6,2&c=1,4,1&p=0.25,0.75,0.5", "two-model games")):

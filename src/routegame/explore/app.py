@@ -295,11 +295,15 @@ def map_figure(m: M.MapData, units: dict[str, str]) -> dict[str, Any]:
     data.append({"type": "scatter", "x": [m.point[0]], "y": [m.point[1]], "mode": "markers", "name": "this game",
                  "marker": {"size": 16, "symbol": "star", "color": "#000", "line": {"color": "#fff", "width": 1}}})
     return {"data": data, "layout": {
-        "xaxis": {"title": {"text": _axis_title(m.x_field, units)}, "type": "log" if m.x_log else "linear"},
-        "yaxis": {"title": {"text": _axis_title(m.y_field, units)}, "type": "log" if m.y_log else "linear"},
+        "xaxis": {"title": {"text": _axis_title(m.x_field, units)}, **_axis_type(m.x_log)},
+        "yaxis": {"title": {"text": _axis_title(m.y_field, units)}, **_axis_type(m.y_log)},
         "height": 430, "margin": {"l": 70, "r": 20, "t": 20, "b": 50},
         "legend": {"orientation": "v", "x": 1.02, "y": 1}, "uirevision": f"{m.x_field}-{m.y_field}",
     }}
+
+
+def _axis_type(log: bool) -> dict[str, Any]:
+    return {"type": "log", "dtick": "D2"} if log else {"type": "linear"}
 
 
 def sensitivity_table(rows: list[M.SensitivityRow], units: dict[str, str]) -> Any:
@@ -509,9 +513,10 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
         Input({"type": "field", "field": MATCH, "model": MATCH}, "value"),
         Input({"type": "slider", "field": MATCH, "model": MATCH}, "value"),
         State({"type": "slider", "field": MATCH, "model": MATCH}, "max"),
+        State({"type": "slider", "field": MATCH, "model": MATCH}, "step"),
         prevent_initial_call=True,
     )
-    def _sync(text: Any, slider: Any, smax: Any) -> tuple[Any, Any, Any]:
+    def _sync(text: Any, slider: Any, smax: Any, step: Any) -> tuple[Any, Any, Any]:
         trig = ctx.triggered_id
         if trig is None:
             raise PreventUpdate
@@ -519,8 +524,8 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
         if trig["type"] == "slider":
             if slider is None:
                 raise PreventUpdate
-            try:  # the slider moved: write its value into the text box (unless it already says so)
-                if M.parse_number(text, field) == float(slider):
+            try:  # a slider snaps to its step: only a real move (more than a step) rewrites the text
+                if abs(M.parse_number(text, field) - float(slider)) <= float(step or 0) * 0.5 + 1e-12:
                     raise PreventUpdate
             except ParameterError:
                 pass
