@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import routegame as rg
 from routegame.errors import ParameterError
-from routegame.explore import _model as M
+from routegame.explore import _model as rgm
 from routegame.explore._state import ViewState, query_from_state, state_from_game, state_from_query
 from routegame.params import TWO_MODEL_FIELDS, GameParams
 from routegame.testing.strategies import two_model_games
@@ -46,23 +46,44 @@ def _with(game: GameParams, field: str, x: float) -> GameParams:
 # input
 
 
-@pytest.mark.parametrize(("flag", "field", "text"), [
-    ("--penalty", "penalty", "abc"), ("--penalty", "penalty", "-0.5"), ("--task-value", "task_value", "nan"),
-    ("--task-value", "task_value", "0"), ("--penalty", "penalty", "inf"), ("--task-value", "task_value", ""),
-])
+@pytest.mark.parametrize(
+    ("flag", "field", "text"),
+    [
+        ("--penalty", "penalty", "abc"),
+        ("--penalty", "penalty", "-0.5"),
+        ("--task-value", "task_value", "nan"),
+        ("--task-value", "task_value", "0"),
+        ("--penalty", "penalty", "inf"),
+        ("--task-value", "task_value", ""),
+    ],
+)
 def test_field_messages_equal_the_cli(flag: str, field: str, text: str) -> None:
     from typer.testing import CliRunner
 
     from routegame.cli._app import app
 
-    args = ["solve", "--task-value", "10", "--penalty", "5", "--latency", "3", "6", "--cost", "1", "4",
-            "--success-prob", "0.25", "0.75"]
+    args = [
+        "solve",
+        "--task-value",
+        "10",
+        "--penalty",
+        "5",
+        "--latency",
+        "3",
+        "6",
+        "--cost",
+        "1",
+        "4",
+        "--success-prob",
+        "0.25",
+        "0.75",
+    ]
     args[args.index(flag) + 1] = text
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2
     cli = res.stderr.strip().removeprefix("error: ")
     with pytest.raises(ParameterError) as exc:
-        M.parse_number(text, field)
+        rgm.parse_number(text, field)
     assert str(exc.value) == cli
 
 
@@ -71,35 +92,49 @@ def test_game_from_fields_collects_every_bad_field() -> None:
     vals = dict(st_.values)
     vals["latency", 1] = "-1"
     vals["success_prob", 2] = "1.2"
-    game, errors = M.game_from_fields(vals)
+    game, errors = rgm.game_from_fields(vals)
     assert game is None
-    assert errors == {("latency", 1): "latency[1]: must be > 0 and finite, got -1",
-                      ("success_prob", 2): "success_prob[2]: must be in (0, 1), got 1.2"}
-    game, errors = M.game_from_fields(st_.values, ["a", ""])
-    assert errors == {} and game is not None
-    assert game.names == ["a", "M2"] and game == DEFAULT.replace(models=(
-        DEFAULT.models[0].__class__(3, 1, 0.25, name="a"), DEFAULT.models[1]))
+    assert errors == {
+        ("latency", 1): "latency[1]: must be > 0 and finite, got -1",
+        ("success_prob", 2): "success_prob[2]: must be in (0, 1), got 1.2",
+    }
+    game, errors = rgm.game_from_fields(st_.values, ["a", ""])
+    assert errors == {}
+    assert game is not None
+    assert game.names == ["a", "M2"]
+    assert game == DEFAULT.replace(
+        models=(DEFAULT.models[0].__class__(3, 1, 0.25, name="a"), DEFAULT.models[1])
+    )
 
 
 @settings(max_examples=40)
-@given(two_model_games(), st.sampled_from(["strong", "weak"]), st.sampled_from(list(TWO_MODEL_FIELDS)),
-       st.sampled_from(list(TWO_MODEL_FIELDS)))
+@given(
+    two_model_games(),
+    st.sampled_from(["strong", "weak"]),
+    st.sampled_from(list(TWO_MODEL_FIELDS)),
+    st.sampled_from(list(TWO_MODEL_FIELDS)),
+)
 def test_url_round_trip(game: GameParams, tie: str, x: str, y: str) -> None:
     if x == y:
         y = "penalty" if x != "penalty" else "cost_2"
-    s = state_from_game(game, {"latency": "s", "cost": "USD, per task"}, "default", tie_break=tie,
-                        x_axis=x, y_axis=y)
+    s = state_from_game(
+        game, {"latency": "s", "cost": "USD, per task"}, "default", tie_break=tie, x_axis=x, y_axis=y
+    )
     back = state_from_query(query_from_state(s))
     assert back == s
-    g2, errors = M.game_from_fields(back.values)
-    assert not errors and g2 is not None
-    assert g2.task_value == game.task_value and np.array_equal(g2.latency, game.latency)
-    assert np.array_equal(g2.success_prob, game.success_prob) and np.array_equal(g2.cost, game.cost)
+    g2, errors = rgm.game_from_fields(back.values)
+    assert not errors
+    assert g2 is not None
+    assert g2.task_value == game.task_value
+    assert np.array_equal(g2.latency, game.latency)
+    assert np.array_equal(g2.success_prob, game.success_prob)
+    assert np.array_equal(g2.cost, game.cost)
 
 
 def test_url_keeps_bad_text_and_defaults() -> None:
     s = state_from_query("?V=abc&P=5&t=3,6&c=1,4&p=0.25,1.2&tie=odd&x=nope")
-    assert s.values["task_value", None] == "abc" and s.values["success_prob", 2] == "1.2"
+    assert s.values["task_value", None] == "abc"
+    assert s.values["success_prob", 2] == "1.2"
     assert (s.tie_break, s.x_axis, s.y_axis) == ("strong", "penalty", "cost_2")
     default = ViewState(values={})
     assert state_from_query("", default) is default
@@ -111,12 +146,15 @@ def test_toml_export_loads_back_and_solves_the_same(tmp_path: object) -> None:
 
     from routegame.scenarios import load_config
 
-    g = GameParams.from_lists(120, 0.5, [16.1, 40.2, 9.0], [0.045, 0.2, 0.01], [0.244, 0.6, 0.1],
-                              names=["a \"quoted\" name", None, "c"])
+    g = GameParams.from_lists(
+        120, 0.5, [16.1, 40.2, 9.0], [0.045, 0.2, 0.01], [0.244, 0.6, 0.1], names=['a "quoted" name', None, "c"]
+    )
     path = Path(str(tmp_path)) / "x.toml"
-    path.write_text(M.toml_text(g, {"latency": "s", "cost": "USD"}, "my-game"))
+    path.write_text(rgm.toml_text(g, {"latency": "s", "cost": "USD"}, "my-game"))
     sc = load_config(path)
-    assert sc.params == g and sc.units == {"latency": "s", "cost": "USD"} and sc.name == "my-game"
+    assert sc.params == g
+    assert sc.units == {"latency": "s", "cost": "USD"}
+    assert sc.name == "my-game"
     assert tomllib.loads(path.read_text())["version"] == 1
 
 
@@ -129,10 +167,13 @@ def test_toml_export_loads_back_and_solves_the_same(tmp_path: object) -> None:
 def test_analysis_equals_solve(game: GameParams, tie: str) -> None:
     tg = rg.TwoModelGame(game)
     sol = tg.solve(tie).to_dict()  # type: ignore[arg-type]
-    a = M.analyse(game, tie)
+    a = rgm.analyse(game, tie)
     eq, pref = sol["equilibrium"], sol["user_preferred"]
     assert (a.equilibrium.route, a.equilibrium.cascade, a.equilibrium.abandon) == (
-        eq["route"], eq["cascade"], eq["abandon"])
+        eq["route"],
+        eq["cascade"],
+        eq["abandon"],
+    )
     assert a.equilibrium.provider_cost == eq["provider_cost"]
     assert a.equilibrium.user_utility == eq["user_utility"]
     assert a.equilibrium.success == tg.outcomes(eq["route"], eq["cascade"], eq["abandon"])["success"]
@@ -148,8 +189,9 @@ def test_k_model_analysis_equals_general_game() -> None:
     g = GameParams.from_lists(10, 6, [1, 5, 2], [1, 0.5, 3], [0.3, 0.4, 0.8])
     for user in ("stationary", "state-aware"):
         sol = rg.GeneralGame(g, user).solve("strong")
-        a = M.analyse(g, "strong", user)
-        assert a.num_models == 3 and a.throttle_pays is None
+        a = rgm.analyse(g, "strong", user)
+        assert a.num_models == 3
+        assert a.throttle_pays is None
         assert a.equilibrium.provider_cost == sol.equilibrium.provider_cost
         assert a.user_preferred.user_utility == sol.user_preferred.user_utility
         assert a.misalignment_gap == sol.misalignment_gap
@@ -157,7 +199,7 @@ def test_k_model_analysis_equals_general_game() -> None:
 
 
 def test_best_response_curve_equals_best_response() -> None:
-    c = M.best_response_curve(DEFAULT, n=21)
+    c = rgm.best_response_curve(DEFAULT, n=21)
     tg = rg.TwoModelGame(DEFAULT)
     for s, q, j in list(zip(c.cascade, c.abandon, c.provider_cost, strict=True))[::3]:
         br = tg.best_response(1, s)
@@ -165,29 +207,37 @@ def test_best_response_curve_equals_best_response() -> None:
         assert j == pytest.approx(tg.outcomes(1, s, q)["provider_cost"], rel=1e-12)
     # s0 = -ξ1 / (ξ2 / p2 - ξ1) = 0.5 / (2 + 0.5) = 0.2, and the jump is drawn
     assert c.thresholds["s0"] == pytest.approx(0.2)
-    assert 0.2 in c.cascade and any(0.2 - 1e-8 < s < 0.2 for s in c.cascade)
+    assert 0.2 in c.cascade
+    assert any(0.2 - 1e-8 < s < 0.2 for s in c.cascade)
     assert c.route2_abandon == tg.best_response(2, 0.0)["abandon"]
 
 
 def test_policy_map_cells_equal_solve() -> None:
-    m = M.policy_map(DEFAULT, "penalty", "cost_2", n=9)
-    assert m.point == (5.0, 4.0) and m.x_log and m.y_log
-    assert m.x[0] == pytest.approx(0.5) and m.x[-1] == pytest.approx(50)
-    names = M.policy_class_names()
+    m = rgm.policy_map(DEFAULT, "penalty", "cost_2", n=9)
+    assert m.point == (5.0, 4.0)
+    assert m.x_log
+    assert m.y_log
+    assert m.x[0] == pytest.approx(0.5)
+    assert m.x[-1] == pytest.approx(50)
+    names = rgm.policy_class_names()
     for i, j in [(0, 0), (4, 4), (8, 0), (0, 8), (3, 6), (7, 2)]:
         g = DEFAULT.replace(penalty=m.x[j], cost=[1.0, m.y[i]])
         eq = rg.TwoModelGame(g).solve()["equilibrium"]
         assert m.cascade[i][j] == pytest.approx(eq["cascade"], abs=1e-9)
         assert m.provider_cost[i][j] == pytest.approx(eq["provider_cost"], rel=1e-12)
-        r, kind, ans = _cls(g)
+        _r, kind, ans = _cls(g)
         name = m.names[m.z[i][j]]
         assert name == names[m.codes[m.z[i][j]]]
-        words = {"M2": "route to M2", "none": "M1, no cascade", "partial": "M1, partial cascade",
-                 "full": "M1, full cascade"}[kind]
+        words = {
+            "M2": "route to M2",
+            "none": "M1, no cascade",
+            "partial": "M1, partial cascade",
+            "full": "M1, full cascade",
+        }[kind]
         assert name.startswith(words)
         assert {"stay": "user stays", "leave": "leaves after", "mix": "sometimes"}[ans] in name
     with pytest.raises(ParameterError, match="axis"):
-        M.policy_map(DEFAULT, "penalty", "penalty")
+        rgm.policy_map(DEFAULT, "penalty", "penalty")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,7 +245,7 @@ def test_policy_map_cells_equal_solve() -> None:
 
 
 def test_sensitivity_edges_of_the_default_game_are_the_closed_form_thresholds() -> None:
-    rows = {r.field: r for r in M.sensitivity(DEFAULT)}
+    rows = {r.field: r for r in rgm.sensitivity(DEFAULT)}
     # ξ1 = V p1 - t1 changes sign at V = t1/p1 = 12, t1 = V p1 = 2.5, p1 = t1/V = 0.3: M1 becomes
     # worth its wait, the user stays without a cascade and the provider stops cascading
     assert rows["task_value"].high == pytest.approx(12, rel=1e-4)
@@ -203,20 +253,29 @@ def test_sensitivity_edges_of_the_default_game_are_the_closed_form_thresholds() 
     assert rows["success_prob_1"].high == pytest.approx(0.3, rel=1e-4)
     assert rows["task_value"].high_becomes == "M1, no cascade; user stays"
     # ξ2 = V p2 - t2 changes sign at t2 = V p2 = 7.5 ... but the class changes before that
-    assert rows["latency_2"].high is not None and rows["latency_2"].high < 7.5
+    assert rows["latency_2"].high is not None
+    assert rows["latency_2"].high < 7.5
 
 
-@pytest.mark.parametrize("game", [
-    DEFAULT,
-    GameParams.two_model(10, 20, [4, 5], [1, 4], [0.3, 0.8]),
-    GameParams.two_model(10, 1, [1, 9], [1, 4], [0.3, 0.8]),
-    GameParams.two_model(120, 0.5, [16.1, 40.2], [0.045, 0.2], [0.244, 0.6]),
-])
+@pytest.mark.parametrize(
+    "game",
+    [
+        DEFAULT,
+        GameParams.two_model(10, 20, [4, 5], [1, 4], [0.3, 0.8]),
+        GameParams.two_model(10, 1, [1, 9], [1, 4], [0.3, 0.8]),
+        GameParams.two_model(120, 0.5, [16.1, 40.2], [0.045, 0.2], [0.244, 0.6]),
+    ],
+)
 def test_sensitivity_edges_against_solve(game: GameParams) -> None:
     base = _cls(game)
-    v = dict(zip(TWO_MODEL_FIELDS, [game.task_value, game.penalty, *game.latency, *game.cost,
-                                       *game.success_prob], strict=True))
-    for r in M.sensitivity(game):
+    v = dict(
+        zip(
+            TWO_MODEL_FIELDS,
+            [game.task_value, game.penalty, *game.latency, *game.cost, *game.success_prob],
+            strict=True,
+        )
+    )
+    for r in rgm.sensitivity(game):
         x = v[r.field]
         for edge, limit in ((r.low, r.low_limit), (r.high, r.high_limit)):
             if edge is None:  # no change anywhere on a fine grid out to the limit
@@ -233,9 +292,9 @@ def test_sensitivity_edges_against_solve(game: GameParams) -> None:
 def test_sensitivity_is_within_budget() -> None:
     import time
 
-    M.sensitivity(DEFAULT)
+    rgm.sensitivity(DEFAULT)
     t0 = time.perf_counter()
     for _ in range(3):
-        M.sensitivity(DEFAULT)
+        rgm.sensitivity(DEFAULT)
     assert (time.perf_counter() - t0) / 3 < 1.0  # generous: the benchmark measures it properly
-    assert math.isfinite(M.sensitivity(DEFAULT)[0].low_limit)
+    assert math.isfinite(rgm.sensitivity(DEFAULT)[0].low_limit)

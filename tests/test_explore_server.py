@@ -20,19 +20,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 pytest.importorskip("dash", reason="the 'explore' extra (dash) is not installed")
 
-from routegame.explore._state import state_from_game  # noqa: E402
-from routegame.params import GameParams  # noqa: E402
+from routegame.explore._state import state_from_game
+from routegame.params import GameParams
 
 DEFAULT = GameParams.two_model(10, 5, [3, 6], [1, 4], [0.25, 0.75])
 
 
 def _post(url: str, payload: dict[str, Any], timeout: float = 30) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.read()
@@ -40,32 +42,13 @@ def _post(url: str, payload: dict[str, Any], timeout: float = 30) -> tuple[int, 
         return exc.code, exc.read()
 
 
-def _update_payload(base_url: str, values: dict[tuple[str, int], str]) -> dict[str, Any]:
+def _update_payload(srv: Any, values: dict[tuple[str, int], str]) -> dict[str, Any]:
     """The request the page sends when a field changes (Dash's callback protocol)."""
-    with urllib.request.urlopen(base_url + "_dash-dependencies", timeout=10) as resp:
-        deps = json.loads(resp.read())
-    dep = next(d for d in deps if "status.children" in d["output"])
-    ids = [{"field": f, "model": m, "type": "field"} for (f, m) in values]
+    from routegame.explore.app import update_request
 
-    def many(kind: str, prop: str) -> list[dict[str, Any]]:
-        return [{"id": {**i, "type": kind}, "property": prop} for i in ids]
-
-    outputs: list[Any] = [many("error", "children"), many("field", "className")]
-    for spec in dep["output"].strip(".").split("...")[2:]:
-        cid, prop = spec.rsplit(".", 1)
-        outputs.append({"id": cid, "property": prop})
-    inputs: list[Any] = [
-        [{"id": i, "property": "value", "value": values[i["field"], i["model"]]} for i in ids],
-        [{"id": {"model": m, "type": "name"}, "property": "value", "value": ""} for m in (1, 2)],
-        {"id": "tie-break", "property": "value", "value": "strong"},
-        {"id": "user", "property": "value", "value": "stationary"},
-        {"id": "map-x", "property": "value", "value": "penalty"},
-        {"id": "map-y", "property": "value", "value": "cost_2"},
-    ]
-    return {"output": dep["output"], "outputs": outputs, "inputs": inputs,
-            "changedPropIds": ['{"field":"penalty","model":0,"type":"field"}.value'],
-            "state": [{"id": "meta", "property": "data", "value": {"units": {}, "scenario": ""}},
-                      {"id": "url", "property": "href", "value": base_url}]}
+    st = state_from_game(DEFAULT)
+    st = attrs.evolve(st, values={(f, m or None): v for (f, m), v in values.items()}, names=("", ""))
+    return update_request(srv.app, st)
 
 
 @pytest.fixture(scope="module")
@@ -94,18 +77,19 @@ def _values(penalty: str) -> dict[tuple[str, int], str]:
 
 
 def test_callback_answers_valid_and_invalid_changes(server: Any) -> None:
-    status, body = _post(server.url + "_dash-update-component", _update_payload(server.url, _values("6")))
+    status, body = _post(server.url + "_dash-update-component", _update_payload(server, _values("6")))
     assert status == 200
     resp = json.loads(body)["response"]
     assert len(resp["map-graph"]["figure"]["data"][0]["z"]) == 61  # the default resolution
     assert "P=6" in resp["url"]["search"]
     assert "Showing the game" in resp["status"]["children"]
-    status, body = _post(server.url + "_dash-update-component", _update_payload(server.url, _values("abc")))
+    status, body = _post(server.url + "_dash-update-component", _update_payload(server, _values("abc")))
     assert status == 200
     resp = json.loads(body)["response"]
     errors = {k: v["children"] for k, v in resp.items() if '"error"' in k and v["children"]}
-    assert errors == {'{"field":"penalty","model":0,"type":"error"}':
-                      "penalty: must be a number >= 0 and finite, got 'abc'"}
+    assert errors == {
+        '{"field":"penalty","model":0,"type":"error"}': "penalty: must be a number >= 0 and finite, got 'abc'"
+    }
     assert "bad" in resp['{"field":"penalty","model":0,"type":"field"}']["className"]
     assert "url" not in resp  # the last valid game stays
 
@@ -128,9 +112,12 @@ def test_server_survives_1000_rapid_changes_within_a_memory_bound(small_server: 
     bad = ["abc", "nan", "-1", "1e400", "", "inf", "1,5"]
     payloads = []
     for i in range(1000):  # every 5th bad; 100 fresh games (cache misses), the rest revisit 12 games
-        value = bad[i % len(bad)] if i % 5 == 0 else (f"{7 + i / 997:.6g}" if i % 10 == 1 else
-                                                     f"{1 + (i % 12) * 0.5:g}")
-        payloads.append(_update_payload(server.url, _values(value)) if i == 0 else value)
+        value = (
+            bad[i % len(bad)]
+            if i % 5 == 0
+            else (f"{7 + i / 997:.6g}" if i % 10 == 1 else f"{1 + (i % 12) * 0.5:g}")
+        )
+        payloads.append(_update_payload(server, _values(value)) if i == 0 else value)
     template = payloads[0]
     pen = next(e for e in template["inputs"][0] if e["id"]["field"] == "penalty")
     rss0 = _rss_mb()
@@ -167,8 +154,9 @@ def test_server_survives_1000_rapid_changes_within_a_memory_bound(small_server: 
     growth = _rss_mb() - rss0
     assert growth < 200, f"the process grew by {growth:.0f} MiB over 1000 changes"
     # still answering, with the right game
-    status, body = _post(url, _update_payload(server.url, _values("3")))
-    assert status == 200 and "P=3" in json.loads(body)["response"]["url"]["search"]
+    status, body = _post(url, _update_payload(server, _values("3")))
+    assert status == 200
+    assert "P=3" in json.loads(body)["response"]["url"]["search"]
 
 
 def test_report_export_is_the_report_of_the_game(server: Any) -> None:
@@ -183,17 +171,22 @@ def test_report_export_is_the_report_of_the_game(server: Any) -> None:
     sol = json.loads(m.group(1).replace("<\\/", "</"))["solution"]
     want = rg.TwoModelGame.from_values(10, 2.5, [3, 6], [1, 3], [0.3, 0.75]).solve().to_dict()
     assert sol == want
-    assert "USD" in body and body.count("data:image/png;base64") >= 3
+    assert "USD" in body
+    assert body.count("data:image/png;base64") >= 3
 
 
 def test_export_routes_refuse_bad_games(server: Any) -> None:
-    for path, want in (("export/scenario.toml?V=-1&P=5&t=3,6&c=1,4&p=0.25,0.75", "task_value: must be > 0"),
-                       ("export/report.html?V=10&P=5&t=3,6,2&c=1,4,1&p=0.25,0.75,0.5", "two-model games")):
+    for path, want in (
+        ("export/scenario.toml?V=-1&P=5&t=3,6&c=1,4&p=0.25,0.75", "task_value: must be > 0"),
+        ("export/report.html?V=10&P=5&t=3,6,2&c=1,4,1&p=0.25,0.75,0.5", "two-model games"),
+    ):
         with pytest.raises(urllib.error.HTTPError) as exc:
             urllib.request.urlopen(server.url + path, timeout=10)
-        assert exc.value.code == 400 and want in exc.value.read().decode()
-    with urllib.request.urlopen(server.url + "export/scenario.toml?V=10&P=5&t=3,6&c=1,4&p=0.25,0.75",
-                                timeout=10) as resp:
+        assert exc.value.code == 400
+        assert want in exc.value.read().decode()
+    with urllib.request.urlopen(
+        server.url + "export/scenario.toml?V=10&P=5&t=3,6&c=1,4&p=0.25,0.75", timeout=10
+    ) as resp:
         assert "task_value = 10.0" in resp.read().decode()
 
 
@@ -219,8 +212,13 @@ def _listening(port: int) -> list[str]:
 
 def _start_cli(*args: str) -> tuple[subprocess.Popen[str], str]:
     exe = Path(sys.executable).with_name("routegame")
-    proc = subprocess.Popen([str(exe), "explore", "--port", "0", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [str(exe), "explore", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     m = re.search(r"(http://\S+)", line)
@@ -243,14 +241,19 @@ def _stop_cli(proc: subprocess.Popen[str]) -> tuple[int, str]:
 def test_cli_serves_on_loopback_and_stops_on_ctrl_c() -> None:
     proc, url = _start_cli("--scenario", "default", "--penalty", "7")
     try:
-        assert url.startswith("http://127.0.0.1:") and "P=7" in url and "scenario=" not in url
+        assert url.startswith("http://127.0.0.1:")
+        assert "P=7" in url
+        assert "scenario=" not in url
         port = int(url.split(":")[2].split("/")[0])
         assert _listening(port) == ["0100007F"]  # 127.0.0.1 only
         with urllib.request.urlopen(url, timeout=20) as resp:
-            assert resp.status == 200 and b"routegame explorer" in resp.read()
+            assert resp.status == 200
+            assert b"routegame explorer" in resp.read()
     finally:
         code, err = _stop_cli(proc)
-    assert code == 0 and "stopped" in err and "Traceback" not in err
+    assert code == 0
+    assert "stopped" in err
+    assert "Traceback" not in err
 
 
 def test_cli_warns_for_another_host() -> None:
@@ -261,7 +264,8 @@ def test_cli_warns_for_another_host() -> None:
             assert resp.status == 200
     finally:
         code, err = _stop_cli(proc)
-    assert code == 0 and "warning: serving on 127.0.0.2" in err
+    assert code == 0
+    assert "warning: serving on 127.0.0.2" in err
 
 
 def test_cli_bad_flag_is_one_line_exit_2() -> None:
@@ -273,4 +277,5 @@ def test_cli_bad_flag_is_one_line_exit_2() -> None:
     assert res.exit_code == 2
     assert res.stderr.strip() == "error: penalty: must be >= 0 and finite, got -1"
     res = CliRunner().invoke(app, ["explore", "--scenario", "aider-openai-3-tier", "--latency", "1", "2"])
-    assert res.exit_code == 2 and "3 models" in res.stderr
+    assert res.exit_code == 2
+    assert "3 models" in res.stderr

@@ -34,8 +34,9 @@ def create_app(initial: ViewState | None = None) -> Any:
     return _create(initial)
 
 
-def serve(initial: ViewState | None = None, host: str = "127.0.0.1", port: int = 8050,
-          open_browser: bool = False) -> None:
+def serve(
+    initial: ViewState | None = None, host: str = "127.0.0.1", port: int = 8050, open_browser: bool = False
+) -> None:
     """Serve the explorer until Ctrl-C (see :func:`routegame.explore.server.serve`)."""
     from routegame.explore.server import serve as _serve
 

@@ -129,8 +129,12 @@ def game_from_fields(
     ...         ("latency", 1): "3", ("latency", 2): "6", ("cost", 1): "1", ("cost", 2): "4",
     ...         ("success_prob", 1): ".25", ("success_prob", 2): "1.2"}
     >>> game, errors = game_from_fields(vals)
-    >>> game is None, sorted(errors.values())
-    (True, ["penalty: must be a number >= 0 and finite, got 'x'", 'success_prob[2]: must be in (0, 1), got 1.2'])
+    >>> game is None
+    True
+    >>> for message in sorted(errors.values()):
+    ...     print(message)
+    penalty: must be a number >= 0 and finite, got 'x'
+    success_prob[2]: must be in (0, 1), got 1.2
     """
     numbers: dict[tuple[str, int | None], float] = {}
     errors: dict[tuple[str, int | None], str] = {}
@@ -146,9 +150,14 @@ def game_from_fields(
     nm = list(names) if names is not None else [None] * k
     nm = [(x or "").strip() or None for x in nm] + [None] * (k - len(nm))
     try:
-        game = GameParams.from_lists(numbers["task_value", None], numbers["penalty", None],
-                                     lists["latency"], lists["cost"], lists["success_prob"],
-                                     names=nm[:k])
+        game = GameParams.from_lists(
+            numbers["task_value", None],
+            numbers["penalty", None],
+            lists["latency"],
+            lists["cost"],
+            lists["success_prob"],
+            names=nm[:k],
+        )
     except ParameterError as exc:  # pragma: no cover - every field was checked above
         return None, {("task_value", None): str(exc)}
     return game, {}
@@ -193,7 +202,8 @@ def toml_text(game: GameParams, units: Mapping[str, str], name: str = "explored"
     True
     """
     return _scenario(game, units, name, "Exported from routegame explore").to_toml(
-        header="Exported from the routegame explorer; load with: routegame solve --config FILE")
+        header="Exported from the routegame explorer; load with: routegame solve --config FILE"
+    )
 
 
 def report_html(game: GameParams, units: Mapping[str, str], name: str = "explored", n: int = 100) -> str:
@@ -298,37 +308,66 @@ def analyse(game: GameParams, tie_break: str = "strong", user: str = "stationary
     eq, pref, th = sol["equilibrium"], sol["user_preferred"], sol["throttling"]
     out_eq = tg.outcomes(eq["route"], eq["cascade"], eq["abandon"])
     out_pref = tg.outcomes(pref["route"], pref["cascade"], pref["abandon"])
-    eqv = PolicyView(_two_model_words(eq["route"], eq["cascade"]), eq["route"], eq["cascade"],
-                     eq["abandon"], eq["provider_cost"], eq["user_utility"], out_eq["success"],
-                     bool(eq.get("attained", True)))
-    prefv = PolicyView(_two_model_words(pref["route"], pref["cascade"]), pref["route"],
-                       pref["cascade"], pref["abandon"], out_pref["provider_cost"],
-                       pref["user_utility"], out_pref["success"])
+    eqv = PolicyView(
+        _two_model_words(eq["route"], eq["cascade"]),
+        eq["route"],
+        eq["cascade"],
+        eq["abandon"],
+        eq["provider_cost"],
+        eq["user_utility"],
+        out_eq["success"],
+        bool(eq.get("attained", True)),
+    )
+    prefv = PolicyView(
+        _two_model_words(pref["route"], pref["cascade"]),
+        pref["route"],
+        pref["cascade"],
+        pref["abandon"],
+        out_pref["provider_cost"],
+        pref["user_utility"],
+        out_pref["success"],
+    )
     if th["pays"]:
         t_old, t_new = game.latency, th["latency"]
         moves = [f"t{k + 1}: {_g(t_old[k])} → {_g(t_new[k])}" for k in range(2) if t_new[k] > t_old[k]]
-        throttle = (f"Throttling pays. Least throttle: {', '.join(moves) or 'none'}; then the provider "
-                    f"would {_two_model_words(th['route'], th['cascade'])}, the user answers "
-                    f"q = {_g(th['abandon'])}, J = {_g(th['provider_cost'])} "
-                    f"(< J* = {_g(eq['provider_cost'])}), U = {_g(th['user_utility'])}.")
+        throttle = (
+            f"Throttling pays. Least throttle: {', '.join(moves) or 'none'}; then the provider "
+            f"would {_two_model_words(th['route'], th['cascade'])}, the user answers "
+            f"q = {_g(th['abandon'])}, J = {_g(th['provider_cost'])} "
+            f"(< J* = {_g(eq['provider_cost'])}), U = {_g(th['user_utility'])}."
+        )
     else:
-        throttle = ("Throttling does not pay: no increase of the latencies lowers the provider's cost "
-                    f"below J* = {_g(eq['provider_cost'])}.")
+        throttle = (
+            "Throttling does not pay: no increase of the latencies lowers the provider's cost "
+            f"below J* = {_g(eq['provider_cost'])}."
+        )
     code = int(policy_class(eq["route"], eq["cascade"], eq["abandon"]))
     notes = []
     if "assumptions_violated" in sol.data:
-        notes.append("The paper's standing assumptions fail here: " + ", ".join(sol["assumptions_violated"])
-                     + " (the exact solver does not need them).")
+        notes.append(
+            "The paper's standing assumptions fail here: "
+            + ", ".join(sol["assumptions_violated"])
+            + " (the exact solver does not need them)."
+        )
     if not eqv.attained:
-        notes.append("Under weak tie-breaking this provider cost is only approached (an infimum), "
-                     "not attained by any policy.")
+        notes.append(
+            "Under weak tie-breaking this provider cost is only approached (an infimum), "
+            "not attained by any policy."
+        )
     return Analysis(
-        num_models=2, regime=sol["regime"], net_value=tuple(sol["net_value"]),
-        thresholds=dict(sol["thresholds"]), equilibrium=eqv, user_preferred=prefv,
+        num_models=2,
+        regime=sol["regime"],
+        net_value=tuple(sol["net_value"]),
+        thresholds=dict(sol["thresholds"]),
+        equilibrium=eqv,
+        user_preferred=prefv,
         misalignment_gap=sol["misalignment_gap"],
         price_of_alignment=prefv.provider_cost - eqv.provider_cost,
-        throttle_pays=bool(th["pays"]), throttle_words=throttle, guideline=sol["guideline"],
-        recommendation=policy_class_names()[code], notes=tuple(notes),
+        throttle_pays=bool(th["pays"]),
+        throttle_words=throttle,
+        guideline=sol["guideline"],
+        recommendation=policy_class_names()[code],
+        notes=tuple(notes),
     )
 
 
@@ -352,22 +391,40 @@ def _analyse_k(game: GameParams, tie_break: str, user: str) -> Analysis:
     sol = GeneralGame(game, user).solve(tie_break)  # type: ignore[arg-type]
     views = []
     for e in (sol.equilibrium, sol.user_preferred):
-        views.append(PolicyView(_k_words(e.start, e.continuation, e.kind, names), e.route, None,
-                                e.abandon, e.provider_cost, e.user_utility, e.success, e.attained))
+        views.append(
+            PolicyView(
+                _k_words(e.start, e.continuation, e.kind, names),
+                e.route,
+                None,
+                e.abandon,
+                e.provider_cost,
+                e.user_utility,
+                e.success,
+                e.attained,
+            )
+        )
     eqv, prefv = views
     return Analysis(
-        num_models=game.num_models, regime=None, net_value=tuple(float(x) for x in game.net_value()),
-        thresholds={}, equilibrium=eqv, user_preferred=prefv,
+        num_models=game.num_models,
+        regime=None,
+        net_value=tuple(float(x) for x in game.net_value()),
+        thresholds={},
+        equilibrium=eqv,
+        user_preferred=prefv,
         misalignment_gap=float(sol.misalignment_gap),
         price_of_alignment=prefv.provider_cost - eqv.provider_cost,
         throttle_pays=None,
         throttle_words="The throttling analysis is a two-model result; not available for "
-                       f"{game.num_models} models.",
-        guideline=(f"{game.num_models} models, {user} user: the exact K-model engine optimises over all "
-                   f"policies (start distribution, cascade matrix); its optimum is to {eqv.words}."),
+        f"{game.num_models} models.",
+        guideline=(
+            f"{game.num_models} models, {user} user: the exact K-model engine optimises over all "
+            f"policies (start distribution, cascade matrix); its optimum is to {eqv.words}."
+        ),
         recommendation=eqv.words,
-        notes=("Thresholds, the best-response curve, the policy map, throttling and the sensitivity "
-               "ranges are closed-form two-model results and are shown for two-model games only.",),
+        notes=(
+            "Thresholds, the best-response curve, the policy map, throttling and the sensitivity "
+            "ranges are closed-form two-model results and are shown for two-model games only.",
+        ),
     )
 
 
@@ -406,13 +463,17 @@ def best_response_curve(game: GameParams, tie_break: str = "strong", n: int = 20
     s0, sl, sh = (float(x) for x in cf.thresholds(V, t, p))
     th = {"s0": s0, "s_low": sl, "s_high": sh}
     extra = [x for x in th.values() if not math.isnan(x) and 0 <= x <= 1]
-    grid = np.unique(np.concatenate([np.linspace(0, 1, n), extra,
-                                     [max(0.0, x - 1e-9) for x in extra]]))
+    grid = np.unique(np.concatenate([np.linspace(0, 1, n), extra, [max(0.0, x - 1e-9) for x in extra]]))
     br = cf.best_response(V, t, p, 1, grid, cost=c, penalty=P, tie_break=tie_break)
     br2 = cf.best_response(V, t, p, 2, 0.0, cost=c, penalty=P, tie_break=tie_break)
-    return CurveData(grid.tolist(), np.asarray(br.abandon).tolist(), np.asarray(br.provider_cost).tolist(),
-                     {k: (None if math.isnan(v) else v) for k, v in th.items()},
-                     float(br2.abandon), float(br2.provider_cost))
+    return CurveData(
+        grid.tolist(),
+        np.asarray(br.abandon).tolist(),
+        np.asarray(br.provider_cost).tolist(),
+        {k: (None if math.isnan(v) else v) for k, v in th.items()},
+        float(br2.abandon),
+        float(br2.provider_cost),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,10 +481,13 @@ def best_response_curve(game: GameParams, tie_break: str = "strong", n: int = 20
 
 
 def _flat_values(game: GameParams) -> dict[str, float]:
-    return dict(zip(TWO_MODEL_FIELDS,
-                    [float(x) for x in (game.task_value, game.penalty, *game.latency, *game.cost,
-                                        *game.success_prob)],
-                    strict=True))
+    return dict(
+        zip(
+            TWO_MODEL_FIELDS,
+            [float(x) for x in (game.task_value, game.penalty, *game.latency, *game.cost, *game.success_prob)],
+            strict=True,
+        )
+    )
 
 
 def _base(field: str) -> str:
@@ -438,8 +502,14 @@ def _solve_grid(game: GameParams, columns: Mapping[str, np.ndarray], tie_break: 
     shape = next(iter(columns.values())).shape
     arr = {f: (columns[f] if f in columns else np.full(shape, v[f])) for f in TWO_MODEL_FIELDS}
     pair = {b: np.stack([arr[f"{b}_1"], arr[f"{b}_2"]], axis=-1) for b in PER_MODEL}
-    return solve_arrays(arr["task_value"], arr["penalty"], pair["latency"], pair["cost"],
-                        pair["success_prob"], tie_break=tie_break)
+    return solve_arrays(
+        arr["task_value"],
+        arr["penalty"],
+        pair["latency"],
+        pair["cost"],
+        pair["success_prob"],
+        tie_break=tie_break,
+    )
 
 
 def _classes(sol: Any) -> np.ndarray:
@@ -505,9 +575,20 @@ def policy_map(game: GameParams, x_field: str, y_field: str, tie_break: str = "s
     index = np.searchsorted(codes, cls)
     allnames = policy_class_names()
     v = _flat_values(game)
-    return MapData(x_field, y_field, xs.tolist(), ys.tolist(), xlog, ylog, index.tolist(),
-                   [allnames[c] for c in codes], codes, np.asarray(sol.cascade).tolist(),
-                   np.asarray(sol.provider_cost).tolist(), (v[x_field], v[y_field]))
+    return MapData(
+        x_field,
+        y_field,
+        xs.tolist(),
+        ys.tolist(),
+        xlog,
+        ylog,
+        index.tolist(),
+        [allnames[c] for c in codes],
+        codes,
+        np.asarray(sol.cascade).tolist(),
+        np.asarray(sol.provider_cost).tolist(),
+        (v[x_field], v[y_field]),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,7 +622,9 @@ def _side_grid(x: float, field: str, up: bool, scale: float, m: int) -> np.ndarr
     return np.asarray(x + (end - x) * np.geomspace(1e-5, 1.0, m))
 
 
-def sensitivity(game: GameParams, tie_break: str = "strong", points: int = 24, rounds: int = 5) -> list[SensitivityRow]:
+def sensitivity(
+    game: GameParams, tie_break: str = "strong", points: int = 24, rounds: int = 5
+) -> list[SensitivityRow]:
     """For each of the eight parameters, how far it can move before the recommendation changes.
 
     Each side of each parameter is scanned on ``points`` values (geometric spacing: fine near the
@@ -563,9 +646,13 @@ def sensitivity(game: GameParams, tie_break: str = "strong", points: int = 24, r
         return []
     v = _flat_values(game)
     names = policy_class_names()
-    scales = {"task_value": v["task_value"], "penalty": max(float(np.max(game.cost)), 1e-3),
-              "latency": float(np.max(game.latency)), "cost": max(float(np.max(game.cost)), 1e-3),
-              "success_prob": 1.0}
+    scales = {
+        "task_value": v["task_value"],
+        "penalty": max(float(np.max(game.cost)), 1e-3),
+        "latency": float(np.max(game.latency)),
+        "cost": max(float(np.max(game.cost)), 1e-3),
+        "success_prob": 1.0,
+    }
     base_code = int(_classes(_solve_grid(game, {"penalty": np.array([v["penalty"]])}, tie_break))[0])
     sides = []  # (field, up, grid)
     for f in TWO_MODEL_FIELDS:
@@ -578,58 +665,65 @@ def sensitivity(game: GameParams, tie_break: str = "strong", points: int = 24, r
             cols[g].append(grid if g == f else np.full(grid.shape, v[g]))
     flat = {g: np.concatenate(c) for g, c in cols.items()}
     codes = _classes(_solve_grid(game, flat, tie_break)) if flat["task_value"].size else np.array([])
-    brackets = []  # (side index, inside value, outside value)
+    # brackets around the first change on each side: side index, last value inside, first outside
+    which: list[int] = []
+    inner: list[float] = []
+    outer: list[float] = []
     pos = 0
     first_change: dict[int, float | None] = {}
     for i, (_f, _up, grid) in enumerate(sides):
-        c = codes[pos:pos + grid.size]
+        c = codes[pos : pos + grid.size]
         pos += grid.size
         diff = np.flatnonzero(c != base_code)
         if diff.size == 0:
             first_change[i] = None
             continue
         j = int(diff[0])
-        inside = v[sides[i][0]] if j == 0 else float(grid[j - 1])
-        brackets.append([i, inside, float(grid[j])])
-    for _ in range(rounds):
-        if not brackets:
-            break
-        fr = np.linspace(0, 1, 10)[1:-1]
+        which.append(i)
+        inner.append(v[sides[i][0]] if j == 0 else float(grid[j - 1]))
+        outer.append(float(grid[j]))
+    fr = np.linspace(0, 1, 10)[1:-1]
+    for _ in range(rounds if which else 0):
+        pts = [a + (b - a) * fr for a, b in zip(inner, outer, strict=True)]
         cols = {f: [] for f in TWO_MODEL_FIELDS}
-        for i, a, b in brackets:
-            f = sides[i][0]
-            pts = a + (b - a) * fr
+        for i, pt in zip(which, pts, strict=True):
             for g in TWO_MODEL_FIELDS:
-                cols[g].append(pts if g == f else np.full(pts.shape, v[g]))
+                cols[g].append(pt if g == sides[i][0] else np.full(pt.shape, v[g]))
         flat = {g: np.concatenate(c) for g, c in cols.items()}
-        cc = _classes(_solve_grid(game, flat, tie_break)).reshape(len(brackets), fr.size)
-        for k, br in enumerate(brackets):
-            a, b = br[1], br[2]
-            pts = a + (b - a) * fr
+        cc = _classes(_solve_grid(game, flat, tie_break)).reshape(len(which), fr.size)
+        for k, pt in enumerate(pts):
             diff = np.flatnonzero(cc[k] != base_code)
             if diff.size:
                 j = int(diff[0])
-                br[1], br[2] = (a if j == 0 else float(pts[j - 1])), float(pts[j])
+                inner[k], outer[k] = (inner[k] if j == 0 else float(pt[j - 1])), float(pt[j])
             else:
-                br[1] = float(pts[-1])
-    for i, a, b in brackets:
+                inner[k] = float(pt[-1])
+    for i, a, b in zip(which, inner, outer, strict=True):
         first_change[i] = 0.5 * (a + b)
     # classes just beyond the edges
     beyond: dict[int, str] = {}
-    if brackets:
-        flat = {g: np.array([b if sides[i][0] == g else v[g] for i, _a, b in brackets]) for g in TWO_MODEL_FIELDS}
+    if which:
+        flat = {
+            g: np.array([b if sides[i][0] == g else v[g] for i, b in zip(which, outer, strict=True)])
+            for g in TWO_MODEL_FIELDS
+        }
         cc = _classes(_solve_grid(game, flat, tie_break))
-        beyond = {br[0]: names[int(c)] for br, c in zip(brackets, cc, strict=True)}
+        beyond = {i: names[int(c)] for i, c in zip(which, cc, strict=True)}
     rows = []
     for n, f in enumerate(TWO_MODEL_FIELDS):
         lo_i, hi_i = 2 * n, 2 * n + 1
         lo_g, hi_g = sides[lo_i][2], sides[hi_i][2]
         lo_c, hi_c = first_change[lo_i], first_change[hi_i]
-        rows.append(SensitivityRow(
-            field=f, value=v[f],
-            low=lo_c, high=hi_c,
-            low_limit=float(lo_g[-1]) if lo_g.size else v[f],
-            high_limit=float(hi_g[-1]) if hi_g.size else v[f],
-            low_becomes=beyond.get(lo_i), high_becomes=beyond.get(hi_i),
-        ))
+        rows.append(
+            SensitivityRow(
+                field=f,
+                value=v[f],
+                low=lo_c,
+                high=hi_c,
+                low_limit=float(lo_g[-1]) if lo_g.size else v[f],
+                high_limit=float(hi_g[-1]) if hi_g.size else v[f],
+                low_becomes=beyond.get(lo_i),
+                high_becomes=beyond.get(hi_i),
+            )
+        )
     return rows

@@ -65,8 +65,9 @@ class ViewState:
         return max((m for (_, m) in self.values if m is not None), default=0)
 
 
-def state_from_game(game: GameParams, units: Mapping[str, str] | None = None, scenario: str = "",
-                    **kwargs: Any) -> ViewState:
+def state_from_game(
+    game: GameParams, units: Mapping[str, str] | None = None, scenario: str = "", **kwargs: Any
+) -> ViewState:
     """The view of a validated game (fields filled with its numbers).
 
     Examples
@@ -76,7 +77,9 @@ def state_from_game(game: GameParams, units: Mapping[str, str] | None = None, sc
     '0.25'
     """
     values: dict[tuple[str, int | None], str] = {
-        ("task_value", None): _fmt(game.task_value), ("penalty", None): _fmt(game.penalty)}
+        ("task_value", None): _fmt(game.task_value),
+        ("penalty", None): _fmt(game.penalty),
+    }
     for k, m in enumerate(game.models, start=1):
         values["latency", k] = _fmt(m.latency)
         values["cost", k] = _fmt(m.cost)
@@ -124,7 +127,9 @@ def state_from_query(query: str, default: ViewState | None = None) -> ViewState:
     lists = {field: one(key, "").split(",") for key, field in _LIST_KEYS.items()}
     k = max(2, *(len(v) for v in lists.values()))
     values: dict[tuple[str, int | None], str] = {
-        ("task_value", None): one("V", ""), ("penalty", None): one("P", "")}
+        ("task_value", None): one("V", ""),
+        ("penalty", None): one("P", ""),
+    }
     for field, items in lists.items():
         for j in range(1, k + 1):
             values[field, j] = items[j - 1].strip() if j <= len(items) else ""
@@ -136,7 +141,13 @@ def state_from_query(query: str, default: ViewState | None = None) -> ViewState:
     if x not in TWO_MODEL_FIELDS or y not in TWO_MODEL_FIELDS or x == y:
         x, y = "penalty", "cost_2"
     units = {u: one(f"unit_{u}", "") for u in ("latency", "cost") if f"unit_{u}" in qs}
-    return ViewState(values=values, names=tuple(names),
-                     tie_break=tie if tie in ("strong", "weak") else "strong",
-                     user=user if user in ("stationary", "state-aware") else "stationary",
-                     x_axis=x, y_axis=y, units=units, scenario=one("scenario", ""))
+    return ViewState(
+        values=values,
+        names=tuple(names),
+        tie_break=tie if tie in ("strong", "weak") else "strong",
+        user=user if user in ("stationary", "state-aware") else "stationary",
+        x_axis=x,
+        y_axis=y,
+        units=units,
+        scenario=one("scenario", ""),
+    )

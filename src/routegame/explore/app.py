@@ -16,25 +16,34 @@ Callbacks
 from __future__ import annotations
 
 import functools
+import json
 import math
 import threading
 from typing import Any
 
 from routegame.errors import ParameterError
-from routegame.explore import _model as M
+from routegame.explore import _model as rgm
 from routegame.explore._state import ViewState, query_from_state, state_from_game, state_from_query
 from routegame.params import TWO_MODEL_FIELDS
 
-__all__ = ["DEFAULT_MAP_N", "build_outputs", "create_app"]
+__all__ = ["DEFAULT_MAP_N", "build_outputs", "create_app", "update_request"]
 
 #: Grid points per axis of the policy map (the interaction budget is measured at this size).
 DEFAULT_MAP_N = 61
 
 _COLORS = [  # by policy class code (see _model.policy_class): route kind x user's answer
-    "#1f77b4", "#6baed6", "#c6dbef",  # M2
-    "#2ca02c", "#98df8a", "#d9f0d3",  # M1 no cascade
-    "#ff7f0e", "#ffbb78", "#fdd0a2",  # M1 partial cascade
-    "#9467bd", "#c5b0d5", "#e7d4f0",  # M1 full cascade
+    "#1f77b4",
+    "#6baed6",
+    "#c6dbef",  # M2
+    "#2ca02c",
+    "#98df8a",
+    "#d9f0d3",  # M1 no cascade
+    "#ff7f0e",
+    "#ffbb78",
+    "#fdd0a2",  # M1 partial cascade
+    "#9467bd",
+    "#c5b0d5",
+    "#e7d4f0",  # M1 full cascade
 ]
 
 _CSS = """
@@ -67,13 +76,38 @@ code{background:#f0f0f0;padding:0 .2em;word-break:break-all}
 """
 
 
+_INTRO = (
+    "A provider answers a task with a cheap standard model M1 or a slow, costly reasoning model M2. After a "
+    "failed answer the user re-prompts or abandons; the provider may cascade re-prompts to the other model. "
+    "The provider minimises compute cost plus a churn penalty P when the user leaves; the user weighs the "
+    "task value V against waiting. "
+)
+_INTRO_END = (
+    "the equilibrium, the plots and the sensitivity table update at once. Latency and V share the time unit; "
+    "cost and P share the cost unit."
+)
+_BR_HELP = (
+    "For a policy that starts on M1 and sends a share s of re-prompts to M2, how likely is the user to leave "
+    "after a failure? The dashed lines are the user's thresholds; the star is the equilibrium."
+)
+_MAP_HELP = (
+    "Each cell is a game that differs from this one (star) in the two parameters of the axes; the colour is "
+    "the provider-optimal policy and the user's answer there."
+)
+_SENS_HELP = (
+    "The recommendation is the policy class shown in the map (route, cascade none / partial / full, and the "
+    "user's answer). Each parameter is moved alone, the others held; the edges come from a scan refined by "
+    "bisection."
+)
+
+
 # ---------------------------------------------------------------------------------------------
 # small helpers
 
 
 def _num(x: float | None, digits: int = 6) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
+        return "-"
     return f"{x:.{digits}g}"
 
 
@@ -89,7 +123,7 @@ def _field_unit(field: str, units: dict[str, str]) -> str:
 
 def _axis_title(field: str, units: dict[str, str]) -> str:
     base, _, k = field.rpartition("_") if field[-1].isdigit() else (field, "", "")
-    sym, words = M.FIELD_LABELS[base]
+    sym, words = rgm.FIELD_LABELS[base]
     sym = f"{sym}{k}" if k else sym
     return f"{sym}: {words}{f' of M{k}' if k else ''} ({_field_unit(field, units)})"
 
@@ -113,26 +147,44 @@ def _param_row(field: str, model: int, text: str, units: dict[str, str]) -> Any:
 
     from routegame.params import describe_range
 
-    sym, words = M.FIELD_LABELS[field]
+    sym, words = rgm.FIELD_LABELS[field]
     sym = f"{sym}{model}" if model else sym
     unit = _field_unit(field, units)
     try:
-        x: float | None = M.parse_number(text, field)
+        x: float | None = rgm.parse_number(text, field)
     except ParameterError:
         x = None
     lo, hi, step = _slider_range(field, x)
     ident = {"field": field, "model": model}
-    return html.Div(className="row", children=[
-        html.Label([html.B(sym), f" {words} ", html.Span(f"({unit}, {describe_range(field)})", className="range")],
-                   htmlFor=f"in-{field}-{model}"),
-        dcc.Input(id={"type": "field", **ident}, value=text, type="text", debounce=False,
-                  className=f"num-input field-{field}-{model}", autoComplete="off"),
-        dcc.Slider(id={"type": "slider", **ident}, min=lo, max=hi, step=step,
-                   value=min(max(x, lo), hi) if x is not None else lo, marks=None,
-                   updatemode="mouseup", className=f"slider slider-{field}-{model}",
-                   allow_direct_input=False),
-        html.Div(id={"type": "error", **ident}, className=f"error error-{field}-{model}"),
-    ])
+    return html.Div(
+        className="row",
+        children=[
+            html.Label(
+                [html.B(sym), f" {words} ", html.Span(f"({unit}, {describe_range(field)})", className="range")],
+                htmlFor=f"in-{field}-{model}",
+            ),
+            dcc.Input(
+                id={"type": "field", **ident},
+                value=text,
+                type="text",
+                debounce=False,
+                className=f"num-input field-{field}-{model}",
+                autoComplete="off",
+            ),
+            dcc.Slider(
+                id={"type": "slider", **ident},
+                min=lo,
+                max=hi,
+                step=step,
+                value=min(max(x, lo), hi) if x is not None else lo,
+                marks=None,
+                updatemode="mouseup",
+                className=f"slider slider-{field}-{model}",
+                allow_direct_input=False,
+            ),
+            html.Div(id={"type": "error", **ident}, className=f"error error-{field}-{model}"),
+        ],
+    )
 
 
 def fields_children(state: ViewState) -> list[Any]:
@@ -146,25 +198,49 @@ def fields_children(state: ViewState) -> list[Any]:
         _param_row("task_value", 0, state.values.get(("task_value", None), ""), units),
         _param_row("penalty", 0, state.values.get(("penalty", None), ""), units),
         html.H3("The models"),
-        html.P("Model 1 is the paper's standard model (fast, cheap, weak), model 2 the reasoning model; "
-               "more models use the exact K-model engine.", className="small"),
+        html.P(
+            "Model 1 is the paper's standard model (fast, cheap, weak), model 2 the reasoning model; "
+            "more models use the exact K-model engine.",
+            className="small",
+        ),
     ]
     for m in range(1, k + 1):
         name = state.names[m - 1] if m - 1 < len(state.names) else ""
-        head = html.Div(className="model-head", children=[
-            html.B(f"M{m}"),
-            dcc.Input(id={"type": "name", "model": m}, value=name, type="text", placeholder="name (optional)",
-                      className=f"name-input name-{m}"),
-            html.Button("remove", id={"type": "remove", "model": m}, n_clicks=0, disabled=k <= 2,
-                        className=f"remove remove-{m}", title="Remove this model (at least two remain)"),
-        ])
-        rows = [_param_row(f, m, state.values.get((f, m), ""), units) for f in M.PER_MODEL]
+        head = html.Div(
+            className="model-head",
+            children=[
+                html.B(f"M{m}"),
+                dcc.Input(
+                    id={"type": "name", "model": m},
+                    value=name,
+                    type="text",
+                    placeholder="name (optional)",
+                    className=f"name-input name-{m}",
+                ),
+                html.Button(
+                    "remove",
+                    id={"type": "remove", "model": m},
+                    n_clicks=0,
+                    disabled=k <= 2,
+                    className=f"remove remove-{m}",
+                    title="Remove this model (at least two remain)",
+                ),
+            ],
+        )
+        rows = [_param_row(f, m, state.values.get((f, m), ""), units) for f in rgm.PER_MODEL]
         out.append(html.Div(className="model", children=[head, *rows]))
     return out
 
 
-def _state_from_page(ids_values: list[dict[str, Any]], names: list[dict[str, Any]], tie: str, user: str,
-                     x: str, y: str, meta: dict[str, Any]) -> ViewState:
+def _state_from_page(
+    ids_values: list[dict[str, Any]],
+    names: list[dict[str, Any]],
+    tie: str,
+    user: str,
+    x: str,
+    y: str,
+    meta: dict[str, Any],
+) -> ViewState:
     values: dict[tuple[str, int | None], str] = {}
     for item in ids_values:
         i = item["id"]
@@ -174,34 +250,43 @@ def _state_from_page(ids_values: list[dict[str, Any]], names: list[dict[str, Any
         j = item["id"]["model"]
         if 1 <= j <= len(nm):
             nm[j - 1] = item.get("value") or ""
-    return ViewState(values=values, names=tuple(nm), tie_break=tie or "strong", user=user or "stationary",
-                     x_axis=x or "penalty", y_axis=y or "cost_2", units=dict(meta.get("units", {})),
-                     scenario=meta.get("scenario", ""))
+    return ViewState(
+        values=values,
+        names=tuple(nm),
+        tie_break=tie or "strong",
+        user=user or "stationary",
+        x_axis=x or "penalty",
+        y_axis=y or "cost_2",
+        units=dict(meta.get("units", {})),
+        scenario=meta.get("scenario", ""),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # the results
 
 
-def _policy_rows(prefix: str, v: M.PolicyView, cost_u: str, lat_u: str) -> list[Any]:
+def _policy_rows(prefix: str, v: rgm.PolicyView, cost_u: str, lat_u: str) -> list[Any]:
     from dash import html
 
     ab = v.abandon
     ab_text = _num(ab) if isinstance(ab, float) else ", ".join(_num(a) for a in ab)
     rows = [
         ("policy", v.words, "", "words"),
-        ("route (first model)", "–" if v.route is None else f"M{v.route}", "", "route"),
+        ("route (first model)", "-" if v.route is None else f"M{v.route}", "", "route"),
         ("cascade s (share of re-prompts sent to M2)", _num(v.cascade), "", "cascade"),
         ("abandon q (user leaves after a failure)", ab_text, "probability", "abandon"),
         ("J: provider cost per task", _num(v.provider_cost), cost_u, "J"),
         ("U: user utility per task", _num(v.user_utility), lat_u, "U"),
         ("success probability S", _num(v.success), "probability", "success"),
     ]
-    return [html.Tr([html.Td(a), html.Td(b, id=f"{prefix}-{key}", className="n"), html.Td(u, className="small")])
-            for a, b, u, key in rows]
+    return [
+        html.Tr([html.Td(a), html.Td(b, id=f"{prefix}-{key}", className="n"), html.Td(u, className="small")])
+        for a, b, u, key in rows
+    ]
 
 
-def results_children(a: M.Analysis, units: dict[str, str]) -> list[Any]:
+def results_children(a: rgm.Analysis, units: dict[str, str]) -> list[Any]:
     """The guideline, the equilibrium and user-preferred tables, alignment and throttling."""
     from dash import html
 
@@ -213,25 +298,53 @@ def results_children(a: M.Analysis, units: dict[str, str]) -> list[Any]:
     regime = ""
     if a.regime is not None:
         xi = ", ".join(f"ξ{k + 1} = {_num(x, 4)}" for k, x in enumerate(a.net_value))
-        regime = f"Regime: {a.regime} ({xi}; ξi = V·pi − ti is the user's net value of one pass on Mi)."
+        regime = f"Regime: {a.regime} ({xi}; ξi = V·pi - ti is the user's net value of one pass on Mi)."
     out: list[Any] = [
-        html.Div(className="guideline", children=[html.B("In words: "), html.Span(a.guideline, id="guideline")]),
+        html.Div(
+            className="guideline", children=[html.B("In words: "), html.Span(a.guideline, id="guideline")]
+        ),
         html.P(regime, className="small", id="regime"),
-        html.Div(className="cards", children=[
-            html.Div([html.H3(eq_title),
-                      html.Table([head, *_policy_rows("eq", a.equilibrium, cost_u, lat_u)], className="nums")]),
-            html.Div([html.H3("What the user would prefer"),
-                      html.Table([head, *_policy_rows("pref", a.user_preferred, cost_u, lat_u)],
-                                 className="nums")]),
-        ]),
+        html.Div(
+            className="cards",
+            children=[
+                html.Div(
+                    [
+                        html.H3(eq_title),
+                        html.Table([head, *_policy_rows("eq", a.equilibrium, cost_u, lat_u)], className="nums"),
+                    ]
+                ),
+                html.Div(
+                    [
+                        html.H3("What the user would prefer"),
+                        html.Table(
+                            [head, *_policy_rows("pref", a.user_preferred, cost_u, lat_u)], className="nums"
+                        ),
+                    ]
+                ),
+            ],
+        ),
         html.H3("Misalignment"),
-        html.Table(className="nums", children=[
-            html.Tr([html.Td("misalignment gap ΔU = U_pref − U* (what the user loses)"),
-                     html.Td(_num(a.misalignment_gap), id="gap", className="n"), html.Td(lat_u, className="small")]),
-            html.Tr([html.Td("price of alignment J_pref − J* (what serving the user's choice costs the provider)"),
-                     html.Td(_num(a.price_of_alignment), id="poa", className="n"),
-                     html.Td(cost_u, className="small")]),
-        ]),
+        html.Table(
+            className="nums",
+            children=[
+                html.Tr(
+                    [
+                        html.Td("misalignment gap ΔU = U_pref - U* (what the user loses)"),
+                        html.Td(_num(a.misalignment_gap), id="gap", className="n"),
+                        html.Td(lat_u, className="small"),
+                    ]
+                ),
+                html.Tr(
+                    [
+                        html.Td(
+                            "price of alignment J_pref - J* (what serving the user's choice costs the provider)"
+                        ),
+                        html.Td(_num(a.price_of_alignment), id="poa", className="n"),
+                        html.Td(cost_u, className="small"),
+                    ]
+                ),
+            ],
+        ),
         html.H3("Throttling (does making the user wait longer pay the provider?)"),
         html.P(a.throttle_words, id="throttle"),
     ]
@@ -239,41 +352,98 @@ def results_children(a: M.Analysis, units: dict[str, str]) -> list[Any]:
     return out
 
 
-def curve_figure(c: M.CurveData, a: M.Analysis, units: dict[str, str]) -> dict[str, Any]:
+def curve_figure(c: rgm.CurveData, a: rgm.Analysis, units: dict[str, str]) -> dict[str, Any]:
     """q*(s) with the thresholds and J(s, q*(s)) on a second axis (a plotly figure dict)."""
     _, cost_u = _units(units)
     data: list[dict[str, Any]] = [
-        {"type": "scatter", "x": c.cascade, "y": c.abandon, "mode": "lines", "name": "q*(s): user's abandon probability",
-         "line": {"color": "#1f77b4", "width": 3}},
-        {"type": "scatter", "x": c.cascade, "y": c.provider_cost, "mode": "lines", "yaxis": "y2",
-         "name": f"J(s, q*(s)): provider cost ({cost_u})", "line": {"color": "#d62728", "dash": "dot"}},
+        {
+            "type": "scatter",
+            "x": c.cascade,
+            "y": c.abandon,
+            "mode": "lines",
+            "name": "q*(s): user's abandon probability",
+            "line": {"color": "#1f77b4", "width": 3},
+        },
+        {
+            "type": "scatter",
+            "x": c.cascade,
+            "y": c.provider_cost,
+            "mode": "lines",
+            "yaxis": "y2",
+            "name": f"J(s, q*(s)): provider cost ({cost_u})",
+            "line": {"color": "#d62728", "dash": "dot"},
+        },
     ]
     eq = a.equilibrium
     if eq.route == 1 and eq.cascade is not None:
-        data.append({"type": "scatter", "x": [eq.cascade], "y": [eq.abandon], "mode": "markers",
-                     "name": "equilibrium (route 1)", "marker": {"size": 13, "symbol": "star", "color": "#000"}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": [eq.cascade],
+                "y": [eq.abandon],
+                "mode": "markers",
+                "name": "equilibrium (route 1)",
+                "marker": {"size": 13, "symbol": "star", "color": "#000"},
+            }
+        )
     shapes, notes = [], []
     for key, label in (("s0", "s0"), ("s_low", "s_low"), ("s_high", "s_high")):
         v = c.thresholds.get(key)
         if v is not None and 0 <= v <= 1:
-            shapes.append({"type": "line", "x0": v, "x1": v, "y0": 0, "y1": 1, "yref": "paper",
-                           "line": {"color": "#555", "dash": "dash", "width": 1}})
-            notes.append({"x": v, "y": 1.04, "yref": "paper", "text": f"{label} = {v:.3g}", "showarrow": False,
-                          "font": {"size": 11}})
-    title = (f"Route 1 (start on M1). On route 2 the user answers q* = {c.route2_abandon:.3g}, "
-             f"J = {c.route2_cost:.4g} {cost_u}.")
-    return {"data": data, "layout": {
-        "title": {"text": title, "font": {"size": 13}},
-        "xaxis": {"title": {"text": "cascade probability s (share of re-prompts sent to M2)"}, "range": [0, 1]},
-        "yaxis": {"title": {"text": "q*: probability the user leaves after a failure"}, "range": [-0.05, 1.08]},
-        "yaxis2": {"title": {"text": f"J: provider cost ({cost_u})"}, "overlaying": "y", "side": "right",
-                   "showgrid": False},
-        "shapes": shapes, "annotations": notes, "height": 360, "margin": {"l": 60, "r": 70, "t": 50, "b": 50},
-        "legend": {"orientation": "h", "y": -0.25}, "uirevision": "curve",
-    }}
+            shapes.append(
+                {
+                    "type": "line",
+                    "x0": v,
+                    "x1": v,
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": "paper",
+                    "line": {"color": "#555", "dash": "dash", "width": 1},
+                }
+            )
+            notes.append(
+                {
+                    "x": v,
+                    "y": 1.04,
+                    "yref": "paper",
+                    "text": f"{label} = {v:.3g}",
+                    "showarrow": False,
+                    "font": {"size": 11},
+                }
+            )
+    title = (
+        f"Route 1 (start on M1). On route 2 the user answers q* = {c.route2_abandon:.3g}, "
+        f"J = {c.route2_cost:.4g} {cost_u}."
+    )
+    return {
+        "data": data,
+        "layout": {
+            "title": {"text": title, "font": {"size": 13}},
+            "xaxis": {
+                "title": {"text": "cascade probability s (share of re-prompts sent to M2)"},
+                "range": [0, 1],
+            },
+            "yaxis": {
+                "title": {"text": "q*: probability the user leaves after a failure"},
+                "range": [-0.05, 1.08],
+            },
+            "yaxis2": {
+                "title": {"text": f"J: provider cost ({cost_u})"},
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+            },
+            "shapes": shapes,
+            "annotations": notes,
+            "height": 360,
+            "margin": {"l": 60, "r": 70, "t": 50, "b": 50},
+            "legend": {"orientation": "h", "y": -0.25},
+            "uirevision": "curve",
+        },
+    }
 
 
-def map_figure(m: M.MapData, units: dict[str, str]) -> dict[str, Any]:
+def map_figure(m: rgm.MapData, units: dict[str, str]) -> dict[str, Any]:
     """The provider-optimal policy class over two parameters, the current game starred."""
     n = len(m.names)
     scale = []
@@ -283,53 +453,103 @@ def map_figure(m: M.MapData, units: dict[str, str]) -> dict[str, Any]:
     import numpy as np
 
     custom = np.round(np.stack([np.asarray(m.cascade), np.asarray(m.provider_cost)], axis=-1), 6)
-    data: list[dict[str, Any]] = [{
-        "type": "heatmap", "x": m.x, "y": m.y, "z": m.z, "zmin": -0.5, "zmax": n - 0.5, "colorscale": scale,
-        "showscale": False, "customdata": custom,
-        "hovertemplate": "x = %{x:.4g}<br>y = %{y:.4g}<br>policy: see the legend (colour)<br>cascade s = "
-                         "%{customdata[0]}, provider cost J = %{customdata[1]}<extra></extra>",
-    }]
+    data: list[dict[str, Any]] = [
+        {
+            "type": "heatmap",
+            "x": m.x,
+            "y": m.y,
+            "z": m.z,
+            "zmin": -0.5,
+            "zmax": n - 0.5,
+            "colorscale": scale,
+            "showscale": False,
+            "customdata": custom,
+            "hovertemplate": "x = %{x:.4g}<br>y = %{y:.4g}<br>policy: see the legend (colour)<br>cascade s = "
+            "%{customdata[0]}, provider cost J = %{customdata[1]}<extra></extra>",
+        }
+    ]
     for code, name in zip(m.codes, m.names, strict=True):
-        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name,
-                     "marker": {"size": 12, "symbol": "square", "color": _COLORS[code]}})
-    data.append({"type": "scatter", "x": [m.point[0]], "y": [m.point[1]], "mode": "markers", "name": "this game",
-                 "marker": {"size": 16, "symbol": "star", "color": "#000", "line": {"color": "#fff", "width": 1}}})
-    return {"data": data, "layout": {
-        "xaxis": {"title": {"text": _axis_title(m.x_field, units)}, **_axis_type(m.x_log)},
-        "yaxis": {"title": {"text": _axis_title(m.y_field, units)}, **_axis_type(m.y_log)},
-        "height": 430, "margin": {"l": 70, "r": 20, "t": 20, "b": 50},
-        "legend": {"orientation": "v", "x": 1.02, "y": 1}, "uirevision": f"{m.x_field}-{m.y_field}",
-    }}
+        data.append(
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "markers",
+                "name": name,
+                "marker": {"size": 12, "symbol": "square", "color": _COLORS[code]},
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "x": [m.point[0]],
+            "y": [m.point[1]],
+            "mode": "markers",
+            "name": "this game",
+            "marker": {"size": 16, "symbol": "star", "color": "#000", "line": {"color": "#fff", "width": 1}},
+        }
+    )
+    return {
+        "data": data,
+        "layout": {
+            "xaxis": {"title": {"text": _axis_title(m.x_field, units)}, **_axis_type(m.x_log)},
+            "yaxis": {"title": {"text": _axis_title(m.y_field, units)}, **_axis_type(m.y_log)},
+            "height": 430,
+            "margin": {"l": 70, "r": 20, "t": 20, "b": 50},
+            "legend": {"orientation": "v", "x": 1.02, "y": 1},
+            "uirevision": f"{m.x_field}-{m.y_field}",
+        },
+    }
 
 
 def _axis_type(log: bool) -> dict[str, Any]:
     return {"type": "log", "dtick": "D2"} if log else {"type": "linear"}
 
 
-def sensitivity_table(rows: list[M.SensitivityRow], units: dict[str, str]) -> Any:
+def sensitivity_table(rows: list[rgm.SensitivityRow], units: dict[str, str]) -> Any:
     """How far each parameter can move, one row per parameter."""
     from dash import html
 
-    head = html.Tr([html.Th("parameter"), html.Th("now"), html.Th("recommendation unchanged from"),
-                    html.Th("to"), html.Th("below, it becomes"), html.Th("above, it becomes")])
+    head = html.Tr(
+        [
+            html.Th("parameter"),
+            html.Th("now"),
+            html.Th("recommendation unchanged from"),
+            html.Th("to"),
+            html.Th("below, it becomes"),
+            html.Th("above, it becomes"),
+        ]
+    )
     body = []
     for r in rows:
         lo = _num(r.low, 4) if r.low is not None else f"{_num(r.low_limit, 4)} (no change)"
         hi = _num(r.high, 4) if r.high is not None else f"{_num(r.high_limit, 4)} (no change)"
-        body.append(html.Tr([html.Td(_axis_title(r.field, units)), html.Td(_num(r.value), className="n"),
-                             html.Td(lo, className=f"n sens-low-{r.field}"),
-                             html.Td(hi, className=f"n sens-high-{r.field}"),
-                             html.Td(r.low_becomes or "–", className="small"),
-                             html.Td(r.high_becomes or "–", className="small")]))
+        body.append(
+            html.Tr(
+                [
+                    html.Td(_axis_title(r.field, units)),
+                    html.Td(_num(r.value), className="n"),
+                    html.Td(lo, className=f"n sens-low-{r.field}"),
+                    html.Td(hi, className=f"n sens-high-{r.field}"),
+                    html.Td(r.low_becomes or "-", className="small"),
+                    html.Td(r.high_becomes or "-", className="small"),
+                ]
+            )
+        )
     return html.Table([head, *body], className="nums", id="sensitivity-table")
 
 
 @functools.lru_cache(maxsize=16)
 def _compute(game: Any, tie: str, user: str, x: str, y: str, n: int) -> tuple[Any, ...]:
-    a = M.analyse(game, tie, user)
+    a = rgm.analyse(game, tie, user)
     if game.num_models != 2:
         return a, None, None, []
-    return (a, M.best_response_curve(game, tie), M.policy_map(game, x, y, tie, n), M.sensitivity(game, tie))
+    return (
+        a,
+        rgm.best_response_curve(game, tie),
+        rgm.policy_map(game, x, y, tie, n),
+        rgm.sensitivity(game, tie),
+    )
 
 
 def build_outputs(state: ViewState, map_n: int = DEFAULT_MAP_N) -> dict[str, Any]:
@@ -338,7 +558,7 @@ def build_outputs(state: ViewState, map_n: int = DEFAULT_MAP_N) -> dict[str, Any
     Returns a dict with ``errors`` ({(field, model): message}); if there are none, also
     ``results``, ``curve``, ``map``, ``sensitivity``, ``query`` and ``two_model``.
     """
-    game, errors = M.game_from_fields(state.values, state.names)
+    game, errors = rgm.game_from_fields(state.values, state.names)
     if game is None:
         return {"errors": errors}
     x, y = state.x_axis, state.y_axis
@@ -346,8 +566,12 @@ def build_outputs(state: ViewState, map_n: int = DEFAULT_MAP_N) -> dict[str, Any
         y = "cost_2" if x != "cost_2" else "penalty"
     a, c, m, rows = _compute(game, state.tie_break, state.user, x, y, map_n)
     units = state.units
-    out: dict[str, Any] = {"errors": {}, "results": results_children(a, units), "query": query_from_state(state),
-                           "two_model": game.num_models == 2}
+    out: dict[str, Any] = {
+        "errors": {},
+        "results": results_children(a, units),
+        "query": query_from_state(state),
+        "two_model": game.num_models == 2,
+    }
     if game.num_models == 2:
         out["curve"] = curve_figure(c, a, units)
         out["map"] = map_figure(m, units)
@@ -362,79 +586,153 @@ def build_outputs(state: ViewState, map_n: int = DEFAULT_MAP_N) -> dict[str, Any
 def _layout(initial: ViewState) -> Any:
     from dash import dcc, html
 
-    scen = [{"label": f"{name} ({k} models): {desc}", "value": name} for name, desc, k in M.scenario_choices()]
+    scen = [
+        {"label": f"{name} ({k} models): {desc}", "value": name} for name, desc, k in rgm.scenario_choices()
+    ]
     axes = [{"label": _axis_title(f, {}), "value": f} for f in TWO_MODEL_FIELDS]
-    return html.Div(className="page", children=[
-        dcc.Location(id="url", refresh=False),
-        dcc.Store(id="loaded", data=False),
-        dcc.Store(id="meta", data={"units": initial.units, "scenario": initial.scenario}),
-        html.H1("routegame explorer: routing, cascades and a user who can quit"),
-        html.P(className="intro", children=[
-            "A provider answers a task with a cheap standard model M1 or a slow, costly reasoning model M2. "
-            "After a failed answer the user re-prompts or abandons; the provider may cascade re-prompts to "
-            "the other model. The provider minimises compute cost plus a churn penalty P when the user "
-            "leaves; the user weighs the task value V against waiting. ",
-            html.B("Change any number on the left (type it or drag its slider): "),
-            "the equilibrium, the plots and the sensitivity table update at once. Latency and V share the "
-            "time unit; cost and P share the cost unit.",
-        ]),
-        html.Div(className="columns", children=[
-            html.Div(className="inputs", children=[
-                html.H2("1. The game"),
-                html.Label("Load a built-in scenario:", htmlFor="scenario", className="small"),
-                dcc.Dropdown(id="scenario", options=scen, value=None, clearable=False,
-                             placeholder="choose a scenario…", optionHeight=50),
-                html.Div(id="fields", children=fields_children(initial)),
-                html.Button("+ add a model", id="add-model", n_clicks=0, className="add-model"),
-                html.H3("Tie-breaking (when the user is indifferent)"),
-                dcc.RadioItems(id="tie-break", value=initial.tie_break, options=[
-                    {"label": " strong: the user breaks ties in the provider's favour", "value": "strong"},
-                    {"label": " weak: against the provider", "value": "weak"}]),
-                html.H3("User of the K-model engine (3 or more models)"),
-                dcc.RadioItems(id="user", value=initial.user, options=[
-                    {"label": " stationary: one abandon probability", "value": "stationary"},
-                    {"label": " state-aware: one per failed model", "value": "state-aware"}]),
-                html.H3("Export and share"),
-                html.Div(className="export", children=[
-                    html.A("scenario TOML", id="export-toml", href="", download="explored.toml"),
-                    html.A("HTML report", id="export-report", href="", download="report.html"),
-                ]),
-                html.P(["The address bar holds the whole game; this link reopens this view: ",
-                        html.Code(id="share-url")], className="small"),
-                html.P("The TOML loads back with: routegame solve --config FILE.toml", className="small"),
-            ]),
-            html.Div(className="results", children=[
-                html.H2("2. What happens"),
-                html.Div(id="status", className="status"),
-                html.Div(id="results"),
-                html.Div(id="two-model-sections", children=[
-                    html.H2("3. The user's best response to the cascade"),
-                    html.P("For a policy that starts on M1 and sends a share s of re-prompts to M2, how likely "
-                           "is the user to leave after a failure? The dashed lines are the user's thresholds; "
-                           "the star is the equilibrium.", className="small"),
-                    dcc.Graph(id="br-graph", config={"displaylogo": False}),
-                    html.H2("4. The provider's best policy around this game"),
-                    html.P("Each cell is a game that differs from this one (star) in the two parameters of the "
-                           "axes; the colour is the provider-optimal policy and the user's answer there.",
-                           className="small"),
-                    html.Div(className="cards", children=[
-                        html.Div([html.Label("x axis", className="small"),
-                                  dcc.Dropdown(id="map-x", options=axes, value=initial.x_axis, clearable=False,
-                                               style={"width": "22em"})]),
-                        html.Div([html.Label("y axis", className="small"),
-                                  dcc.Dropdown(id="map-y", options=axes, value=initial.y_axis, clearable=False,
-                                               style={"width": "22em"})]),
-                    ]),
-                    dcc.Graph(id="map-graph", config={"displaylogo": False}),
-                    html.H2("5. How far can each parameter move before the recommendation changes?"),
-                    html.P("The recommendation is the policy class shown in the map (route, cascade none / partial "
-                           "/ full, and the user's answer). Each parameter is moved alone, the others held; the "
-                           "edges come from a scan refined by bisection.", className="small"),
-                    html.Div(id="sensitivity"),
-                ]),
-            ]),
-        ]),
-    ])
+    return html.Div(
+        className="page",
+        children=[
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="loaded", data=False),
+            dcc.Store(id="meta", data={"units": initial.units, "scenario": initial.scenario}),
+            html.H1("routegame explorer: routing, cascades and a user who can quit"),
+            html.P(
+                className="intro",
+                children=[
+                    _INTRO,
+                    html.B("Change any number on the left (type it or drag its slider): "),
+                    _INTRO_END,
+                ],
+            ),
+            html.Div(
+                className="columns",
+                children=[
+                    html.Div(
+                        className="inputs",
+                        children=[
+                            html.H2("1. The game"),
+                            html.Label("Load a built-in scenario:", htmlFor="scenario", className="small"),
+                            dcc.Dropdown(
+                                id="scenario",
+                                options=scen,
+                                value=None,
+                                clearable=False,
+                                placeholder="choose a scenario…",
+                                optionHeight=50,
+                            ),
+                            html.Div(id="fields", children=fields_children(initial)),
+                            html.Button("+ add a model", id="add-model", n_clicks=0, className="add-model"),
+                            html.H3("Tie-breaking (when the user is indifferent)"),
+                            dcc.RadioItems(
+                                id="tie-break",
+                                value=initial.tie_break,
+                                options=[
+                                    {
+                                        "label": " strong: the user breaks ties in the provider's favour",
+                                        "value": "strong",
+                                    },
+                                    {"label": " weak: against the provider", "value": "weak"},
+                                ],
+                            ),
+                            html.H3("User of the K-model engine (3 or more models)"),
+                            dcc.RadioItems(
+                                id="user",
+                                value=initial.user,
+                                options=[
+                                    {"label": " stationary: one abandon probability", "value": "stationary"},
+                                    {"label": " state-aware: one per failed model", "value": "state-aware"},
+                                ],
+                            ),
+                            html.H3("Export and share"),
+                            html.Div(
+                                className="export",
+                                children=[
+                                    html.A(
+                                        "scenario TOML", id="export-toml", href="", download="explored.toml"
+                                    ),
+                                    html.A("HTML report", id="export-report", href="", download="report.html"),
+                                ],
+                            ),
+                            html.P(
+                                [
+                                    "The address bar holds the whole game; this link reopens this view: ",
+                                    html.Code(id="share-url"),
+                                ],
+                                className="small",
+                            ),
+                            html.P(
+                                "The TOML loads back with: routegame solve --config FILE.toml",
+                                className="small",
+                            ),
+                        ],
+                    ),
+                    html.Div(
+                        className="results",
+                        children=[
+                            html.H2("2. What happens"),
+                            html.Div(id="status", className="status"),
+                            html.Div(id="results"),
+                            html.Div(
+                                id="two-model-sections",
+                                children=[
+                                    html.H2("3. The user's best response to the cascade"),
+                                    html.P(
+                                        _BR_HELP,
+                                        className="small",
+                                    ),
+                                    dcc.Graph(id="br-graph", config={"displaylogo": False}),
+                                    html.H2("4. The provider's best policy around this game"),
+                                    html.P(
+                                        _MAP_HELP,
+                                        className="small",
+                                    ),
+                                    html.Div(
+                                        className="cards",
+                                        children=[
+                                            html.Div(
+                                                [
+                                                    html.Label("x axis", className="small"),
+                                                    dcc.Dropdown(
+                                                        id="map-x",
+                                                        options=axes,
+                                                        value=initial.x_axis,
+                                                        clearable=False,
+                                                        style={"width": "22em"},
+                                                    ),
+                                                ]
+                                            ),
+                                            html.Div(
+                                                [
+                                                    html.Label("y axis", className="small"),
+                                                    dcc.Dropdown(
+                                                        id="map-y",
+                                                        options=axes,
+                                                        value=initial.y_axis,
+                                                        clearable=False,
+                                                        style={"width": "22em"},
+                                                    ),
+                                                ]
+                                            ),
+                                        ],
+                                    ),
+                                    dcc.Graph(id="map-graph", config={"displaylogo": False}),
+                                    html.H2(
+                                        "5. How far can each parameter move before the recommendation changes?"
+                                    ),
+                                    html.P(
+                                        _SENS_HELP,
+                                        className="small",
+                                    ),
+                                    html.Div(id="sensitivity"),
+                                ],
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    )
 
 
 def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> Any:
@@ -442,8 +740,8 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
 
     Examples
     --------
-    >>> app = create_app()   # doctest: +SKIP
-    >>> app.server.test_client().get("/").status_code   # doctest: +SKIP
+    >>> app = create_app()
+    >>> app.server.test_client().get("/").status_code
     200
     """
     import dash
@@ -451,25 +749,55 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
     from dash.exceptions import PreventUpdate
 
     if initial is None:
-        game, units, name = M.scenario_game("default")
+        game, units, name = rgm.scenario_game("default")
         initial = state_from_game(game, units, name)
-    app = dash.Dash(__name__, serve_locally=True, title="routegame explorer", update_title=None,
-                    suppress_callback_exceptions=True, assets_folder="_no_assets_")
+    app = dash.Dash(
+        __name__,
+        serve_locally=True,
+        title="routegame explorer",
+        update_title=None,  # type: ignore[arg-type]  # None: keep the title while updating
+        suppress_callback_exceptions=True,
+        assets_folder="_no_assets_",
+    )
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + _CSS + "</style>")
     app.layout = _layout(initial)
     field_all = {"type": "field", "field": ALL, "model": ALL}
 
     @app.callback(
-        Output("fields", "children"), Output("loaded", "data"), Output("tie-break", "value"),
-        Output("user", "value"), Output("map-x", "value"), Output("map-y", "value"), Output("meta", "data"),
-        Input("url", "search"), Input("scenario", "value"), Input("add-model", "n_clicks"),
+        Output("fields", "children"),
+        Output("loaded", "data"),
+        Output("tie-break", "value"),
+        Output("user", "value"),
+        Output("map-x", "value"),
+        Output("map-y", "value"),
+        Output("meta", "data"),
+        Input("url", "search"),
+        Input("scenario", "value"),
+        Input("add-model", "n_clicks"),
         Input({"type": "remove", "model": ALL}, "n_clicks"),
-        State(field_all, "value"), State({"type": "name", "model": ALL}, "value"), State("loaded", "data"),
-        State("tie-break", "value"), State("user", "value"), State("map-x", "value"), State("map-y", "value"),
+        State(field_all, "value"),
+        State({"type": "name", "model": ALL}, "value"),
+        State("loaded", "data"),
+        State("tie-break", "value"),
+        State("user", "value"),
+        State("map-x", "value"),
+        State("map-y", "value"),
         State("meta", "data"),
     )
-    def _structure(search: str | None, scenario: str | None, add: int, removes: list[int], _v: Any, _n: Any,
-                   loaded: bool, tie: str, user: str, x: str, y: str, meta: dict[str, Any]) -> tuple[Any, ...]:
+    def _structure(
+        search: str | None,
+        scenario: str | None,
+        add: int,
+        removes: list[int],
+        _v: Any,
+        _n: Any,
+        loaded: bool,
+        tie: str,
+        user: str,
+        x: str,
+        y: str,
+        meta: dict[str, Any],
+    ) -> tuple[Any, ...]:
         trig = ctx.triggered_id
         current = _state_from_page(ctx.states_list[0], ctx.states_list[1], tie, user, x, y, meta or {})
         if trig is None or trig == "url":
@@ -481,15 +809,23 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
         elif trig == "scenario":
             if not scenario:
                 raise PreventUpdate
-            game, units, name = M.scenario_game(scenario)
+            game, units, name = rgm.scenario_game(scenario)
             st = state_from_game(game, units, name, tie_break=tie, user=user, x_axis=x, y_axis=y)
         elif trig == "add-model":
             k = current.num_models
             values = dict(current.values)
-            for f in M.PER_MODEL:
+            for f in rgm.PER_MODEL:
                 values[f, k + 1] = current.values.get((f, k), "")
-            st = ViewState(values=values, names=(*current.names, ""), tie_break=tie, user=user, x_axis=x,
-                           y_axis=y, units=current.units, scenario="")
+            st = ViewState(
+                values=values,
+                names=(*current.names, ""),
+                tie_break=tie,
+                user=user,
+                x_axis=x,
+                y_axis=y,
+                units=current.units,
+                scenario="",
+            )
         else:  # a remove button
             if not ctx.triggered or not ctx.triggered[0]["value"] or current.num_models <= 2:
                 raise PreventUpdate
@@ -501,10 +837,25 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
                 elif m > gone:
                     values[f, m - 1] = v
             names = tuple(n for j, n in enumerate(current.names, start=1) if j != gone)
-            st = ViewState(values=values, names=names, tie_break=tie, user=user, x_axis=x, y_axis=y,
-                           units=current.units, scenario="")
-        return (fields_children(st), True, st.tie_break, st.user, st.x_axis, st.y_axis,
-                {"units": st.units, "scenario": st.scenario})
+            st = ViewState(
+                values=values,
+                names=names,
+                tie_break=tie,
+                user=user,
+                x_axis=x,
+                y_axis=y,
+                units=current.units,
+                scenario="",
+            )
+        return (
+            fields_children(st),
+            True,
+            st.tie_break,
+            st.user,
+            st.x_axis,
+            st.y_axis,
+            {"units": st.units, "scenario": st.scenario},
+        )
 
     @app.callback(
         Output({"type": "field", "field": MATCH, "model": MATCH}, "value"),
@@ -525,16 +876,16 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
             if slider is None:
                 raise PreventUpdate
             try:  # a slider snaps to its step: only a real move (more than a step) rewrites the text
-                if abs(M.parse_number(text, field) - float(slider)) <= float(step or 0) * 0.5 + 1e-12:
+                if abs(rgm.parse_number(text, field) - float(slider)) <= float(step or 0) * 0.5 + 1e-12:
                     raise PreventUpdate
             except ParameterError:
                 pass
             return f"{float(slider):.6g}", no_update, no_update
         try:
-            x = M.parse_number(text, field)
+            x = rgm.parse_number(text, field)
         except ParameterError:
             raise PreventUpdate from None
-        new_max = no_update
+        new_max: Any = no_update
         if smax is not None and x > float(smax):
             new_max = _slider_range(field, x)[1]
         return no_update, x, new_max
@@ -542,39 +893,69 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
     @app.callback(
         Output({"type": "error", "field": ALL, "model": ALL}, "children"),
         Output(field_all, "className"),
-        Output("status", "children"), Output("status", "className"),
-        Output("results", "children"), Output("br-graph", "figure"), Output("map-graph", "figure"),
-        Output("sensitivity", "children"), Output("two-model-sections", "style"),
-        Output("url", "search"), Output("export-toml", "href"), Output("export-report", "href"),
+        Output("status", "children"),
+        Output("status", "className"),
+        Output("results", "children"),
+        Output("br-graph", "figure"),
+        Output("map-graph", "figure"),
+        Output("sensitivity", "children"),
+        Output("two-model-sections", "style"),
+        Output("url", "search"),
+        Output("export-toml", "href"),
+        Output("export-report", "href"),
         Output("share-url", "children"),
-        Input(field_all, "value"), Input({"type": "name", "model": ALL}, "value"),
-        Input("tie-break", "value"), Input("user", "value"), Input("map-x", "value"), Input("map-y", "value"),
-        State("meta", "data"), State("url", "href"),
+        Input(field_all, "value"),
+        Input({"type": "name", "model": ALL}, "value"),
+        Input("tie-break", "value"),
+        Input("user", "value"),
+        Input("map-x", "value"),
+        Input("map-y", "value"),
+        State("meta", "data"),
+        State("url", "href"),
     )
-    def _update(_v: Any, _n: Any, tie: str, user: str, x: str, y: str, meta: dict[str, Any],
-                href: str | None) -> tuple[Any, ...]:
+    def _update(
+        _v: Any, _n: Any, tie: str, user: str, x: str, y: str, meta: dict[str, Any], href: str | None
+    ) -> tuple[Any, ...]:
         state = _state_from_page(ctx.inputs_list[0], ctx.inputs_list[1], tie, user, x, y, meta or {})
         out = build_outputs(state, map_n)
         errors = out["errors"]
         err_ids = [o["id"] for o in ctx.outputs_list[0]]
         cls_ids = [o["id"] for o in ctx.outputs_list[1]]
         err_children = [errors.get((i["field"], i["model"] or None), "") for i in err_ids]
-        classes = [f"num-input field-{i['field']}-{i['model']}" + (" bad" if (i["field"], i["model"] or None)
-                                                                    in errors else "") for i in cls_ids]
+        classes = [
+            f"num-input field-{i['field']}-{i['model']}"
+            + (" bad" if (i["field"], i["model"] or None) in errors else "")
+            for i in cls_ids
+        ]
         if errors:
-            status = (f"{len(errors)} field{'s' if len(errors) > 1 else ''} refused (see the red message); "
-                      "the results below are for the last valid game.")
+            status = (
+                f"{len(errors)} field{'s' if len(errors) > 1 else ''} refused (see the red message); "
+                "the results below are for the last valid game."
+            )
             return (err_children, classes, status, "status bad", *([no_update] * 9))
         k = state.num_models
-        status = (f"Showing the game with {k} models" + (f" (from scenario {state.scenario})" if state.scenario else "")
-                  + ("." if k == 2 else "; the exact K-model engine is used."))
+        status = (
+            f"Showing the game with {k} models"
+            + (f" (from scenario {state.scenario})" if state.scenario else "")
+            + ("." if k == 2 else "; the exact K-model engine is used.")
+        )
         q = out["query"]
         base = (href or "").split("?", 1)[0]
-        return (err_children, classes, status, "status",
-                out["results"], out.get("curve", no_update), out.get("map", no_update),
-                out.get("sensitivity", no_update), {"display": "block" if out["two_model"] else "none"},
-                q, f"/export/scenario.toml{q}", f"/export/report.html{q}" if out["two_model"] else "",
-                base + q)
+        return (
+            err_children,
+            classes,
+            status,
+            "status",
+            out["results"],
+            out.get("curve", no_update),
+            out.get("map", no_update),
+            out.get("sensitivity", no_update),
+            {"display": "block" if out["two_model"] else "none"},
+            q,
+            f"/export/scenario.toml{q}",
+            f"/export/report.html{q}" if out["two_model"] else "",
+            base + q,
+        )
 
     _add_routes(app.server)
     return app
@@ -588,7 +969,7 @@ def _add_routes(server: Any) -> None:
 
     def game_of_request() -> tuple[Any, ViewState]:
         state = state_from_query(request.query_string.decode("utf-8", "replace"))
-        game, errors = M.game_from_fields(state.values, state.names)
+        game, errors = rgm.game_from_fields(state.values, state.names)
         if game is None:
             raise ParameterError("game", "; ".join(errors.values()))
         return game, state
@@ -602,21 +983,69 @@ def _add_routes(server: Any) -> None:
             game, state = game_of_request()
         except ParameterError as exc:
             return refuse(exc)
-        text = M.toml_text(game, state.units, state.scenario or "explored")
-        return Response(text, mimetype="application/toml",
-                        headers={"Content-Disposition": 'attachment; filename="explored.toml"'})
+        text = rgm.toml_text(game, state.units, state.scenario or "explored")
+        return Response(
+            text,
+            mimetype="application/toml",
+            headers={"Content-Disposition": 'attachment; filename="explored.toml"'},
+        )
 
     @server.route("/export/report.html")
     def export_report() -> Response:
         try:
             game, state = game_of_request()
             if game.num_models != 2:
-                raise ParameterError("models", f"the HTML report covers two-model games, this one has "
-                                               f"{game.num_models}")
+                raise ParameterError(
+                    "models", f"the HTML report covers two-model games, this one has {game.num_models}"
+                )
             with _REPORT_LOCK:  # one report at a time (matplotlib, memory)
-                page = M.report_html(game, state.units, state.scenario or "explored")
+                page = rgm.report_html(game, state.units, state.scenario or "explored")
         except ParameterError as exc:
             return refuse(exc)
-        return Response(page, mimetype="text/html",
-                        headers={"Content-Disposition": 'attachment; filename="report.html"'})
+        return Response(
+            page, mimetype="text/html", headers={"Content-Disposition": 'attachment; filename="report.html"'}
+        )
 
+
+def update_request(app: Any, state: ViewState, changed: str = "penalty") -> dict[str, Any]:
+    """The body of the request the page sends when field ``changed`` of a game changes.
+
+    Dash's callback protocol for the main callback (``POST /_dash-update-component``), for
+    state-driven tests and the interaction benchmark. The state's fields must be those on the
+    page (the same number of models).
+    """
+    output = next(k for k in app.callback_map if "status.children" in k)
+    keys = [(f, m) for (f, m) in state.values]
+    ids = [{"field": f, "model": m or 0, "type": "field"} for (f, m) in keys]
+
+    def many(kind: str, prop: str) -> list[dict[str, Any]]:
+        return [{"id": {**i, "type": kind}, "property": prop} for i in ids]
+
+    outputs: list[Any] = [many("error", "children"), many("field", "className")]
+    for spec in output.strip(".").split("...")[2:]:
+        cid, prop = spec.rsplit(".", 1)
+        outputs.append({"id": cid, "property": prop})
+    k = state.num_models
+    names = list(state.names) + [""] * (k - len(state.names))
+    inputs: list[Any] = [
+        [{"id": i, "property": "value", "value": state.values[key]} for i, key in zip(ids, keys, strict=True)],
+        [
+            {"id": {"model": m, "type": "name"}, "property": "value", "value": names[m - 1]}
+            for m in range(1, k + 1)
+        ],
+        {"id": "tie-break", "property": "value", "value": state.tie_break},
+        {"id": "user", "property": "value", "value": state.user},
+        {"id": "map-x", "property": "value", "value": state.x_axis},
+        {"id": "map-y", "property": "value", "value": state.y_axis},
+    ]
+    changed_id = next(i for i in ids if i["field"] == changed)
+    return {
+        "output": output,
+        "outputs": outputs,
+        "inputs": inputs,
+        "changedPropIds": [json.dumps(changed_id, sort_keys=True, separators=(",", ":")) + ".value"],
+        "state": [
+            {"id": "meta", "property": "data", "value": {"units": state.units, "scenario": state.scenario}},
+            {"id": "url", "property": "href", "value": "http://127.0.0.1/"},
+        ],
+    }

@@ -40,8 +40,10 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0) -> Any:
     try:
         return _make(host, port, app.server, threaded=True)
     except OSError as exc:
-        raise ParameterError("--port" if exc.errno in (98, 13) else "--host",
-                             f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise ParameterError(
+            "--port" if exc.errno in (98, 13) else "--host",
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+        ) from None
 
 
 @attrs.define
@@ -51,6 +53,7 @@ class RunningServer:
     server: Any
     thread: threading.Thread
     url: str
+    app: Any = None  #: the Dash app
 
     def stop(self) -> None:
         """Stop serving and close the socket (waits for the thread)."""
@@ -59,28 +62,35 @@ class RunningServer:
         self.thread.join(timeout=10)
 
 
-def start(initial: ViewState | None = None, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> RunningServer:
+def start(
+    initial: ViewState | None = None, host: str = "127.0.0.1", port: int = 0, **kwargs: Any
+) -> RunningServer:
     """Start the explorer in a daemon thread; ``kwargs`` go to :func:`~routegame.explore.app.create_app`."""
     from routegame.explore.app import create_app
 
-    srv = make_server(create_app(initial, **kwargs), host, port)
+    app = create_app(initial, **kwargs)
+    srv = make_server(app, host, port)
     th = threading.Thread(target=srv.serve_forever, name="routegame-explore", daemon=True)
     th.start()
-    return RunningServer(srv, th, f"http://{_url_host(host)}:{srv.server_port}/")
+    return RunningServer(srv, th, f"http://{_url_host(host)}:{srv.server_port}/", app)
 
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def serve(initial: ViewState | None = None, host: str = "127.0.0.1", port: int = 8050,
-          open_browser: bool = False) -> None:
+def serve(
+    initial: ViewState | None = None, host: str = "127.0.0.1", port: int = 8050, open_browser: bool = False
+) -> None:
     """Serve in the foreground until Ctrl-C; prints the URL (with the game in its query string)."""
     from routegame.explore.app import create_app
 
     if host not in LOOPBACK:
-        print(f"warning: serving on {host}: other machines that can reach this address can use the "
-              "explorer (it has no login); use the default 127.0.0.1 to keep it local", file=sys.stderr)
+        print(
+            f"warning: serving on {host}: other machines that can reach this address can use the "
+            "explorer (it has no login); use the default 127.0.0.1 to keep it local",
+            file=sys.stderr,
+        )
     app = create_app(initial)
     srv = make_server(app, host, port)
     url = f"http://{_url_host(host)}:{srv.server_port}/"
