@@ -84,17 +84,26 @@ def server(browser: Any) -> Iterator[Any]:
         srv.stop()
 
 
-@pytest.fixture
-def page(browser: Any, server: Any) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def context(browser: Any) -> Iterator[Any]:
+    """One browser context for the module: its cache keeps the page's scripts between tests."""
     ctx = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
-    pg = ctx.new_page()
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: Any, server: Any) -> Iterator[Any]:
+    pg = context.new_page()
     pg.requests = []  # type: ignore[attr-defined]
     pg.on("request", lambda r: pg.requests.append(r.url))  # type: ignore[attr-defined]
     pg.set_default_timeout(TIMEOUT * 1000)
     try:
         yield pg
     finally:
-        ctx.close()
+        pg.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +129,11 @@ def wait_until(cond: Callable[[], bool], what: str, timeout: float = TIMEOUT) ->
             pass
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def address(pg: Any) -> str:
+    """What the address bar shows (``page.url`` lags behind history.pushState)."""
+    return str(pg.evaluate("location.href"))
 
 
 def text(pg: Any, sel: str) -> str:
@@ -227,7 +241,22 @@ def default_with(**kw: Any) -> dict[str, float]:
 # tests
 
 
-def test_default_view_offline_and_equal_to_solve(page: Any, server: Any) -> None:
+@pytest.fixture
+def fresh_page(browser: Any, server: Any) -> Iterator[Any]:
+    """A page in a new context (empty cache): every script is fetched, and recorded."""
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1100})
+    pg = ctx.new_page()
+    pg.requests = []  # type: ignore[attr-defined]
+    pg.on("request", lambda r: pg.requests.append(r.url))  # type: ignore[attr-defined]
+    pg.set_default_timeout(TIMEOUT * 1000)
+    try:
+        yield pg
+    finally:
+        ctx.close()
+
+
+def test_default_view_offline_and_equal_to_solve(fresh_page: Any, server: Any) -> None:
+    page = fresh_page
     open_default(page, server)
     wait_numbers(page, default_with())
     # every request of the page went to this server on 127.0.0.1 (no CDN, no font service)
@@ -242,6 +271,12 @@ def test_default_view_offline_and_equal_to_solve(page: Any, server: Any) -> None
     assert "this game" in text(page, "#map-graph")
     assert page.locator("#sensitivity-table tr").count() == 9  # header + 8 parameters
     shot(page, "01-default")
+    # the user picks the map's axes
+    page.locator("#map-y").click()
+    page.locator("[role=option]").filter(has_text="t1: latency of M1").first.click()
+    wait_until(lambda: "t1: latency of M1" in text(page, "#map-graph"), "the map's new y axis")
+    assert "c2: cost of M2" not in text(page, "#map-graph")
+    wait_until(lambda: "y=latency_1" in address(page), "the URL to follow the axis")
 
 
 def test_typing_and_sliders_update_everything(page: Any, server: Any) -> None:
@@ -338,7 +373,7 @@ def test_bad_values_refused_at_the_field_with_the_cli_message(page: Any, server:
         wait_numbers(page, default_with(tie=tie))
 
 
-def test_url_round_trip_and_exports(page: Any, server: Any, browser: Any, tmp_path: Path) -> None:
+def test_url_round_trip_and_exports(page: Any, server: Any, context: Any, tmp_path: Path) -> None:
     open_default(page, server)
     type_into(page, "penalty", 0, "2.5")
     type_into(page, "cost", 2, "3")
@@ -346,10 +381,10 @@ def test_url_round_trip_and_exports(page: Any, server: Any, browser: Any, tmp_pa
     page.locator("#tie-break input[value=weak]").check()
     want = default_with(P=2.5, c=[1.0, 3.0], p=[0.3, 0.75], tie="weak")
     wait_numbers(page, want)
-    wait_until(lambda: "P=2.5" in page.url and "tie=weak" in page.url, "the URL to encode the game")
-    link = page.url
+    wait_until(lambda: "P=2.5" in address(page) and "tie=weak" in address(page), "the URL to encode the game")
+    link = address(page)
     assert text(page, "#share-url") == link
-    other = browser.new_page(viewport={"width": 1500, "height": 1100})
+    other = context.new_page()
     try:
         other.goto(link)
         other.wait_for_selector("#eq-J")

@@ -541,15 +541,19 @@ def sensitivity_table(rows: list[rgm.SensitivityRow], units: dict[str, str]) -> 
 
 @functools.lru_cache(maxsize=16)
 def _compute(game: Any, tie: str, user: str, x: str, y: str, n: int) -> tuple[Any, ...]:
-    a = rgm.analyse(game, tie, user)
-    if game.num_models != 2:
-        return a, None, None, []
-    return (
-        a,
-        rgm.best_response_curve(game, tie),
-        rgm.policy_map(game, x, y, tie, n),
-        rgm.sensitivity(game, tie),
-    )
+    import numpy as np
+
+    # the grids reach extreme games (1000 x a value): overflow there is expected, not news
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        a = rgm.analyse(game, tie, user)
+        if game.num_models != 2:
+            return a, None, None, []
+        return (
+            a,
+            rgm.best_response_curve(game, tie),
+            rgm.policy_map(game, x, y, tie, n),
+            rgm.sensitivity(game, tie),
+        )
 
 
 def build_outputs(state: ViewState, map_n: int = DEFAULT_MAP_N) -> dict[str, Any]:
@@ -917,7 +921,14 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
         _v: Any, _n: Any, tie: str, user: str, x: str, y: str, meta: dict[str, Any], href: str | None
     ) -> tuple[Any, ...]:
         state = _state_from_page(ctx.inputs_list[0], ctx.inputs_list[1], tie, user, x, y, meta or {})
-        out = build_outputs(state, map_n)
+        try:
+            out = build_outputs(state, map_n)
+        except Exception as exc:  # a solver failure must not take the page down: say so, keep the rest
+            msg = (
+                f"This game could not be solved ({type(exc).__name__}: {exc}); the results are the last game's."
+            )
+            keep = [no_update] * len(ctx.outputs_list[0]), [no_update] * len(ctx.outputs_list[1])
+            return (*keep, msg, "status bad", *([no_update] * 9))
         errors = out["errors"]
         err_ids = [o["id"] for o in ctx.outputs_list[0]]
         cls_ids = [o["id"] for o in ctx.outputs_list[1]]
