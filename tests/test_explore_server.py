@@ -279,3 +279,15 @@ def test_cli_bad_flag_is_one_line_exit_2() -> None:
     res = CliRunner().invoke(app, ["explore", "--scenario", "aider-openai-3-tier", "--latency", "1", "2"])
     assert res.exit_code == 2
     assert "3 models" in res.stderr
+
+
+def test_cli_port_in_use_is_one_line_exit_2(server: Any) -> None:
+    from typer.testing import CliRunner
+
+    from routegame.cli._app import app
+
+    port = server.server.socket.getsockname()[1]
+    res = CliRunner().invoke(app, ["explore", "--port", str(port)])
+    assert res.exit_code == 2
+    assert res.stderr.strip().startswith(f"error: --port: cannot listen on 127.0.0.1:{port}")
+    assert "Traceback" not in res.output

@@ -19,6 +19,22 @@ the exact K-model engine :class:`routegame.general.GeneralGame`):
   1-D scan on each side, then a vectorised bracket refinement (each round evaluates 8 interior
   points of every bracket, shrinking it 9-fold).
 
+What this module reads from the library (the only place the explorer does):
+
+* ``TwoModelGame(game).solve(tie)``: the keys ``equilibrium`` (route, cascade, abandon,
+  provider_cost, user_utility, attained), ``user_preferred``, ``throttling`` (pays, latency,
+  route, cascade, abandon, provider_cost, user_utility), ``regime``, ``net_value``,
+  ``thresholds``, ``misalignment_gap``, ``guideline``, ``assumptions_violated``; and
+  ``TwoModelGame.outcomes(route, cascade, abandon)`` for ``success`` and ``provider_cost``;
+* ``GeneralGame(game, user).solve(tie)``: ``equilibrium`` / ``user_preferred`` (start,
+  continuation, kind, route, abandon, provider_cost, user_utility, success, attained) and
+  ``misalignment_gap``;
+* :func:`~routegame.closed_form.solve_arrays` (route, cascade, abandon, provider_cost),
+  :func:`~routegame.closed_form.best_response` (abandon, provider_cost),
+  :func:`~routegame.closed_form.thresholds`;
+* :func:`routegame.report.build_report`, :class:`routegame.scenarios.Scenario` (``to_toml``),
+  :func:`~routegame.scenarios.load_scenario`, ``load_config``, ``list_scenarios``.
+
 A *policy class* is what the provider recommends, in words: the route, whether re-prompts are
 cascaded to M2 (none, partly, always) and how the user answers (stays, sometimes leaves, leaves
 after the first failure). The cascade probability itself moves continuously with the parameters;

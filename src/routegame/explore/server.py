@@ -7,7 +7,9 @@ foreground for ``routegame explore``.
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sys
 import threading
 import webbrowser
@@ -37,13 +39,31 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0) -> Any:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ParameterError("--port", f"must be an integer in [0, 65535], got {port!r}")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    _check_free(host, port)  # werkzeug would print its own text and exit(1) instead
     try:
         return _make(host, port, app.server, threaded=True)
     except OSError as exc:
-        raise ParameterError(
-            "--port" if exc.errno in (98, 13) else "--host",
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-        ) from None
+        raise _listen_error(host, port, exc) from None
+
+
+def _listen_error(host: str, port: int, exc: OSError) -> ParameterError:
+    field = "--port" if exc.errno in (errno.EADDRINUSE, errno.EACCES) else "--host"
+    return ParameterError(field, f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise ParameterError if ``host:port`` cannot be bound (in use, not ours, bad name)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ParameterError("--host", f"cannot resolve {host!r}: {exc.strerror or exc}") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise _listen_error(host, port, exc) from None
 
 
 @attrs.define
