@@ -522,8 +522,8 @@ def sensitivity_table(rows: list[rgm.SensitivityRow], units: dict[str, str]) -> 
     )
     body = []
     for r in rows:
-        lo = _num(r.low, 4) if r.low is not None else f"{_num(r.low_limit, 4)} (no change)"
-        hi = _num(r.high, 4) if r.high is not None else f"{_num(r.high_limit, 4)} (no change)"
+        lo = _num(r.low, 4) if r.low is not None else f"no change down to {_num(r.low_limit, 4)}"
+        hi = _num(r.high, 4) if r.high is not None else f"no change up to {_num(r.high_limit, 4)}"
         body.append(
             html.Tr(
                 [
