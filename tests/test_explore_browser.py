@@ -270,6 +270,9 @@ def test_default_view_offline_and_equal_to_solve(fresh_page: Any, server: Any) -
     assert "P: churn penalty" in text(page, "#map-graph")
     assert "this game" in text(page, "#map-graph")
     assert page.locator("#sensitivity-table tr").count() == 9  # header + 8 parameters
+    # ξ1 = V p1 - t1 turns positive at V = t1 / p1 = 12 and t1 = V p1 = 2.5: the recommendation changes
+    assert float(text(page, ".sens-high-task_value")) == pytest.approx(12, rel=1e-3)
+    assert float(text(page, ".sens-low-latency_1")) == pytest.approx(2.5, rel=1e-3)
     shot(page, "01-default")
     # the user picks the map's axes
     page.locator("#map-y").click()

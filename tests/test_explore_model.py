@@ -267,6 +267,16 @@ def test_sensitivity_edges_of_the_default_game_are_the_closed_form_thresholds() 
     ],
 )
 def test_sensitivity_edges_against_solve(game: GameParams) -> None:
+    _check_edges(game)
+
+
+@settings(max_examples=8)
+@given(two_model_games(standing=True))
+def test_sensitivity_edges_against_solve_random_games(game: GameParams) -> None:
+    _check_edges(game)
+
+
+def _check_edges(game: GameParams) -> None:
     base = _cls(game)
     v = dict(
         zip(
@@ -279,7 +289,7 @@ def test_sensitivity_edges_against_solve(game: GameParams) -> None:
         x = v[r.field]
         for edge, limit in ((r.low, r.low_limit), (r.high, r.high_limit)):
             if edge is None:  # no change anywhere on a fine grid out to the limit
-                for y in np.linspace(x, limit, 41)[1:]:
+                for y in np.linspace(x, limit, 21)[1:]:
                     assert _cls(_with(game, r.field, float(y))) == base, (r.field, y)
                 continue
             d = edge - x
