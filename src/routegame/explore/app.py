@@ -452,7 +452,7 @@ def map_figure(m: rgm.MapData, units: dict[str, str]) -> dict[str, Any]:
         scale += [[i / n, col], [(i + 1) / n, col]]
     import numpy as np
 
-    custom = np.round(np.stack([np.asarray(m.cascade), np.asarray(m.provider_cost)], axis=-1), 6)
+    custom = np.round(np.stack([np.asarray(m.cascade), np.asarray(m.provider_cost)], axis=-1), 6).tolist()
     data: list[dict[str, Any]] = [
         {
             "type": "heatmap",
