@@ -163,9 +163,10 @@ def test_batch_bad_line_in_the_middle(tmp_path: Path) -> None:
     assert r.stderr == ""
     outs = [json.loads(x) for x in r.stdout.splitlines()]
     assert [o["id"] for o in outs] == ["a", "b", None, "d", "e", None, "f"]
-    assert outs[0] == solve_record({"id": "a", **GAME_RECORD})
-    assert outs[6] == solve_record({"id": "f", **GAME_RECORD})
-    assert outs[3] == solve_record(json.loads(lines[5]))
+    # successful answers carry their line too (issue 11), so duplicate ids can be matched
+    assert outs[0] == {"line": 1, **solve_record({"id": "a", **GAME_RECORD})}
+    assert outs[6] == {"line": 9, **solve_record({"id": "f", **GAME_RECORD})}
+    assert outs[3] == {"line": 6, **solve_record(json.loads(lines[5]))}
     assert outs[1]["error"]["field"] == "success_prob[2]"
     assert outs[1]["line"] == 3
     assert outs[2]["error"]["field"] == "json"
@@ -183,7 +184,7 @@ def test_batch_from_stdin_and_tie_break() -> None:
     r = run("solve", "--batch", "-", "--tie-break", "weak", input=text)
     assert r.exit_code == 0, r.stderr
     outs = [json.loads(x) for x in r.stdout.splitlines()]
-    assert outs == [solve_record({"id": k, **GAME_RECORD}, "weak") for k in (1, 2)]
+    assert outs == [{"line": k, **solve_record({"id": k, **GAME_RECORD}, "weak")} for k in (1, 2)]
 
 
 def test_batch_nan_and_non_utf8(tmp_path: Path) -> None:
@@ -211,7 +212,7 @@ def test_batch_k_model_line_is_dispatched(tmp_path: Path) -> None:
     k, two = (json.loads(x) for x in r.stdout.splitlines())
     assert k["id"] == "k"
     assert "equilibrium" in k or k["error"]["field"] == "models"
-    assert two == solve_record({"id": "two", **GAME_RECORD})
+    assert two == {"line": 2, **solve_record({"id": "two", **GAME_RECORD})}
 
 
 def test_k_model_dispatch_rule() -> None:

@@ -9,9 +9,33 @@ import numpy as np
 
 import routegame as rg
 
+#: The public API, grouped; written out here so that adding or losing a name fails a test.
+EXPECTED = {
+    # parameters, errors
+    "GameParams", "ModelSpec", "BOUNDS",
+    "RouteGameError", "ParameterError", "DataFormatError", "NotSolvableError",
+    # one result type
+    "GameResult", "PolicyResult", "ThrottleResult", "Outcome", "Response", "REGIMES",
+    # solving: the library picks the engine
+    "solve", "engine_for", "Engine", "TwoModelEngine", "KModelEngine", "ChainEngine",
+    # facades and batch lines
+    "TwoModelGame", "GeneralGame", "Solution", "solve_record", "solve_general", "guideline",
+    # two-model closed forms over arrays
+    "solve_arrays", "outcomes", "expected_passes", "best_response", "thresholds", "regime_code",
+    # simulation and sweeps
+    "simulate", "simulate_two_model", "Episodes", "SimulationSummary", "TaskDistribution",
+    "sweep",
+    "__version__",
+}
+
+
+def test_public_api_is_exactly_the_expected_names():
+    assert set(rg.__all__) == EXPECTED
+    assert len(rg.__all__) == len(set(rg.__all__))
+
 
 def test_all_names_resolve():
-    for name in rg.__all__:
+    for name in EXPECTED:
         assert getattr(rg, name) is not None, name
 
 

@@ -163,7 +163,7 @@ def test_write_report_refuses_and_replaces(tmp_path: Path) -> None:
         rr.write_report(d, "default", figures=False)
     assert (d / "extra.txt").exists()
     rr.write_report(d, "aider-claude-3.7-sonnet", overwrite=True, figures=False)
-    assert not (d / "extra.txt").exists()
+    assert (d / "extra.txt").read_text() == "old"  # issue 11: remove only what it wrote
     assert "aider-claude-3.7-sonnet" in p.read_text(encoding="utf-8")
     assert sorted(x.name for x in tmp_path.iterdir()) == ["rep"]
 
@@ -193,8 +193,6 @@ def test_write_report_failure_leaves_old_report(tmp_path: Path, monkeypatch) -> 
 
 
 def test_report_input_errors() -> None:
-    with pytest.raises(ParameterError, match=r"^scenario: the report covers two-model games"):
-        rr.build_report("aider-openai-3-tier", figures=False)
     with pytest.raises(ParameterError, match=r"^scenario: unknown scenario 'nope'"):
         rr.build_report("nope", figures=False)
     with pytest.raises(ParameterError, match=r"^n: must be an integer in \[2, 2000\]"):
@@ -207,8 +205,6 @@ def test_report_input_errors() -> None:
     (["report", "--scenario", "nope", "--out", "{tmp}/r"], "error: scenario: unknown scenario"),
     (["report", "--scenario", "default", "--config", "x.toml", "--out", "{tmp}/r"],
      "error: source: give one of --scenario and --config"),
-    (["report", "--scenario", "aider-openai-3-tier", "--out", "{tmp}/r"],
-     "error: scenario: the report covers two-model games"),
     (["report", "--config", "{tmp}/none.toml", "--out", "{tmp}/r"], "none.toml: no such file"),
     (["report", "--out", "{tmp}/no/r"], "error: --out: directory"),
     (["report", "--n", "0", "--out", "{tmp}/r"], "error: --n: must be an integer"),
@@ -226,3 +222,32 @@ def test_cli_report_refuses_existing_dir(cli, made) -> None:
     r = cli("report", "--out", str(out))
     assert r.exit_code == 2
     assert r.stderr.strip() == f"error: --out: {out} exists; pass --overwrite to replace it"
+
+
+def test_overwrite_keeps_files_the_report_did_not_write(tmp_path):
+    # issue 11: a thesis.tex beside report.html was deleted by --overwrite
+    from routegame.report import write_report
+
+    d = tmp_path / "rep"
+    write_report(d, "default", figures=False)
+    (d / "thesis.tex").write_text("my thesis")
+    write_report(d, "default", figures=False, overwrite=True)
+    assert (d / "thesis.tex").read_text() == "my thesis"
+    assert (d / "report.html").is_file()
+    assert not [p for p in d.iterdir() if p.name.startswith(".")]
+
+
+def test_report_of_a_k_model_scenario(tmp_path: Path) -> None:
+    # issue 7: `routegame report --scenario aider-openai-3-tier` failed
+    import routegame as rg
+    from routegame.scenarios import load_scenario
+
+    rep = rr.build_report("aider-openai-3-tier", figures=False)
+    sc = load_scenario("aider-openai-3-tier")
+    want = rg.solve(sc.params).to_json_dict()
+    assert rep.solution == want
+    assert _solution_json(rep.html)["solution"] == want
+    assert f"{want['equilibrium']['provider_cost']:.6g}" in rep.html
+    assert f"{want['misalignment_gap']:.6g}" in rep.html
+    p = rr.write_report(tmp_path / "k", "aider-openai-3-tier", figures=True, n=8)
+    assert p.is_file()

@@ -11,6 +11,8 @@ Examples
 ...                                 success_prob=[0.3, 0.8])
 >>> g.solve()["equilibrium"]["route"]
 1
+>>> round(float(rg.solve(g.params).equilibrium.provider_cost), 4)
+3.8824
 """
 
 from typing import Any
@@ -24,11 +26,13 @@ from routegame.closed_form import (
     solve_arrays,
     thresholds,
 )
+from routegame.engines import ChainEngine, Engine, KModelEngine, TwoModelEngine, engine_for, solve
 from routegame.errors import DataFormatError, NotSolvableError, ParameterError, RouteGameError
 from routegame.game import Solution, TwoModelGame, solve_record
 from routegame.general import GeneralGame, solve_general
 from routegame.guideline import guideline
-from routegame.params import GameParams, ModelSpec
+from routegame.model.params import BOUNDS, GameParams, ModelSpec
+from routegame.model.results import GameResult, Outcome, PolicyResult, Response, ThrottleResult
 from routegame.simulate import Episodes, SimulationSummary, TaskDistribution, simulate, simulate_two_model
 
 __version__ = "0.1.0"
@@ -43,28 +47,40 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'routegame' has no attribute {name!r}")
 
 
-__all__ = [
+__all__ = [  # the groups are listed in tests/test_public_api.py and docs/architecture.md
+    "BOUNDS",
     "REGIMES",
+    "ChainEngine",
     "DataFormatError",
+    "Engine",
     "Episodes",
     "GameParams",
+    "GameResult",
     "GeneralGame",
+    "KModelEngine",
     "ModelSpec",
     "NotSolvableError",
+    "Outcome",
     "ParameterError",
+    "PolicyResult",
+    "Response",
     "RouteGameError",
     "SimulationSummary",
     "Solution",
     "TaskDistribution",
+    "ThrottleResult",
+    "TwoModelEngine",
     "TwoModelGame",
     "__version__",
     "best_response",
+    "engine_for",
     "expected_passes",
     "guideline",
     "outcomes",
     "regime_code",
     "simulate",
     "simulate_two_model",
+    "solve",
     "solve_arrays",
     "solve_general",
     "solve_record",

@@ -17,10 +17,11 @@ import numpy as np
 from routegame import closed_form as cf
 from routegame._types import TieBreak
 from routegame.errors import ParameterError, RouteGameError
-from routegame.guideline import guideline
-from routegame.params import GameParams, check_scalar, check_tie_break
+from routegame.model.params import GameParams, check_scalar, check_tie_break
+from routegame.model.policy import check_cascade, check_route
+from routegame.model.results import GameResult, Outcome, round_sig
 
-__all__ = ["Solution", "TwoModelGame", "solve_record"]
+__all__ = ["Solution", "TwoModelGame", "check_route", "solve_record"]
 
 
 def _num(x: Any) -> Any:
@@ -30,37 +31,11 @@ def _num(x: Any) -> Any:
     if isinstance(x, (np.integer, int)):
         return int(x)
     v = float(x)
-    return None if math.isnan(v) else v
+    return None if math.isnan(v) else round_sig(v)
 
 
-def check_route(route: Any, field: str = "route") -> int:
-    """Validate a route number (1 or 2)."""
-    if isinstance(route, bool) or not isinstance(route, (int, np.integer, float)) or route not in (1, 2):
-        raise ParameterError(field, f"must be 1 or 2, got {route!r}")
-    return int(route)
-
-
-@attrs.frozen
-class Solution:
-    """The solved game, as nested plain dictionaries (the batch output format).
-
-    Attributes
-    ----------
-    data : dict
-        Keys ``net_value``, ``regime``, ``thresholds``, ``equilibrium``, ``equilibrium_weak``,
-        ``user_preferred``, ``misalignment_gap``, ``throttling``, ``guideline``.
-    """
-
-    data: dict[str, Any]
-
-    def __getitem__(self, key: str) -> Any:
-        return self.data[key]
-
-    def to_dict(self) -> dict[str, Any]:
-        """A deep copy of :attr:`data`, JSON-serialisable."""
-        import copy
-
-        return copy.deepcopy(self.data)
+#: The solved game (the one result type; the name of routegame 0.1).
+Solution = GameResult
 
 
 @attrs.frozen
@@ -123,27 +98,27 @@ class TwoModelGame:
     def outcomes(self, route: int, cascade: float, abandon: float) -> dict[str, Any]:
         """S, L, C, U, J and expected passes of a policy against an abandon probability."""
         route = check_route(route)
-        cascade = check_scalar(cascade, "cascade")
+        cascade = check_cascade(cascade)
         abandon = check_scalar(abandon, "abandon")
         o = cf.outcomes(*self._arrays(), route, cascade, abandon)
-        return {
-            "success": float(o.success), "latency": float(o.latency), "cost": float(o.cost),
-            "user_utility": float(o.user_utility), "provider_cost": float(o.provider_cost),
-            "passes": [float(v) for v in o.passes],
-        }
+        return Outcome(
+            success=float(np.clip(o.success, 0.0, 1.0)), latency=float(o.latency),
+            cost=float(o.cost), user_utility=float(o.user_utility),
+            provider_cost=float(o.provider_cost), passes=tuple(float(v) for v in o.passes),
+        ).to_json_dict()
 
     def best_response(
         self, route: int, cascade: float, tie_break: TieBreak = "strong"
     ) -> dict[str, Any]:
         """The user's best response q*(route, cascade), with ``indifferent`` flagged."""
         route = check_route(route)
-        cascade = check_scalar(cascade, "cascade")
+        cascade = check_cascade(cascade)
         check_tie_break(tie_break)
         V, P, t, c, p = self._arrays()
         br = cf.best_response(V, t, p, route, cascade, cost=c, penalty=P, tie_break=tie_break)
         return {
-            "route": route, "cascade": cascade, "abandon": float(br.abandon),
-            "user_utility": float(br.user_utility), "indifferent": bool(br.indifferent),
+            "route": route, "cascade": cascade, "abandon": _num(br.abandon),
+            "user_utility": _num(br.user_utility), "indifferent": bool(br.indifferent),
         }
 
     def thresholds(self) -> dict[str, float | None]:
@@ -152,46 +127,15 @@ class TwoModelGame:
         s0, sl, sh = cf.thresholds(V, t, p)
         return {"s0": _num(s0), "s_low": _num(sl), "s_high": _num(sh)}
 
-    def solve(self, tie_break: TieBreak = "strong") -> Solution:
-        """Equilibria, user-preferred policy, misalignment gap, throttling and the guideline."""
-        check_tie_break(tie_break)
-        sol = cf.solve_arrays(*self._arrays(), tie_break=tie_break)
-        data: dict[str, Any] = {
-            "net_value": [float(v) for v in sol.net_value],
-            "regime": str(sol.regime_names),
-            "thresholds": {"s0": _num(sol.s0), "s_low": _num(sol.s_low), "s_high": _num(sol.s_high)},
-            "equilibrium": {
-                "route": int(sol.route), "cascade": float(sol.cascade),
-                "abandon": float(sol.abandon), "provider_cost": float(sol.provider_cost),
-                "user_utility": float(sol.user_utility),
-            },
-            "equilibrium_weak": {
-                "route": int(sol.weak_route), "cascade": float(sol.weak_cascade),
-                "abandon": float(sol.weak_abandon), "provider_cost": float(sol.weak_provider_cost),
-                "user_utility": float(sol.weak_user_utility), "attained": bool(sol.weak_attained),
-            },
-            "user_preferred": {
-                "route": int(sol.pref_route), "cascade": float(sol.pref_cascade),
-                "abandon": float(sol.pref_abandon), "user_utility": float(sol.pref_user_utility),
-            },
-            "misalignment_gap": float(sol.misalignment_gap),
-            "throttling": {
-                "pays": bool(sol.throttle_pays),
-                "latency": [float(v) for v in sol.throttle_latency],
-                "route": int(sol.throttle_route), "cascade": float(sol.throttle_cascade),
-                "abandon": float(sol.throttle_abandon),
-                "provider_cost": float(sol.throttle_provider_cost),
-                "user_utility": float(sol.throttle_user_utility),
-                "attained": bool(sol.throttle_attained),
-            },
-        }
-        if tie_break == "weak":
-            data["equilibrium"]["attained"] = bool(sol.weak_attained)
-        data["guideline"] = guideline(data, self.params)
-        assumptions = self.params.standing_assumptions()
-        if assumptions:
-            data["assumptions_violated"] = assumptions
-        return Solution(data)
+    def solve(self, tie_break: TieBreak = "strong") -> GameResult:
+        """Equilibria, user-preferred policy, gap, price of alignment, throttling.
+
+        Returns the one result type; ``sol["equilibrium"]`` and ``sol.to_dict()`` give the
+        JSON form (with the guideline sentence).
+        """
+        from routegame.engines import TwoModelEngine, solve
+
+        return solve(self.params, tie_break=tie_break, engine=TwoModelEngine())
 
 
 def _error(record_id: Any, exc: RouteGameError) -> dict[str, Any]:
@@ -235,7 +179,7 @@ def solve_record(record: Any, tie_break: TieBreak = "strong") -> dict[str, Any]:
             if not isinstance(qd, Mapping) or "route" not in qd:
                 raise ParameterError(f"queries[{k + 1}]", "must be an object with route and cascade")
             route = check_route(qd["route"], f"queries[{k + 1}].route")
-            cascade = check_scalar(qd.get("cascade", 0.0), "cascade", f"queries[{k + 1}].cascade")
+            cascade = check_cascade(qd.get("cascade", 0.0), f"queries[{k + 1}].cascade")
             responses.append(game.best_response(route, cascade, tie_break))
         out = {"id": rid, **game.solve(tie_break).to_dict()}
         out["responses"] = responses

@@ -6,53 +6,54 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from routegame.errors import ParameterError
+from routegame.model.results import GameResult
+from routegame.present.wording import fmt, policy_words, response_words
+
 __all__ = ["guideline"]
 
 
 def _f(x: float) -> str:
-    return f"{x:.3g}"
+    return fmt(x)
 
 
-def guideline(sol: dict[str, Any], params: Any) -> str:
+def guideline(sol: Any, params: Any = None) -> str:
     """One sentence explaining the equilibrium of a solved two-model game.
 
     Parameters
     ----------
-    sol : dict
-        A solution as returned by :meth:`routegame.TwoModelGame.solve` ``.to_dict()``.
-    params : GameParams
-        The game's parameters.
+    sol : GameResult or dict
+        A solved game (:func:`routegame.solve`), or its JSON form (then ``params`` is needed).
+    params : GameParams, optional
+        The game's parameters (default: ``sol.params``).
 
     Examples
     --------
-    >>> from routegame import TwoModelGame
-    >>> g = TwoModelGame.from_values(task_value=10, penalty=1, latency=[4, 5], cost=[1, 4],
-    ...                              success_prob=[0.3, 0.8])
-    >>> guideline(g.solve().to_dict(), g.params)[:60]
+    >>> import routegame as rg
+    >>> g = rg.GameParams.two_model(10, 1, (4, 5), (1, 4), (0.3, 0.8))
+    >>> guideline(rg.solve(g))[:60]
     'M1 is not worth its wait (ξ1 = -1) but M2 is (ξ2 = 3): the u'
     """
-    xi1, xi2 = sol["net_value"]
-    eq = sol["equilibrium"]
-    th = sol["thresholds"]
+    if isinstance(sol, GameResult):
+        params = sol.params if params is None else params
+        xi1, xi2 = (float(x) for x in sol.net_value)
+        route = int(sol.equilibrium.route)
+        s, q = float(sol.equilibrium.cascade), float(sol.equilibrium.abandon)
+        regime = str(sol.regime_names)
+        th = {k: float(getattr(sol, k)) for k in ("s0", "s_low", "s_high")}
+    else:
+        xi1, xi2 = sol["net_value"]
+        eq = sol["equilibrium"]
+        route, s, q = eq["route"], eq["cascade"], eq["abandon"]
+        regime = sol["regime"]
+        th = sol["thresholds"]
+    if params is None:
+        raise ParameterError("params", "needed to explain a solution given as a dict")
     c1, c2 = params.cost
     p1, p2 = params.success_prob
     P = params.penalty
-    route, s, q = eq["route"], eq["cascade"], eq["abandon"]
-    if route == 2:
-        policy = "route every task to M2"
-    elif q == 1 and s > 0:
-        policy = ("route to M1 with a cascade high enough that the user leaves after the first "
-                  "failure (every s >= s_high gives the same outcome; s = 1 is reported)")
-    elif s == 0:
-        policy = "route to M1 with no cascade"
-    elif s == 1:
-        policy = "route to M1 and send every re-prompt to M2"
-    else:
-        policy = f"route to M1 and cascade re-prompts to M2 with probability {_f(s)}"
-    stay = "the user never abandons" if q == 0 else (
-        "the user abandons after the first failure" if q == 1 else
-        f"the user abandons after a failure with probability {_f(q)}")
-    regime = sol["regime"]
+    policy = policy_words(route, s, q)
+    stay = response_words(q)
     if regime == "value-value":
         why = (f"Both models are worth their wait (ξ1 = {_f(xi1)}, ξ2 = {_f(xi2)}), so the user never "
                f"abandons and the provider pays only compute: it picks the lower cost per success "

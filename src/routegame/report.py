@@ -1,4 +1,4 @@
-"""A self-contained HTML report of one two-model game (``routegame report``).
+"""A self-contained HTML report of one game (``routegame report``), rendered from its result.
 
 The report gives the scenario's parameters and where each number comes from, the regime and the
 user's thresholds, the equilibrium under strong and weak tie-breaking, the policy the user would
@@ -7,10 +7,13 @@ checked against the exact answer), the decision-guideline sentence, and the figu
 :mod:`routegame.plot` around the scenario's point. Figures are embedded as base64 PNG, so the
 one HTML file stands alone; they are also written beside it under ``figures/``. The solution is
 embedded verbatim as JSON (``<script type="application/json" id="routegame-solution">``), equal
-to ``TwoModelGame(params).solve().to_dict()``.
+to ``routegame.solve(params).to_json_dict()``. K-model games get their equilibrium, the
+user-preferred policy, the gap and the price of alignment (no regimes, throttling or figures,
+which belong to the two-model game).
 
 :func:`build_report` returns the report in memory; :func:`write_report` writes it atomically (the
-directory is built under a temporary name beside the target and renamed into place).
+directory is built under a temporary name beside the target and renamed into place; an existing
+report directory is updated file by file, never deleted).
 
 Examples
 --------
@@ -39,9 +42,12 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
 
 from routegame.errors import ParameterError
-from routegame.params import GameParams
+from routegame.model.params import GameParams
+from routegame.model.results import GameResult
+from routegame.present.wording import REGIME_TEXT, policy_label, response_words
 
 __all__ = ["REPORT_FILE", "Report", "build_report", "load_game", "write_report"]
 
@@ -62,15 +68,18 @@ class Report:
     figures : dict of str to bytes
         PNG files by file name (also embedded in ``html``).
     solution : dict
-        ``TwoModelGame(params).solve().to_dict()`` (strong tie-breaking).
+        ``routegame.solve(params).to_json_dict()`` (strong tie-breaking).
     scenario : Scenario
         The game and its provenance.
+    result : GameResult
+        The solved game (the one result type the report is rendered from).
     """
 
     html: str
     figures: dict[str, bytes] = attrs.field(repr=False)
     solution: dict[str, Any] = attrs.field(repr=False)
     scenario: Any = attrs.field(repr=False)
+    result: GameResult | None = attrs.field(default=None, repr=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,10 +121,6 @@ def _as_scenario(scenario: Any) -> Any:
         raise ParameterError(
             "scenario", f"must be a scenario name, Scenario or GameParams, got "
             f"{type(scenario).__name__}")
-    k = scenario.params.num_models
-    if k != 2:
-        raise ParameterError(
-            "scenario", f"the report covers two-model games; {scenario.name!r} has {k} models")
     return scenario
 
 
@@ -140,31 +145,12 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _policy_words(route: int, cascade: float) -> str:
-    if route == 2:
-        return "M2 only"
-    if cascade == 0:
-        return "M1 only"
-    if cascade == 1:
-        return "M1, every re-prompt to M2"
-    return f"M1, re-prompt to M2 with probability {_num(cascade, 4)}"
+def _policy_words(route: Any, cascade: Any) -> str:
+    return policy_label(int(route), float(cascade))
 
 
-def _abandon_words(q: float) -> str:
-    if q == 0:
-        return "never abandons"
-    if q == 1:
-        return "abandons after the first failure"
-    return f"abandons after a failure with probability {_num(q, 4)}"
-
-
-_REGIME_TEXT = {
-    "value-value": "both models are worth their wait (ξ₁ > 0, ξ₂ > 0)",
-    "latency-latency": "neither model is worth its wait (ξ₁ < 0, ξ₂ < 0)",
-    "latency-value": "M1 is not worth its wait but M2 is (ξ₁ < 0 < ξ₂)",
-    "value-latency": "M1 is worth its wait but M2 is not (ξ₂ < 0 < ξ₁)",
-    "knife-edge": "a model is exactly worth its wait (ξ₁ = 0 or ξ₂ = 0)",
-}
+def _abandon_words(q: Any) -> str:
+    return response_words(float(q)).removeprefix("the user ")
 
 
 def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
@@ -217,94 +203,135 @@ def _params_section(sc: Any) -> str:
             + derived + warn)
 
 
-def _regime_section(sol: Mapping[str, Any]) -> str:
-    r = sol["regime"]
-    th = sol["thresholds"]
+def _f(x: Any) -> float:
+    return float(x)
+
+
+def _regime_section(res: GameResult) -> str:
+    r = str(res.regime_names)
+    s0, s_low, s_high = (_f(x) for x in (res.s0, res.s_low, res.s_high))
     thr = []
-    if th["s0"] is not None:
+    if not math.isnan(s0):
         thr.append(f"On route 1 the user stays (q* = 0) when the cascade s &gt; s₀ = "
-                   f"<b>{_num(th['s0'])}</b> and leaves after the first failure when s &lt; s₀.")
-    if th["s_low"] is not None:
-        thr.append(f"On route 1 the user stays for s ≤ s_low = <b>{_num(th['s_low'])}</b>, mixes "
-                   f"(0 &lt; q* &lt; 1) up to s_high = <b>{_num(th['s_high'])}</b> and leaves "
+                   f"<b>{_num(s0)}</b> and leaves after the first failure when s &lt; s₀.")
+    if not math.isnan(s_low):
+        thr.append(f"On route 1 the user stays for s ≤ s_low = <b>{_num(s_low)}</b>, mixes "
+                   f"(0 &lt; q* &lt; 1) up to s_high = <b>{_num(s_high)}</b> and leaves "
                    f"after the first failure for s ≥ s_high.")
     if not thr:
         thr.append("The user's response on route 1 does not depend on the cascade s.")
-    return (f"<h2>Regime</h2><p><b>{_e(r)}</b>: {_e(_REGIME_TEXT.get(r, r))}. "
-            f"ξ = ({_num(sol['net_value'][0])}, {_num(sol['net_value'][1])}).</p>"
+    xi = res.net_value
+    return (f"<h2>Regime</h2><p><b>{_e(r)}</b>: {_e(REGIME_TEXT.get(r, r))}. "
+            f"ξ = ({_num(_f(xi[0]))}, {_num(_f(xi[1]))}).</p>"
             f"<p>{' '.join(thr)}</p>")
 
 
-def _equilibrium_section(sol: Mapping[str, Any], success: Mapping[str, float], cost_u: str,
-                         lat_u: str) -> str:
-    eq, wk, pr, th = (sol["equilibrium"], sol["equilibrium_weak"], sol["user_preferred"],
-                      sol["throttling"])
-    cols = [("strong equilibrium", eq), ("weak equilibrium", wk), ("user-preferred", pr)]
+def _equilibrium_section(res: GameResult, cost_u: str, lat_u: str) -> str:
+    assert res.equilibrium_weak is not None
+    cols = [("strong equilibrium", res.equilibrium), ("weak equilibrium", res.equilibrium_weak),
+            ("user-preferred", res.user_preferred)]
+    if res.tie_break == "weak":  # the headline is weak: the strong one is not in this result
+        cols = cols[1:]
     rows = []
     for label, key in (("route i", "route"), ("cascade s", "cascade"),
                        ("user's abandon probability q", "abandon")):
-        rows.append([label] + [_num(d[key]) for _, d in cols])
-    rows.append(["policy"] + [_e(_policy_words(d["route"], d["cascade"])) for _, d in cols])
-    rows.append(["the user"] + [_e(_abandon_words(d["abandon"])) for _, d in cols])
-    rows.append([f"provider cost J ({_e(cost_u)})", _num(eq["provider_cost"]),
-                 _num(wk["provider_cost"]), "—"])
-    rows.append([f"user utility U ({_e(lat_u)})", _num(eq["user_utility"]),
-                 _num(wk["user_utility"]), _num(pr["user_utility"])])
-    rows.append(["success probability S", _num(success["strong"]), _num(success["weak"]),
-                 _num(success["preferred"])])
-    rows.append(["attained", "yes", _num(bool(wk["attained"])), "yes"])
+        rows.append([label] + [_num(_f(getattr(d, key))) for _, d in cols])
+    rows.append(["policy"] + [_e(_policy_words(d.route, d.cascade)) for _, d in cols])
+    rows.append(["the user"] + [_e(_abandon_words(d.abandon)) for _, d in cols])
+    rows.append([f"provider cost J ({_e(cost_u)})"]
+                + [_num(_f(d.provider_cost)) for _, d in cols])
+    rows.append([f"user utility U ({_e(lat_u)})"] + [_num(_f(d.user_utility)) for _, d in cols])
+    rows.append(["success probability S"] + [_num(_f(d.success)) for _, d in cols])
+    rows.append(["attained"] + [_num(bool(d.attained) if d.attained is not None else True)
+                                for _, d in cols])
     note = ""
-    if not wk["attained"]:
+    if not bool(res.equilibrium_weak.attained):
         note = ("<p>Under weak tie-breaking the provider's best cost is an infimum: it is "
                 "approached as the cascade tends to the policy shown, but no policy attains "
                 "it.</p>")
-    del th
     return ("<h2>Equilibrium</h2><p>The provider (leader) commits to a policy (i, s); the user "
             "(follower) best-responds with q*. Strong tie-breaking resolves the user's "
             "indifference in the provider's favour, weak against it. The user-preferred policy "
-            "maximises the user's utility at the user's own best response.</p>"
+            "maximises the user's utility at the user's own best response; its provider cost "
+            "is the price of alignment's first term.</p>"
             + _table(["", *(c for c, _ in cols)], rows, "eq") + note)
 
 
-def _gap_section(sol: Mapping[str, Any], lat_u: str) -> str:
-    gap = sol["misalignment_gap"]
+def _gap_section(res: GameResult, lat_u: str, cost_u: str) -> str:
+    gap, price = _f(res.misalignment_gap), _f(res.price_of_alignment)
     if gap > 0:
         txt = (f"The user would be better off by <b>{_num(gap)}</b> {_e(lat_u)} of utility "
                "per task under the policy it prefers: the provider's cost ranking and the "
                "user's utility ranking of the policies differ.")
     else:
         txt = "None: the provider serves the policy the user would pick."
-    return f"<h2>Misalignment gap</h2><p>ΔU = {_num(gap)} {_e(lat_u)}. {txt}</p>"
+    return (f"<h2>Misalignment gap</h2><p>ΔU = {_num(gap)} {_e(lat_u)}. {txt}</p>"
+            f"<p>Price of alignment J_pref &minus; J* = <b>{_num(price)}</b> {_e(cost_u)}: "
+            "what serving the user's favourite policy would cost the provider.</p>")
 
 
-def _throttling_section(g: GameParams, sol: Mapping[str, Any], cost_u: str, lat_u: str) -> str:
-    th, eq = sol["throttling"], sol["equilibrium"]
+def _throttling_section(g: GameParams, res: GameResult, cost_u: str, lat_u: str) -> str:
+    assert res.throttling is not None
+    th, eq = res.throttling, res.equilibrium
+    pol = th.policy
     cpp = g.cost / g.success_prob
     bound = float(min(cpp))
     paper = g.penalty <= bound
     paper_txt = (f"The paper's condition P ≤ min(c₁/p₁, c₂/p₂) = {_num(bound)} "
                  f"{'holds' if paper else 'does not hold'} (P = {_num(g.penalty)}).")
-    if th["pays"]:
-        gain = eq["provider_cost"] - th["provider_cost"]
-        raised = [f"t{'₁₂'[k]} from {_num(g.latency[k])} to {_num(th['latency'][k])}"
-                  for k in range(2) if th["latency"][k] != g.latency[k]]
+    pays = bool(th.pays)
+    if pays:
+        gain = _f(eq.provider_cost) - _f(pol.provider_cost)
+        lat = [_f(x) for x in th.latency]
+        raised = [f"t{'₁₂'[k]} from {_num(g.latency[k])} to {_num(lat[k])}"
+                  for k in range(2) if lat[k] != g.latency[k]]
         verdict = (f"<b>Throttling pays.</b> Raising {_e(' and '.join(raised) or 'no latency')} "
-                   f"{_e(lat_u)} and serving {_e(_policy_words(th['route'], th['cascade']))} "
-                   f"makes the user {_e(_abandon_words(th['abandon']))}; the provider's cost "
-                   f"falls by {_num(gain)} {_e(cost_u)} (from {_num(eq['provider_cost'])} to "
-                   f"{_num(th['provider_cost'])}) and the user's utility falls by "
-                   f"{_num(eq['user_utility'] - th['user_utility'])} {_e(lat_u)}.")
-        if not th["attained"]:
+                   f"{_e(lat_u)} and serving {_e(_policy_words(pol.route, pol.cascade))} "
+                   f"makes the user {_e(_abandon_words(pol.abandon))}; the provider's cost "
+                   f"falls by {_num(gain)} {_e(cost_u)} (from {_num(_f(eq.provider_cost))} to "
+                   f"{_num(_f(pol.provider_cost))}) and the user's utility falls by "
+                   f"{_num(_f(eq.user_utility) - _f(pol.user_utility))} {_e(lat_u)}.")
+        if not bool(pol.attained):
             verdict += (" The least throttle is an infimum under weak tie-breaking (the user "
                         "must be strictly worse off staying).")
     else:
         verdict = ("<b>Throttling does not pay</b>: no increase of the latencies lowers the "
                    "provider's cost below its equilibrium cost.")
-    agree = paper == bool(th["pays"])
+    agree = paper == pays
     cmp = ("The exact answer agrees with the paper's condition here." if agree else
            "The exact answer differs from the paper's condition here (see docs/theory.md on "
            "Proposition 2).")
     return f"<h2>Throttling</h2><p>{verdict}</p><p>{paper_txt} {cmp}</p>"
+
+
+def _k_model_sections(res: GameResult, cost_u: str, lat_u: str) -> str:
+    """Equilibrium and user-preferred policy of a K-model game (start pi, re-prompt rho)."""
+    names = [f"M{k + 1}" for k in range(res.num_models)]
+    if res.params is not None:
+        names = list(res.params.names)
+
+    def dist(x: Any) -> str:
+        return ", ".join(f"{n}: {_num(float(v), 4)}" for n, v in zip(names, x, strict=True)
+                         if float(v) > 0)
+
+    cols = [("equilibrium", res.equilibrium), ("user-preferred", res.user_preferred)]
+    rows = [
+        ["first model (start π)"] + [_e(dist(d.start)) for _, d in cols],
+        ["re-prompt model (every row of R)"] + [_e(dist(d.continuation)) for _, d in cols],
+        ["user's abandon probability q"] + [_e(_num(_f(d.abandon)) if np.ndim(d.abandon) == 0
+                                              else dist(d.abandon) or "0") for _, d in cols],
+        [f"provider cost J ({_e(cost_u)})"] + [_num(_f(d.provider_cost)) for _, d in cols],
+        [f"user utility U ({_e(lat_u)})"] + [_num(_f(d.user_utility)) for _, d in cols],
+        ["success probability S"] + [_num(_f(d.success)) for _, d in cols],
+        ["attained"] + [_num(bool(d.attained)) for _, d in cols],
+    ]
+    xi = ", ".join(f"{n}: {_num(float(v))}" for n, v in zip(names, res.net_value, strict=True))
+    return (f"<h2>Equilibrium ({_e(res.num_models)} models, {_e(res.user)} user)</h2>"
+            f"<p>Net values ξ = ({_e(xi)}). The provider's optimum over all start distributions "
+            "and cascade matrices is memoryless: a first model, then every re-prompt drawn from "
+            "one distribution (docs/theory_kmodel.md).</p>"
+            + _table(["", *(c for c, _ in cols)], rows, "eq")
+            + _gap_section(res, lat_u, cost_u))
 
 
 _FIGURES: list[tuple[str, str, dict[str, Any], str]] = [
@@ -370,29 +397,41 @@ def _json_block(sc: Any, sol: Mapping[str, Any]) -> str:
     return f'<script type="application/json" id="routegame-solution">\n{text}\n</script>'
 
 
-def _html(sc: Any, sol: dict[str, Any], figures: Mapping[str, bytes]) -> str:
+def _html(sc: Any, res: GameResult, figures: Mapping[str, bytes]) -> str:
     from routegame import __version__
-    from routegame.game import TwoModelGame
 
     g: GameParams = sc.params
-    game = TwoModelGame(g)
+    sol = res.to_json_dict()
     lat_u = sc.units.get("latency", "latency units")
     cost_u = sc.units.get("cost", "cost units")
-
-    def success(d: Mapping[str, Any]) -> float:
-        return game.outcomes(d["route"], d["cascade"], d["abandon"])["success"]
-
-    succ = {"strong": success(sol["equilibrium"]), "weak": success(sol["equilibrium_weak"]),
-            "preferred": success(sol["user_preferred"])}
-    eq = sol["equilibrium"]
-    summary = (
-        f'<div class="summary"><p><b>Equilibrium:</b> {_e(_policy_words(eq["route"], eq["cascade"]))}'
-        f'; the user {_e(_abandon_words(eq["abandon"]))}. Provider cost J* = '
-        f'{_num(eq["provider_cost"])} {_e(cost_u)}, user utility U* = {_num(eq["user_utility"])} '
-        f'{_e(lat_u)}. Regime: {_e(sol["regime"])}. Misalignment gap ΔU = '
-        f'{_num(sol["misalignment_gap"])}. Throttling '
-        f'{"pays" if sol["throttling"]["pays"] else "does not pay"}.</p>'
-        f'<p><b>Decision guideline.</b> {_e(sol["guideline"])}</p></div>')
+    eq = res.equilibrium
+    if res.kind == "two-model":
+        assert res.throttling is not None
+        summary = (
+            f'<div class="summary"><p><b>Equilibrium:</b> '
+            f'{_e(_policy_words(eq.route, eq.cascade))}; the user '
+            f'{_e(_abandon_words(eq.abandon))}. Provider cost J* = '
+            f'{_num(_f(eq.provider_cost))} {_e(cost_u)}, user utility U* = '
+            f'{_num(_f(eq.user_utility))} {_e(lat_u)}. Regime: {_e(res.regime_names)}. '
+            f'Misalignment gap ΔU = {_num(_f(res.misalignment_gap))}. Throttling '
+            f'{"pays" if bool(res.throttling.pays) else "does not pay"}.</p>'
+            f'<p><b>Decision guideline.</b> {_e(sol["guideline"])}</p></div>')
+        body = [
+            _regime_section(res),
+            _equilibrium_section(res, cost_u, lat_u),
+            _gap_section(res, lat_u, cost_u),
+            _throttling_section(g, res, cost_u, lat_u),
+            f"<h2>Decision guideline</h2><p>{_e(sol['guideline'])}</p>",
+        ]
+    else:
+        summary = (
+            f'<div class="summary"><p><b>Equilibrium</b> ({res.num_models} models): provider '
+            f"cost J* = {_num(_f(eq.provider_cost))} {_e(cost_u)}, user utility U* = "
+            f"{_num(_f(eq.user_utility))} {_e(lat_u)}, success S = {_num(_f(eq.success))}. "
+            f"Misalignment gap ΔU = {_num(_f(res.misalignment_gap))}.</p></div>")
+        body = [_k_model_sections(res, cost_u, lat_u),
+                "<p>Regimes, thresholds, throttling and the figures describe the paper's "
+                "two-model game; they are not drawn for K-model games.</p>"]
     figs = []
     for fname, _, _, caption in _FIGURES:
         key = f"{fname}.png"
@@ -417,11 +456,7 @@ def _html(sc: Any, sol: dict[str, Any], figures: Mapping[str, bytes]) -> str:
         desc,
         summary,
         _params_section(sc),
-        _regime_section(sol),
-        _equilibrium_section(sol, succ, cost_u, lat_u),
-        _gap_section(sol, lat_u),
-        _throttling_section(g, sol, cost_u, lat_u),
-        f"<h2>Decision guideline</h2><p>{_e(sol['guideline'])}</p>",
+        *body,
         "<h2>Figures</h2>" + ("".join(figs) if figs else "<p>No figures.</p>"),
         _json_block(sc, sol),
         "</body></html>",
@@ -434,7 +469,7 @@ def _html(sc: Any, sol: dict[str, Any], figures: Mapping[str, bytes]) -> str:
 
 
 def build_report(scenario: Any = None, *, n: int = 160, figures: bool = True) -> Report:
-    """Render the report of a two-model game in memory.
+    """Render the report of a game in memory (two-model games get the paper's full analysis).
 
     Parameters
     ----------
@@ -453,21 +488,50 @@ def build_report(scenario: Any = None, *, n: int = 160, figures: bool = True) ->
     Raises
     ------
     ParameterError
-        Unknown scenario, a game that does not have two models, or a bad ``n``.
+        Unknown scenario or a bad ``n``.
     """
-    from routegame.game import TwoModelGame
+    from routegame.engines import solve
 
     sc = _as_scenario(scenario)
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 2000:
         raise ParameterError("n", f"must be an integer in [2, 2000], got {n!r}")
-    sol = TwoModelGame(sc.params).solve().to_dict()
-    figs = _render_figures(sc, n) if figures else {}
-    return Report(html=_html(sc, sol, figs), figures=figs, solution=sol, scenario=sc)
+    res = solve(sc.params)
+    figs = _render_figures(sc, n) if figures and res.kind == "two-model" else {}
+    return Report(html=_html(sc, res, figs), figures=figs, solution=res.to_json_dict(),
+                  scenario=sc, result=res)
 
 
 def _is_report_dir(path: Path) -> bool:
     """An existing directory we may replace: empty, or holding a previous report."""
     return path.is_dir() and (not any(path.iterdir()) or (path / REPORT_FILE).is_file())
+
+
+def _update_report_dir(target: Path, report: Report) -> None:
+    """Replace, file by file, only what a report writes (other files in ``target`` stay).
+
+    Every file is written beside its final name and renamed into place (atomic per file);
+    ``report.html`` goes last, so a failure leaves the previous report readable.
+    """
+    fig_dir = target / _FIG_DIR
+    if report.figures:
+        fig_dir.mkdir(exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        items = [(fig_dir / name, data) for name, data in report.figures.items()]
+        items.append((target / REPORT_FILE, report.html.encode("utf-8")))
+        for final, data in items:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp_name, 0o644)
+            staged.append((Path(tmp_name), final))
+        for tmp_path, final in staged:
+            os.replace(tmp_path, final)
+    except BaseException:
+        for tmp_path, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp_path.unlink()
+        raise
 
 
 def write_report(
@@ -480,10 +544,11 @@ def write_report(
 ) -> Path:
     """Write ``out_dir/report.html`` and ``out_dir/figures/*.png`` atomically.
 
-    The directory is built under a temporary name beside ``out_dir`` and renamed into place, so
-    a failure leaves nothing half-written. An existing ``out_dir`` is refused unless
+    A new directory is built under a temporary name beside ``out_dir`` and renamed into place,
+    so a failure leaves nothing half-written. An existing ``out_dir`` is refused unless
     ``overwrite``; even then only a directory that is empty or holds a previous report
-    (a ``report.html``) is replaced.
+    (a ``report.html``) is updated, and only the files a report writes are replaced (each
+    atomically): other files in it are never deleted.
 
     Parameters
     ----------
@@ -532,8 +597,10 @@ def write_report(
     if not parent.is_dir():
         raise ParameterError("--out", f"directory {parent} does not exist")
     report = build_report(scenario, n=n, figures=figures)
+    if target.is_dir():
+        _update_report_dir(target, report)
+        return target / REPORT_FILE
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    old: Path | None = None
     try:
         if report.figures:
             (tmp / _FIG_DIR).mkdir()
@@ -543,17 +610,8 @@ def write_report(
         umask = os.umask(0o022)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; give it the usual mode
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
-            os.replace(target, old / target.name)
         os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not target.exists():
-            with contextlib.suppress(OSError):
-                os.replace(old / target.name, target)
         raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     return target / REPORT_FILE

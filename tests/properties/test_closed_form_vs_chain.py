@@ -160,6 +160,6 @@ def test_fast_path_equals_generic_candidate_solver():
                 "throttle_provider_cost"):
         np.testing.assert_allclose(fast[key], gen[key], rtol=1e-5, atol=1e-9, err_msg=key)
     np.testing.assert_array_equal(fast["weak_attained"], gen["weak_attained"])
-    np.testing.assert_array_equal(fast["throttle_pays"], gen["throttle_pays"])
+    np.testing.assert_array_equal(fast["throttling_pays"], gen["throttling_pays"])
     assert set(np.unique(fast["regime"])) == {0, 1, 2, 3}
 

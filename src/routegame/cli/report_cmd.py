@@ -1,12 +1,13 @@
-"""``routegame report``: one self-contained HTML report of a two-model game.
+"""``routegame report``: one self-contained HTML report of a game (two-model or K-model).
 
 Usage::
 
     routegame report [--scenario NAME | --config FILE.toml] [--out DIR] [--overwrite] [--n N]
 
-Writes ``DIR/report.html`` (figures embedded) and ``DIR/figures/*.png``; the directory is built
-under a temporary name and renamed into place. An existing ``DIR`` is refused unless
-``--overwrite``, and even then only a previous report directory (or an empty one) is replaced.
+Writes ``DIR/report.html`` (figures embedded) and ``DIR/figures/*.png``; a new directory is
+built under a temporary name and renamed into place. An existing ``DIR`` is refused unless
+``--overwrite``, and even then only a previous report directory (or an empty one) is updated,
+file by file: only the files a report writes are replaced, anything else in ``DIR`` stays.
 Prints the path of the report. Bad input: one line ``error: ...`` on stderr, exit status 2.
 """
 

@@ -121,23 +121,18 @@ def is_k_model_record(record: Mapping[str, Any]) -> bool:
     return bool(lengths) and 2 not in lengths
 
 
-def _general_solver() -> Any:
-    """The K-model solver ``f(record, tie_break) -> dict``.
+def _solve_k_record(record: Mapping[str, Any], tie_break: str) -> dict[str, Any]:
+    """A K-model batch line: a policy's outcome, or the solved game (engine chosen by the library)."""
+    from routegame.engines import solve as solve_game
 
-    This is the one place where the CLI connects to :mod:`routegame.general`: lines with a
-    ``policy`` (and ``abandon``) get that policy's outcomes by the chain's linear solve, other
-    lines the Stackelberg equilibrium, the user-preferred policy and the misalignment gap.
-    """
-    from routegame.general import solve_general
-
-    def solve_k(record: Mapping[str, Any], tie_break: str) -> dict[str, Any]:
-        if "policy" in record:
-            return {"id": record.get("id"), "outcome": _policy_outcome(record)}
-        rec = {k: v for k, v in record.items() if k != "id"}
-        out: dict[str, Any] = solve_general(rec, tie_break=cast("TieBreak", tie_break))
-        return {"id": record.get("id"), **out}
-
-    return solve_k
+    if "policy" in record:
+        return {"id": record.get("id"), "outcome": _policy_outcome(record)}
+    user = record.get("user", "stationary")
+    tb = record.get("tie_break", tie_break)
+    params = GameParams.from_dict(
+        {k: v for k, v in record.items() if k not in ("id", "user", "tie_break")})
+    res = solve_game(params, user=user, tie_break=tb)
+    return {"id": record.get("id"), **res.to_json_dict()}
 
 
 def _policy_outcome(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,7 +194,7 @@ def dispatch_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
     if isinstance(record, Mapping) and is_k_model_record(record):
         rid = record.get("id")
         try:
-            return dict(_general_solver()(record, tie_break))
+            return _solve_k_record(record, tie_break)
         except RouteGameError as exc:
             return _error_object(rid, exc)
     return solve_record(record, tie_break)  # type: ignore[arg-type]
@@ -240,7 +235,7 @@ def _pair(values: tuple[str, str], field: str) -> list[float]:
 
 
 def _parse_queries(queries: Sequence[str]) -> list[tuple[int, float]]:
-    from routegame.game import check_route
+    from routegame.model.policy import check_route
 
     out = []
     for k, q in enumerate(queries, start=1):
@@ -248,9 +243,7 @@ def _parse_queries(queries: Sequence[str]) -> list[tuple[int, float]]:
         if len(parts) != 2:
             raise ParameterError("--query", f"takes ROUTE CASCADE (two numbers), got {q!r}")
         label = f"query[{k}]"
-        if parts[0].strip() not in ("1", "2"):
-            raise ParameterError(f"{label}.route", f"must be 1 or 2, got {parts[0]!r}")
-        route = check_route(int(parts[0]), f"{label}.route")
+        route = check_route(int(parts[0]) if parts[0].isdigit() else parts[0], f"{label}.route")
         cascade = _number(parts[1], "cascade", f"{label}.cascade")
         out.append((route, cascade))
     return out
@@ -306,28 +299,20 @@ def _solve_one(
     params: GameParams, tie_break: str, queries: list[tuple[int, float]], user: str | None = None
 ) -> dict[str, Any]:
     """The ``--json`` answer for one game: the batch output line with ``"id": null``."""
+    from routegame.engines import solve as solve_game
     from routegame.game import TwoModelGame
+    from routegame.model.policy import check_user
 
-    if user is not None and user not in ("stationary", "state-aware"):
-        raise ParameterError("--user", f"must be 'stationary' or 'state-aware', got {user!r}")
-    if params.num_models != 2 or user is not None:
-        if queries:
-            raise ParameterError("--query", "only for the two-model game (without --user)")
-        record: dict[str, Any] = {"id": None, "user": user or "stationary",
-                                  "task_value": params.task_value,
-                                  "penalty": params.penalty, "models": [
-                                      {"latency": m.latency, "cost": m.cost,
-                                       "success_prob": m.success_prob,
-                                       **({"name": m.name} if m.name else {})}
-                                      for m in params.models]}
-        out = dict(_general_solver()(record, tie_break))
-        if "error" in out:
-            err = out["error"]
-            raise ParameterError(err.get("field") or "game", str(err.get("message", "")).split(": ", 1)[-1])
-        return {"id": None, **{k: v for k, v in out.items() if k != "id"}}
-    game = TwoModelGame(params)
-    out = {"id": None, **game.solve(tie_break).to_dict()}  # type: ignore[arg-type]
-    out["responses"] = [game.best_response(r, s, tie_break) for r, s in queries]  # type: ignore[arg-type]
+    if user is not None:
+        check_user(user, "--user")
+    if queries and (params.num_models != 2 or user is not None):
+        raise ParameterError("--query", "only for the two-model game (without --user)")
+    res = solve_game(params, user=user, tie_break=cast("TieBreak", tie_break))
+    out: dict[str, Any] = {"id": None, **res.to_json_dict()}
+    if res.kind == "two-model":
+        game = TwoModelGame(params)
+        out["responses"] = [game.best_response(r, s, tie_break)  # type: ignore[arg-type]
+                            for r, s in queries]
     return out
 
 
@@ -416,7 +401,8 @@ def _render_two_model(console: Any, out: Mapping[str, Any], tie_break: str) -> N
     console.print(t, markup=False)
     for note in notes:
         console.print(note, markup=False)
-    console.print(f"misalignment gap: {_fmt(out['misalignment_gap'])}", markup=False)
+    console.print(f"misalignment gap: {_fmt(out['misalignment_gap'])}   price of alignment "
+                  f"(J_pref - J*): {_fmt(out.get('price_of_alignment'))}", markup=False)
     if thr["pays"]:
         console.print(
             f"throttling pays: yes - serving with latencies t̂ = {_fmt(thr['latency'])} lowers "
@@ -463,7 +449,8 @@ def _render_k_model(console: Any, out: Mapping[str, Any]) -> None:
     console.print(t, markup=False)
     for line in lines:
         console.print(line, markup=False)
-    console.print(f"misalignment gap: {_fmt(out.get('misalignment_gap'))}", markup=False)
+    console.print(f"misalignment gap: {_fmt(out.get('misalignment_gap'))}   price of alignment "
+                  f"(J_pref - J*): {_fmt(out.get('price_of_alignment'))}", markup=False)
     console.print(f"user: {out.get('user', 'stationary')}", markup=False)
 
 
@@ -499,9 +486,11 @@ def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict
             continue
         try:
             record = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             if isinstance(exc, json.JSONDecodeError):
                 why = f"{exc.msg} (column {exc.colno})"
+            elif isinstance(exc, ValueError):  # e.g. an integer beyond Python's digit limit
+                why = f"a number too long to read ({str(exc).split(';')[0]})"
             else:
                 why = "nested too deeply"
             yield {"id": None, "line": n,
@@ -516,7 +505,34 @@ def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict
             continue
         if "error" in out:
             out = {"id": out.get("id"), "line": n, "error": out["error"]}
+        else:  # successful answers carry the line too, so duplicate ids can be matched
+            out = {"id": out.get("id"), "line": n, **{k: v for k, v in out.items() if k != "id"}}
         yield out, False
+
+
+def _console() -> Any:
+    """A rich console whose broken pipe (``| head``) ends the command quietly with status 0.
+
+    rich handles a closed stdout itself with ``SystemExit(1)``; reading the first lines of a
+    table is not an error.
+    """
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            _silence_stdout()
+            raise SystemExit(0)
+
+    return _Console(highlight=False)
+
+
+def _silence_stdout() -> None:
+    """After the reader of stdout went away: point stdout at /dev/null so exit flushes quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover
+        pass
 
 
 def _run_batch(path: str, tie_break: str) -> int:
@@ -536,11 +552,7 @@ def _run_batch(path: str, tie_break: str) -> int:
             sys.stdout.write(_dumps(out) + "\n")
             sys.stdout.flush()
     except BrokenPipeError:  # e.g. `routegame solve --batch x | head`: stop quietly
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):  # pragma: no cover
-            pass
+        _silence_stdout()
         return 0
     return status
 
@@ -666,18 +678,20 @@ def solve(
         )
     queries = _parse_queries(query or [])
     answer = _solve_one(params, tb, queries, user)
-    if as_json:
-        print(_dumps(answer))
-        return
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    console.print(title, markup=False, style="bold")
-    _render_params(console, params, units)
-    if params.num_models == 2 and user is None:
-        _render_two_model(console, answer, tb)
-    else:
-        _render_k_model(console, answer)
+    try:
+        if as_json:
+            print(_dumps(answer))
+        else:
+            console = _console()
+            console.print(title, markup=False, style="bold")
+            _render_params(console, params, units)
+            if answer.get("regime") is not None:
+                _render_two_model(console, answer, tb)
+            else:
+                _render_k_model(console, answer)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `routegame solve ... | head -1`: stop quietly, exit 0
+        _silence_stdout()
 
 
 @app.command("scenarios")
@@ -694,7 +708,6 @@ def scenarios(
         print(_dumps([{"name": s.name, "version": s.version, "num_models": s.num_models,
                        "description": s.description} for s in items]))
         return
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(show_edge=False)
@@ -703,4 +716,4 @@ def scenarios(
     t.add_column("description")
     for s in items:
         _add_row(t, s.name, str(s.num_models), s.description)
-    Console(highlight=False).print(t, markup=False)
+    _console().print(t, markup=False)

@@ -12,6 +12,10 @@ passes:  S = p_1 E[N_1] + p_2 E[N_2],  L = t·E[N],  C = c·E[N],  and therefore
     U = V S - L = ξ_1 E[N_1] + ξ_2 E[N_2],           ξ_i = V p_i - t_i,
     J = C + P (1 - S) = P + w_1 E[N_1] + w_2 E[N_2],  w_i = c_i - P p_i.
 
+Numerically, 1 - a = q + r (p_1 + (1 - p_1) s) and 1 - b = q + r p_2 (no cancellation when
+p_i is tiny), and J is evaluated as C + P A with A = q ((1 - p_1) E[N_1] + (1 - p_2) E[N_2]) the
+probability of abandonment (no cancellation when P is huge): every term is non-negative.
+
 The same weighted-pass form ``w·E[N]`` is used for the user's utility and the provider's cost,
 which is why one maximisation kernel serves both (see :mod:`routegame.closed_form.user`).
 All functions broadcast like ufuncs over numpy arrays of parameters.
@@ -24,8 +28,11 @@ from typing import NamedTuple
 import numpy as np
 
 from routegame._types import ArrayLike, FloatArray
+from routegame.errors import ParameterError
+from routegame.model.params import broadcast_fields, check_array
+from routegame.model.policy import check_routes
 
-__all__ = ["Outcomes", "expected_passes", "outcomes"]
+__all__ = ["Outcomes", "abandon_probability", "expected_passes", "outcomes"]
 
 
 class Outcomes(NamedTuple):
@@ -69,18 +76,48 @@ def expected_passes(
     >>> float(n1), float(n2)
     (1.0, 0.625)
     """
+    a1 = check_array(p1, "success_prob", "p1")
+    a2 = check_array(p2, "success_prob", "p2")
+    r_ = check_routes(route)
+    s = check_array(cascade, "cascade")
+    q = check_array(abandon, "abandon")
+    broadcast_fields(("p1", a1.shape), ("p2", a2.shape), ("route", r_.shape),
+                     ("cascade", s.shape), ("abandon", q.shape))
+    return _expected_passes(a1, a2, r_, s, q)
+
+
+def _expected_passes(
+    p1: ArrayLike, p2: ArrayLike, route: ArrayLike, cascade: ArrayLike, abandon: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`expected_passes` without validation (the solvers' kernel)."""
     p1 = np.asarray(p1, dtype=float)
     p2 = np.asarray(p2, dtype=float)
     s = np.asarray(cascade, dtype=float)
-    r = 1.0 - np.asarray(abandon, dtype=float)
+    q = np.asarray(abandon, dtype=float)
+    r = 1.0 - q
     on1 = np.asarray(route) == 1
-    a = (1.0 - p1) * (1.0 - s) * r
-    b = (1.0 - p2) * r
-    inv_b = 1.0 / (1.0 - b)
-    n1_route1 = 1.0 / (1.0 - a)
+    # 1 - a and 1 - b as sums of non-negative terms: exact even when p_i is below 1e-16
+    one_minus_a = q + r * (p1 + (1.0 - p1) * s)
+    one_minus_b = q + r * p2
+    with np.errstate(divide="ignore"):
+        inv_b = 1.0 / one_minus_b
+        n1_route1 = 1.0 / one_minus_a
     n1 = np.where(on1, n1_route1, 0.0)
     n2 = np.where(on1, (1.0 - p1) * s * r * n1_route1 * inv_b, inv_b)
     return n1, n2
+
+
+def abandon_probability(
+    p1: ArrayLike, p2: ArrayLike, n1: ArrayLike, n2: ArrayLike, abandon: ArrayLike
+) -> FloatArray:
+    """A = q ((1 - p_1) E[N_1] + (1 - p_2) E[N_2]): the probability that the user abandons.
+
+    S = 1 - A, but A is computed from non-negative terms, so J = C + P A keeps every digit
+    even when the penalty P is many orders of magnitude above the costs.
+    """
+    p1 = np.asarray(p1, dtype=float)
+    p2 = np.asarray(p2, dtype=float)
+    return np.asarray(abandon, dtype=float) * ((1.0 - p1) * np.asarray(n1) + (1.0 - p2) * np.asarray(n2))
 
 
 def outcomes(
@@ -110,6 +147,11 @@ def outcomes(
         Named tuple of arrays ``success``, ``latency``, ``cost``, ``user_utility``,
         ``provider_cost`` and ``passes`` (last axis: M1, M2).
 
+    Raises
+    ------
+    ParameterError
+        A parameter out of range, a route other than 1 or 2, or shapes that do not broadcast.
+
     Examples
     --------
     >>> o = outcomes(10, 5, [1, 4], [1, 3], [0.5, 0.8], route=1, cascade=1.0, abandon=0.0)
@@ -118,10 +160,33 @@ def outcomes(
     >>> float(o.user_utility), float(o.provider_cost)
     (6.5, 2.875)
     """
+    V = check_array(task_value, "task_value")
+    P = check_array(penalty, "penalty")
+    t = check_array(latency, "latency")
+    c = check_array(cost, "cost")
+    p = check_array(success_prob, "success_prob")
+    for name, a in (("latency", t), ("cost", c), ("success_prob", p)):
+        if a.ndim == 0 or a.shape[-1] != 2:
+            raise ParameterError(name, "must have a last axis of length 2 (model 1, model 2)")
+    r_ = check_routes(route)
+    s = check_array(cascade, "cascade")
+    q = check_array(abandon, "abandon")
+    broadcast_fields(("task_value", V.shape), ("penalty", P.shape), ("latency", t.shape[:-1]),
+                     ("cost", c.shape[:-1]), ("success_prob", p.shape[:-1]),
+                     ("route", r_.shape), ("cascade", s.shape), ("abandon", q.shape))
+    return _outcomes(V, P, t, c, p, r_, s, q)
+
+
+def _outcomes(
+    task_value: ArrayLike, penalty: ArrayLike, latency: ArrayLike, cost: ArrayLike,
+    success_prob: ArrayLike, route: ArrayLike, cascade: ArrayLike, abandon: ArrayLike,
+) -> Outcomes:
+    """:func:`outcomes` without validation (the solvers' kernel)."""
     t = np.asarray(latency, dtype=float)
     c = np.asarray(cost, dtype=float)
     p = np.asarray(success_prob, dtype=float)
-    n1, n2 = expected_passes(p[..., 0], p[..., 1], route, cascade, abandon)
+    n1, n2 = _expected_passes(p[..., 0], p[..., 1], route, cascade, abandon)
+    A = abandon_probability(p[..., 0], p[..., 1], n1, n2, abandon)
     S = p[..., 0] * n1 + p[..., 1] * n2
     L = t[..., 0] * n1 + t[..., 1] * n2
     C = c[..., 0] * n1 + c[..., 1] * n2
@@ -132,6 +197,6 @@ def outcomes(
         latency=L,
         cost=C,
         user_utility=V * S - L,
-        provider_cost=C + P * (1.0 - S),
+        provider_cost=C + P * A,
         passes=np.stack(np.broadcast_arrays(n1, n2), axis=-1),
     )

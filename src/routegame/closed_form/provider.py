@@ -28,85 +28,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import attrs
 import numpy as np
 
 from routegame._types import ArrayLike, FloatArray, IntArray
-from routegame.closed_form.outcomes import outcomes
-from routegame.closed_form.user import REGIMES, TOL, BestResponse, regime_code, respond, thresholds
-from routegame.params import check_array, check_tie_break
+from routegame.closed_form.outcomes import _expected_passes as expected_passes
+from routegame.closed_form.outcomes import _outcomes as outcomes
+from routegame.closed_form.outcomes import abandon_probability
+from routegame.closed_form.user import BestResponse, _rational_parts, regime_code, respond
+from routegame.closed_form.user import _thresholds as thresholds
+from routegame.engines.kernel import ROUND, TOL, first_min
+from routegame.errors import ParameterError
+from routegame.model.params import broadcast_fields, check_array, check_tie_break
+from routegame.model.results import GameResult, PolicyResult, ThrottleResult
 
 __all__ = ["TwoModelSolution", "solve_arrays"]
+
+#: The result type of :func:`solve_arrays` (an alias kept for code written against 0.1).
+TwoModelSolution = GameResult
 
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 _SCAN = 13
 _GOLDEN_STEPS = 34
 _BLOCK = 1 << 16  # games per block in solve_arrays
 _DELTA = 1e-6  # one-sided limits at a jump of the user's response (probe offset in s)
-
-
-@attrs.frozen(eq=False)
-class TwoModelSolution:
-    """Everything the two-model solver computes, as arrays of the broadcast game shape.
-
-    Routes are 1 or 2. Undefined thresholds are NaN. ``weak_attained`` is False where the weak
-    Stackelberg value is an infimum approached (not reached) at ``weak_route``/``weak_cascade``.
-    ``throttle_latency`` has a trailing axis of length 2 (t̂_1, t̂_2).
-    """
-
-    net_value: FloatArray
-    regime: IntArray
-    s0: FloatArray
-    s_low: FloatArray
-    s_high: FloatArray
-    route: IntArray
-    cascade: FloatArray
-    abandon: FloatArray
-    provider_cost: FloatArray
-    user_utility: FloatArray
-    success: FloatArray
-    weak_route: IntArray
-    weak_cascade: FloatArray
-    weak_abandon: FloatArray
-    weak_provider_cost: FloatArray
-    weak_user_utility: FloatArray
-    weak_attained: np.ndarray
-    pref_route: IntArray
-    pref_cascade: FloatArray
-    pref_abandon: FloatArray
-    pref_user_utility: FloatArray
-    misalignment_gap: FloatArray
-    throttle_pays: np.ndarray
-    throttle_latency: FloatArray
-    throttle_route: IntArray
-    throttle_cascade: FloatArray
-    throttle_abandon: FloatArray
-    throttle_provider_cost: FloatArray
-    throttle_user_utility: FloatArray
-    throttle_attained: np.ndarray
-    tie_break: str = "strong"
-
-    @property
-    def regime_names(self) -> np.ndarray:
-        """Regime names (see :data:`routegame.closed_form.user.REGIMES`) as a string array."""
-        return np.asarray(REGIMES, dtype=object)[self.regime]
-
-    def columns(self) -> dict[str, Any]:
-        """Flat columns for a table, named as in the CLI's ``--table`` output."""
-        return {
-            "regime": self.regime_names,
-            "route": self.route,
-            "cascade": self.cascade,
-            "abandon": self.abandon,
-            "provider_cost": self.provider_cost,
-            "user_utility": self.user_utility,
-            "success": self.success,
-            "misalignment_gap": self.misalignment_gap,
-            "throttling_pays": self.throttle_pays,
-            "s0": self.s0,
-            "s_low": self.s_low,
-            "s_high": self.s_high,
-        }
 
 
 def _validated(
@@ -125,8 +69,6 @@ def _validated(
 
 
 def _shape_error(name: str) -> Exception:
-    from routegame.errors import ParameterError
-
     return ParameterError(name, "must have a last axis of length 2 (model 1, model 2)")
 
 
@@ -139,8 +81,11 @@ class _Game:
         self.p1, self.p2 = p[:, 0], p[:, 1]
         self.xi1 = V * self.p1 - t[:, 0]
         self.xi2 = V * self.p2 - t[:, 1]
+        self.c1, self.c2 = c[:, 0], c[:, 1]
         self.w1 = c[:, 0] - P * self.p1
         self.w2 = c[:, 1] - P * self.p2
+        # magnitudes |ξ_i| of the utility's terms (the tie policy of engines.kernel)
+        self.mag1, self.mag2 = np.abs(self.xi1), np.abs(self.xi2)
 
     def subset(self, mask: np.ndarray) -> _Game:
         return _Game(self.V[mask], self.P[mask], self.t[mask], self.c[mask], self.p[mask])
@@ -148,7 +93,8 @@ class _Game:
     def respond(self, route: int, s: FloatArray, tie_break: str) -> BestResponse:
         on1 = np.full(np.shape(s), route == 1)
         return respond(
-            self.xi1, self.xi2, self.w1, self.w2, self.p1, self.p2, on1, s, self.P, tie_break
+            self.xi1, self.xi2, self.c1, self.c2, self.p1, self.p2, on1, s, self.P, self.mag1,
+            self.mag2, tie_break,
         )
 
 
@@ -178,13 +124,6 @@ def _golden_argmin(
         )
     x = 0.5 * (a + b)
     return x, f(x)
-
-
-def _pick_first_min(values: FloatArray, scale: FloatArray) -> IntArray:
-    """Index of the first candidate (axis 0) within tolerance of the minimum."""
-    vmin = values.min(axis=0)
-    ok = values <= vmin + TOL * scale
-    return ok.argmax(axis=0)
 
 
 def _take(a: Any, k: IntArray) -> Any:
@@ -222,6 +161,12 @@ def solve_arrays(
     ParameterError
         If a parameter is outside its allowed range (the message names it).
 
+    Notes
+    -----
+    Valid inputs whose answer lies beyond the range of double precision (e.g. a cost per
+    success c/p above 1.8e308) give ``inf`` or ``nan`` in the arrays; :func:`routegame.solve`
+    refuses such a single game with a :class:`~routegame.errors.NotSolvableError`.
+
     Examples
     --------
     >>> sol = solve_arrays(10, 20, [4, 5], [1, 4], [0.3, 0.8])   # ξ = (-1, 3)
@@ -234,27 +179,69 @@ def solve_arrays(
     """
     check_tie_break(tie_break)
     V, P, t, c, p = _validated(task_value, penalty, latency, cost, success_prob)
-    shape = np.broadcast_shapes(V.shape, P.shape, t.shape[:-1], c.shape[:-1], p.shape[:-1])
+    shape = broadcast_fields(("task_value", V.shape), ("penalty", P.shape),
+                             ("latency", t.shape[:-1]), ("cost", c.shape[:-1]),
+                             ("success_prob", p.shape[:-1]))
     flat: list[FloatArray] = [np.broadcast_to(x, shape).reshape(-1) for x in (V, P)]
     flat += [np.broadcast_to(x, (*shape, 2)).reshape(-1, 2) for x in (t, c, p)]
     V1, P1, t1, c1, p1 = flat
     total = V1.shape[0]
+    with np.errstate(all="ignore"):  # overflow beyond the double range shows as inf, not a warning
+        res = _solve_blocks(V1, P1, t1, c1, p1, total, tie_break)
+    return _result(res, shape, tie_break)
+
+
+def _solve_blocks(
+    V1: FloatArray, P1: FloatArray, t1: FloatArray, c1: FloatArray, p1: FloatArray, total: int,
+    tie_break: str,
+) -> dict[str, Any]:
+    """Solve in blocks that fit in cache (faster than one pass over huge temporaries), each
+    written straight into the preallocated output (no list of blocks to concatenate)."""
     if total <= _BLOCK:
-        res = _solve_flat(_Game(V1, P1, t1, c1, p1), tie_break)
-    else:  # blocks that fit in cache are faster than one pass over huge temporaries
-        blocks = [
-            _solve_flat(_Game(V1[i:j], P1[i:j], t1[i:j], c1[i:j], p1[i:j]), tie_break)
-            for i, j in ((i, min(i + _BLOCK, total)) for i in range(0, total, _BLOCK))
-        ]
-        res = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-    out = {}
-    for f in attrs.fields(TwoModelSolution):
-        if f.name == "tie_break":
-            continue
-        a = res[f.name]
-        tail = a.shape[1:]
-        out[f.name] = a.reshape(shape + tail) if shape else a.reshape(tail)[()]
-    return TwoModelSolution(**out, tie_break=tie_break)
+        return _solve_flat(_Game(V1, P1, t1, c1, p1), tie_break)
+    out: dict[str, Any] = {}
+    for i in range(0, total, _BLOCK):
+        j = min(i + _BLOCK, total)
+        res = _solve_flat(_Game(V1[i:j], P1[i:j], t1[i:j], c1[i:j], p1[i:j]), tie_break)
+        if not out:
+            out = {k: np.empty((total, *np.shape(v)[1:]), dtype=np.asarray(v).dtype)
+                   for k, v in res.items()}
+        for k, v in res.items():
+            out[k][i:j] = v
+    return out
+
+
+def _result(res: dict[str, Any], shape: tuple[int, ...], tie_break: str) -> GameResult:
+    """The flat arrays of the solver, reshaped to the game shape, as the one result type."""
+    def a(key: str) -> Any:
+        x = res[key]
+        tail = x.shape[1:]
+        return x.reshape(shape + tail) if shape else x.reshape(tail)[()]
+
+    def policy(prefix: str, attained: Any = None, success: Any = None) -> PolicyResult:
+        return PolicyResult(
+            route=a(prefix + "route"), cascade=a(prefix + "cascade"),
+            abandon=a(prefix + "abandon"), provider_cost=a(prefix + "provider_cost"),
+            user_utility=a(prefix + "user_utility"), attained=attained, success=success,
+        )
+
+    weak = policy("weak_", attained=a("weak_attained"), success=a("weak_success"))
+    head_attained = a("weak_attained") if tie_break == "weak" else np.ones_like(a("route"), bool)
+    return GameResult(
+        kind="two-model", tie_break=tie_break, user="stationary",
+        net_value=a("net_value"),
+        equilibrium=policy("", attained=head_attained, success=a("success")),
+        equilibrium_weak=weak,
+        user_preferred=policy("pref_", success=a("pref_success")),
+        misalignment_gap=a("misalignment_gap"),
+        price_of_alignment=a("price_of_alignment"),
+        regime=a("regime"), s0=a("s0"), s_low=a("s_low"), s_high=a("s_high"),
+        throttling=ThrottleResult(
+            pays=a("throttling_pays"), latency=a("throttle_latency"),
+            policy=policy("throttle_", attained=a("throttle_attained"),
+                          success=a("throttle_success")),
+        ),
+    )
 
 
 def _equilibrium(g: _Game, S_cand: FloatArray, tie_break: str) -> dict[str, Any]:
@@ -267,15 +254,13 @@ def _equilibrium(g: _Game, S_cand: FloatArray, tie_break: str) -> dict[str, Any]
     Q = np.concatenate([r1.abandon, r2.abandon[None]], axis=0)
     Sx = np.concatenate([S_cand, np.zeros((1, n))], axis=0)
     route = np.array([1] * S_cand.shape[0] + [2])
-    scale = np.maximum(1.0, np.abs(J).max(axis=0))
-    k = _pick_first_min(J, scale)
+    k = first_min(J)
     return {
         "route": route[k],
         "cascade": _take(Sx, k),
         "abandon": _take(Q, k),
         "provider_cost": _take(J, k),
         "user_utility": _take(U, k),
-        "scale": scale,
     }
 
 
@@ -337,7 +322,7 @@ def _solve_generic(
     J_lim = np.where(probe_br.indifferent, np.inf, o_lim.provider_cost)
     k_lim = J_lim.argmin(axis=0)
     inf_lim = _take(J_lim, k_lim)
-    not_att = inf_lim < weak["provider_cost"] - TOL * weak["scale"]
+    not_att = inf_lim < weak["provider_cost"] - TOL * np.abs(weak["provider_cost"])
     weak_eq = {
         "route": np.where(not_att, 1, weak["route"]),
         "cascade": np.where(not_att, _take(lim_s, k_lim), weak["cascade"]),
@@ -364,13 +349,18 @@ def _finish(
 ) -> dict[str, Any]:
     """Success, user-preferred policy, misalignment gap and throttling from the equilibria."""
     head = strong if tie_break == "strong" else weak_eq
-    success = outcomes(
-        g.V, g.P, g.t, g.c, g.p, head["route"], head["cascade"], head["abandon"]
-    ).success
+
+    def success_of(route: Any, cascade: Any, abandon: Any) -> FloatArray:
+        n1, n2 = expected_passes(g.p1, g.p2, route, cascade, abandon)
+        return np.clip(g.p1 * n1 + g.p2 * n2, 0.0, 1.0)
+
+    success = success_of(head["route"], head["cascade"], head["abandon"])
     Upref, Jpref, Qpref = pref
-    uscale = np.maximum(1.0, np.abs(Upref).max(axis=0))
     best_u = Upref.max(axis=0)
-    tied_u = Upref >= best_u - TOL * uscale
+    rel = np.maximum(np.abs(best_u), np.abs(Upref))
+    # the candidates' term magnitudes are at most (mag1 + mag2) / min(p) (passes <= 1/p)
+    terms = (g.mag1 + g.mag2) / np.minimum(g.p1, g.p2)
+    tied_u = Upref >= best_u - (TOL * rel + 2 * ROUND * terms)
     kp = np.where(tied_u, Jpref, np.inf).argmin(axis=0)  # among the user's favourites, cheapest
     pref_route = np.array([1, 1, 2])[kp]
     pref_cascade = np.array([0.0, 1.0, 0.0])[kp]
@@ -381,8 +371,8 @@ def _finish(
     quit2 = g.c[:, 1] + g.P * (1.0 - g.p2)
     Jhead = head["provider_cost"]
     best_quit = np.minimum(quit1, quit2)
-    pays = best_quit < Jhead - TOL * np.maximum(1.0, np.abs(Jhead))
-    use2 = quit2 < quit1 - TOL * np.maximum(1.0, np.abs(quit1))
+    pays = best_quit < Jhead - TOL * np.abs(Jhead)
+    use2 = quit2 < quit1 - TOL * np.abs(quit1)
     over1 = np.maximum(g.xi1, 0.0)  # added latency that brings ξ_1 down to 0
     over2 = np.maximum(g.xi2, 0.0)
     via_s1 = ~use2 & (over2 < over1)  # route 1 with s = 1: throttle M2 instead of M1
@@ -397,7 +387,9 @@ def _finish(
     th_util = np.where(pays, first, head["user_utility"])
     added = np.where(use2, over2, np.where(via_s1, over2, over1))
     # under weak ties the user must be strictly worse off staying: the least throttle is an infimum
-    th_att = ~(pays & (tie_break == "weak") & (added > 0))
+    # (where throttling does not pay, the throttled policy is the headline one, attained or not)
+    th_att = np.where(pays, ~((tie_break == "weak") & (added > 0)),
+                      head.get("attained", np.ones(Jhead.shape, dtype=bool)))
 
     return {
         "net_value": np.stack([g.xi1, g.xi2], axis=-1),
@@ -406,13 +398,18 @@ def _finish(
         "route": head["route"], "cascade": head["cascade"], "abandon": head["abandon"],
         "provider_cost": head["provider_cost"], "user_utility": head["user_utility"],
         "success": success,
+        "weak_success": success_of(weak_eq["route"], weak_eq["cascade"], weak_eq["abandon"]),
+        "pref_success": success_of(pref_route, pref_cascade, _take(Qpref, kp)),
+        "throttle_success": success_of(th_route, th_cascade, th_abandon),
         "weak_route": weak_eq["route"], "weak_cascade": weak_eq["cascade"],
         "weak_abandon": weak_eq["abandon"], "weak_provider_cost": weak_eq["provider_cost"],
         "weak_user_utility": weak_eq["user_utility"], "weak_attained": weak_eq["attained"],
         "pref_route": pref_route, "pref_cascade": pref_cascade,
         "pref_abandon": _take(Qpref, kp), "pref_user_utility": best_u,
+        "pref_provider_cost": _take(Jpref, kp),
         "misalignment_gap": gap,
-        "throttle_pays": pays, "throttle_latency": th_lat, "throttle_route": th_route,
+        "price_of_alignment": _take(Jpref, kp) - Jhead,
+        "throttling_pays": pays, "throttle_latency": th_lat, "throttle_route": th_route,
         "throttle_cascade": th_cascade, "throttle_abandon": th_abandon,
         "throttle_provider_cost": th_cost, "throttle_user_utility": th_util,
         "throttle_attained": th_att,
@@ -425,8 +422,6 @@ def _mixed_cost(g: _Game, s: FloatArray) -> FloatArray:
     There g_U is a convex quadratic with g_U(0) >= 0 >= g_U(1), so the maximiser r* is its smaller
     root, clipped into [0, 1] (which also makes the branch continuous at s_low and s_high).
     """
-    from routegame.closed_form.user import _rational_parts, _weighted_passes
-
     on1 = np.ones(np.shape(s), dtype=bool)
     n0, n1, al, be = _rational_parts(g.xi1, g.xi2, g.p1, g.p2, on1, s)
     ab = al * be
@@ -436,7 +431,9 @@ def _mixed_cost(g: _Game, s: FloatArray) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.fmin(h / qa, qc / h)
     r = np.clip(np.where(np.isnan(r), 0.0, r), 0.0, 1.0)
-    return g.P + _weighted_passes(g.w1, g.w2, g.p1, g.p2, on1, s, r)
+    q = 1.0 - r
+    n1, n2 = expected_passes(g.p1, g.p2, 1, s, q)
+    return g.c1 * n1 + g.c2 * n2 + g.P * abandon_probability(g.p1, g.p2, n1, n2, q)
 
 
 def _solve_fast(
@@ -498,6 +495,8 @@ def _solve_fast(
     e1_max = 1.0 / (p1 + (1 - p1) * slf)
     e2_max = (1 - p1) * shf / ((p1 + (1 - p1) * shf) * p2)
     bound = P + np.minimum(w1, w1 * e1_max) + np.minimum(0.0, w2 * e2_max)
+    # the sum above cancels when P dwarfs the costs: widen it by its rounding error
+    bound -= 1e-12 * (P + np.abs(w1) * e1_max + np.abs(w2) * e2_max)
     search = vl & (shf > slf) & (bound < best_other)
     if search.any():
         sub = g.subset(search)
@@ -512,19 +511,18 @@ def _solve_fast(
     U[5] = np.where(vv | lv, U2s, x2)
     Q[5] = np.where(vv | lv, 0.0, 1.0)
 
-    scale = np.maximum(1.0, np.abs(np.where(np.isfinite(J), J, 0.0)).max(axis=0))
-    k = _pick_first_min(J, scale)
+    k = first_min(J)
     strong = {
         "route": route_c[k], "cascade": _take(Sc, k), "abandon": _take(Q, k),
-        "provider_cost": _take(J, k), "user_utility": _take(U, k), "scale": scale,
+        "provider_cost": _take(J, k), "user_utility": _take(U, k),
     }
     pref = (U[[0, 1, 5]], J[[0, 1, 5]], Q[[0, 1, 5]])
     # weak: at s0 the user leaves when that hurts the provider; staying there is only approached
     Jw = J  # row 2 is the only one that differs: reuse the arrays (strong was read above)
     Jw[2] = np.where(lv, np.maximum(Js0, Jq1), np.inf)
-    kw = _pick_first_min(Jw, scale)
+    kw = first_min(Jw)
     w_cost = _take(Jw, kw)
-    not_att = lv & (Js0 < w_cost - TOL * scale)
+    not_att = lv & (Js0 < w_cost - TOL * np.abs(w_cost))
     Q[2] = np.where(Js0 >= Jq1, 0.0, 1.0)
     weak_eq = {
         "route": np.where(not_att, 1, route_c[kw]),

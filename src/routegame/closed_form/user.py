@@ -31,31 +31,23 @@ from typing import NamedTuple
 import numpy as np
 
 from routegame._types import ArrayLike, FloatArray, IntArray
+from routegame.closed_form.outcomes import _expected_passes, abandon_probability
+from routegame.engines.kernel import SPREAD, TOL, select_response
+from routegame.errors import ParameterError
+from routegame.model.params import broadcast_fields, check_array, check_tie_break
+from routegame.model.policy import check_routes
+from routegame.model.results import REGIMES
 
 __all__ = [
     "REGIMES",
+    "SPREAD",
+    "TOL",
     "BestResponse",
     "best_response",
     "regime_code",
     "regime_name",
     "thresholds",
 ]
-
-#: Regime names by code: the first word describes M1, the second M2.
-REGIMES: tuple[str, ...] = (
-    "value-value",
-    "latency-latency",
-    "latency-value",
-    "value-latency",
-    "knife-edge",
-)
-
-#: Relative tolerance under which two utilities are treated as equal (user indifference).
-TOL = 1e-12
-
-#: Two tied responses count as different (an indifference) when their q differ by more than this.
-SPREAD = 1e-6
-
 
 def regime_code(xi1: ArrayLike, xi2: ArrayLike) -> IntArray:
     """Index into :data:`REGIMES` of the sign pattern of (ξ_1, ξ_2).
@@ -97,25 +89,55 @@ def thresholds(
     >>> bool(np.isnan(s0)), round(float(sl), 6), round(float(sh), 6)
     (True, 0.576396, 0.666667)
     """
+    V, t, p = _checked_game(task_value, latency, success_prob)
+    return _thresholds(V, t, p)
+
+
+def _checked_game(
+    task_value: ArrayLike, latency: ArrayLike, success_prob: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    V = check_array(task_value, "task_value")
+    t = check_array(latency, "latency")
+    p = check_array(success_prob, "success_prob")
+    for name, a in (("latency", t), ("success_prob", p)):
+        if a.ndim == 0 or a.shape[-1] != 2:
+            raise ParameterError(name, "must have a last axis of length 2 (model 1, model 2)")
+    broadcast_fields(("task_value", V.shape), ("latency", t.shape[:-1]),
+                     ("success_prob", p.shape[:-1]))
+    return V, t, p
+
+
+def _thresholds(
+    task_value: ArrayLike, latency: ArrayLike, success_prob: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`thresholds` without validation (the solvers' kernel)."""
     V = np.asarray(task_value, dtype=float)
     t = np.asarray(latency, dtype=float)
     p = np.asarray(success_prob, dtype=float)
     p1, p2 = p[..., 0], p[..., 1]
     x1 = V * p1 - t[..., 0]
     x2 = V * p2 - t[..., 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lv = (x1 < 0) & (x2 > 0)
         vl = (x1 > 0) & (x2 < 0)
         s0 = np.where(lv, -x1 / (x2 / p2 - x1), np.nan)
         s_high = np.where(vl, x1 / (x1 - x2), np.nan)
-        # g(1) = 0 in u = 1 - s:  A u² + B u + C = 0 with A = ξ2 k < 0, C = ξ2 < 0, one root in (0, 1)
+        # g(1) = 0 written in s:  a s² + b s + c = 0 with a = ξ2 k < 0, c = ξ1 p2² > 0 and
+        # b = ξ2 (1 - k) - ξ1 p2² < 0, k = (1 - p1)(1 - p2): one root in (0, 1), the positive one,
+        # taken as 2c / (-b + sqrt(b² - 4ac)), a sum of positive terms (no cancellation, so s_low
+        # stays in (0, 1) however close to 0 or 1 it is)
         k = (1.0 - p1) * (1.0 - p2)
-        A = x2 * k
-        B = x1 * p2**2 - x2 * (1.0 + k)
-        C = x2
-        disc = np.maximum(B * B - 4.0 * A * C, 0.0)
-        u = 2.0 * C / (-B - np.sqrt(disc))
-        s_low = np.where(vl, 1.0 - u, np.nan)
+        one_minus_k = p1 + (1.0 - p1) * p2
+        a = x2 * k
+        b = x2 * one_minus_k - x1 * p2**2
+        c = x1 * p2**2
+        # the root does not change when a, b, c share a factor: scale them to at most 1 so that
+        # b² cannot overflow for net values up to the double range
+        m = np.maximum(np.maximum(np.abs(a), np.abs(b)), np.abs(c))
+        m = np.where(m > 0, m, 1.0)
+        a, b, c = a / m, b / m, c / m
+        disc = np.maximum(b * b - 4.0 * a * c, 0.0)
+        s_low = np.where(vl, 2.0 * c / (-b + np.sqrt(disc)), np.nan)
     return s0, s_low, s_high
 
 
@@ -158,58 +180,60 @@ def _stationary_points(
     return np.where(ok1, r1, np.nan), np.where(ok2, r2, np.nan)
 
 
+def _passes(
+    p1: FloatArray, p2: FloatArray, on1: np.ndarray, s: FloatArray, r: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(E[N_1], E[N_2], A) at continuation probability r (written once, in outcomes)."""
+    q = 1.0 - r
+    route = np.where(on1, 1, 2)
+    n1, n2 = _expected_passes(p1, p2, route, s, q)
+    return n1, n2, abandon_probability(p1, p2, n1, n2, q)
+
+
 def _weighted_passes(
     w1: FloatArray, w2: FloatArray, p1: FloatArray, p2: FloatArray, on1: np.ndarray,
     s: FloatArray, r: FloatArray,
 ) -> FloatArray:
-    a = (1.0 - p1) * (1.0 - s) * r
-    b = (1.0 - p2) * r
-    inv_b = 1.0 / (1.0 - b)
-    n1 = 1.0 / (1.0 - a)
-    return np.where(on1, w1 * n1 + w2 * (1.0 - p1) * s * r * n1 * inv_b, w2 * inv_b)
+    """w·E[N] at continuation probability r."""
+    n1, n2, _ = _passes(p1, p2, on1, s, r)
+    return w1 * n1 + w2 * n2
 
 
 def respond(
-    xi1: FloatArray, xi2: FloatArray, w1: FloatArray, w2: FloatArray,
+    xi1: FloatArray, xi2: FloatArray, c1: FloatArray, c2: FloatArray,
     p1: FloatArray, p2: FloatArray, on1: np.ndarray, s: FloatArray, P: FloatArray,
-    tie_break: str = "strong",
+    mag1: FloatArray, mag2: FloatArray, tie_break: str = "strong",
 ) -> BestResponse:
-    """Best response kernel on pre-computed arrays (ξ, w = c - P p); used by every solver.
+    """Best response kernel on pre-computed arrays (ξ, c, P); used by every two-model solver.
 
     Candidates are r = 0, r = 1, the stationary points of U and, for the case where U is flat
-    (the user indifferent over a whole interval), the stationary points of J. The maximal
-    utility is found among them; all candidates within :data:`TOL` of it form the tie set, and
-    the tie is broken by the provider's cost J.
+    (the user indifferent over a whole interval), the stationary points of J. The choice among
+    them is :func:`routegame.engines.kernel.select_response` (one tie policy for all engines);
+    ``mag_i = |ξ_i|`` are the magnitudes of the utility's terms.
     """
     n0, n1, al, be = _rational_parts(xi1, xi2, p1, p2, on1, s)
     u_a, u_b = _stationary_points(n0, n1, al, be)
+    w1, w2 = c1 - P * p1, c2 - P * p2
     m0, m1, _, _ = _rational_parts(w1, w2, p1, p2, on1, s)
     j_a, j_b = _stationary_points(m0, m1, al, be)
     shape = np.broadcast_shapes(np.shape(u_a), np.shape(j_a))
     cands = np.stack(
         [np.zeros(shape), np.ones(shape)] + [np.broadcast_to(x, shape) for x in (u_a, u_b, j_a, j_b)],
-        axis=0,
+        axis=-1,
     )
-    valid = ~np.isnan(cands)
-    rr = np.where(valid, cands, 0.0)
-    U = _weighted_passes(xi1, xi2, p1, p2, on1, s, rr)
-    U = np.where(valid, U, -np.inf)
-    umax = U.max(axis=0)
-    scale = np.maximum(1.0, np.abs(umax))
-    tied = umax - TOL * scale <= U
-    J = P + _weighted_passes(w1, w2, p1, p2, on1, s, rr)
-    if tie_break == "strong":
-        pick = np.where(tied, J, np.inf).argmin(axis=0)
-    else:
-        pick = np.where(tied, J, -np.inf).argmax(axis=0)
-    r = np.take_along_axis(rr, pick[None], axis=0)[0]
-    r_tied = np.where(tied, rr, np.nan)
-    spread = np.nanmax(r_tied, axis=0) - np.nanmin(r_tied, axis=0)
+    rr = np.where(np.isnan(cands), 0.0, cands)
+    ex = (lambda x: np.asarray(x)[..., None])  # noqa: E731 - broadcast against candidates
+    e1, e2, A = _passes(ex(p1), ex(p2), ex(on1), ex(s), rr)
+    U = ex(xi1) * e1 + ex(xi2) * e2
+    J = ex(c1) * e1 + ex(c2) * e2 + ex(P) * A
+    M = ex(mag1) * e1 + ex(mag2) * e2
+    sel = select_response(cands, U, J, M, tie_break)
+    take = (lambda a: np.take_along_axis(a, sel.pick[..., None], axis=-1)[..., 0])  # noqa: E731
     return BestResponse(
-        abandon=1.0 - r,
-        user_utility=np.take_along_axis(U, pick[None], axis=0)[0],
-        provider_cost=np.take_along_axis(J, pick[None], axis=0)[0],
-        indifferent=spread > SPREAD,
+        abandon=1.0 - take(rr),
+        user_utility=take(U),
+        provider_cost=take(J),
+        indifferent=sel.indifferent,
     )
 
 
@@ -259,17 +283,28 @@ def best_response(
     >>> 0 < float(br.abandon) < 1
     True
     """
-    V = np.asarray(task_value, dtype=float)
-    t = np.asarray(latency, dtype=float)
-    p = np.asarray(success_prob, dtype=float)
-    P = np.asarray(penalty, dtype=float)
+    check_tie_break(tie_break)
+    V, t, p = _checked_game(task_value, latency, success_prob)
+    P = check_array(penalty, "penalty")
+    route_arr = check_routes(route)
+    s_arr = check_array(cascade, "cascade")
+    fields = [("penalty", P.shape), ("route", route_arr.shape), ("cascade", s_arr.shape)]
+    if cost is not None:
+        c_arr = check_array(cost, "cost")
+        if c_arr.ndim == 0 or c_arr.shape[-1] != 2:
+            raise ParameterError("cost", "must have a last axis of length 2 (model 1, model 2)")
+        fields.append(("cost", c_arr.shape[:-1]))
+    broadcast_fields(("task_value", V.shape), ("latency", t.shape[:-1]),
+                     ("success_prob", p.shape[:-1]), *fields)
     p1, p2 = p[..., 0], p[..., 1]
     xi1, xi2 = V * p1 - t[..., 0], V * p2 - t[..., 1]
-    if cost is None:  # no provider information: unit weights break ties towards abandoning
-        w1, w2 = np.ones_like(xi1), np.ones_like(xi2)
+    if cost is None:  # no provider information: unit costs break ties towards abandoning
+        c1, c2 = np.ones_like(xi1), np.ones_like(xi2)
+        P = np.zeros_like(P)
     else:
         c = np.asarray(cost, dtype=float)
-        w1, w2 = c[..., 0] - P * p1, c[..., 1] - P * p2
-    on1 = np.asarray(route) == 1
-    s = np.asarray(cascade, dtype=float)
-    return respond(xi1, xi2, w1, w2, p1, p2, on1, s, P, tie_break)
+        c1, c2 = c[..., 0], c[..., 1]
+    on1 = route_arr == 1
+    s = s_arr
+    mag1, mag2 = np.abs(xi1), np.abs(xi2)
+    return respond(xi1, xi2, c1, c2, p1, p2, on1, s, P, mag1, mag2, tie_break)

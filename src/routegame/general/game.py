@@ -24,36 +24,14 @@ from routegame.general.user import (
     state_aware_best_response,
     stationary_best_response,
 )
+from routegame.model.results import GameResult
 from routegame.params import GameParams, check_tie_break
 
 __all__ = ["GeneralGame", "GeneralSolution", "solve_general"]
 
 
-@attrs.frozen
-class GeneralSolution:
-    """Equilibrium, user-preferred policy and misalignment gap of one K-model game.
-
-    Attributes
-    ----------
-    equilibrium : Equilibrium
-        The provider's optimum under the requested tie-breaking.
-    user_preferred : Equilibrium
-        The policy the user likes best (with the user's own response).
-    misalignment_gap : float
-        ``user_preferred.user_utility - equilibrium.user_utility`` (>= 0).
-    """
-
-    equilibrium: Equilibrium
-    user_preferred: Equilibrium
-    misalignment_gap: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {
-            "equilibrium": self.equilibrium.to_dict(),
-            "user_preferred": self.user_preferred.to_dict(),
-            "misalignment_gap": self.misalignment_gap,
-        }
+#: The result of :meth:`GeneralGame.solve` (the one result type; the name of routegame 0.1).
+GeneralSolution = GameResult
 
 
 def _to_params(value: Any) -> GameParams:
@@ -79,7 +57,7 @@ class GeneralGame:
     --------
     >>> game = GeneralGame.from_lists(10, 6, latency=[1, 5, 2], cost=[1, 0.5, 3],
     ...                               success_prob=[0.3, 0.4, 0.8], user="state-aware")
-    >>> sol = game.solve().to_dict()
+    >>> sol = game.solve()
     >>> sol["equilibrium"]["route"], sol["equilibrium"]["abandon"]
     (2, [0.0, 0.0, 0.0])
     >>> game.best_response([1, 0, 0], [[0, 0, 1]] * 3).abandon
@@ -127,11 +105,11 @@ class GeneralGame:
         """S, L, C, U, J of a policy and a response (q, or q_j per model), by linear solve."""
         return policy_outcomes(self.params, start, cascade, abandon)
 
-    def solve(self, tie_break: TieBreak = "strong") -> GeneralSolution:
-        """Equilibrium, user-preferred policy and misalignment gap."""
-        eq = self.equilibrium(tie_break)
-        up = self.user_preferred()
-        return GeneralSolution(eq, up, up.user_utility - eq.user_utility)
+    def solve(self, tie_break: TieBreak = "strong") -> GameResult:
+        """Equilibrium, user-preferred policy, misalignment gap and price of alignment."""
+        from routegame.engines import KModelEngine, solve
+
+        return solve(self.params, tie_break=tie_break, engine=KModelEngine(self.user))
 
 
 def solve_general(
@@ -151,7 +129,7 @@ def solve_general(
     ...     "models": [{"latency": 1, "cost": 1, "success_prob": 0.3},
     ...                {"latency": 4, "cost": 3, "success_prob": 0.8}]})
     >>> sorted(out)
-    ['equilibrium', 'misalignment_gap', 'tie_break', 'user', 'user_preferred']
+    ['equilibrium', 'misalignment_gap', 'price_of_alignment', 'tie_break', 'user', 'user_preferred']
     """
     if isinstance(record, Mapping):
         rec = dict(record)
@@ -165,7 +143,5 @@ def solve_general(
     else:
         raise ParameterError("record", f"must be a mapping or GameParams, got {record!r}")
     tb = check_tie_break(tb)
-    out = GeneralGame(params, check_user(u)).solve(tb).to_dict()
-    out["user"] = u
-    out["tie_break"] = tb
+    out = GeneralGame(params, check_user(u)).solve(tb).to_json_dict()
     return out

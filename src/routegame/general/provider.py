@@ -32,17 +32,18 @@ xi_m + (1 - p_m) max(0, kappa), re-prompt on argmax_k xi_k / p_k, kappa = max_k 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 import numpy as np
 
 from routegame._types import FloatArray, TieBreak
-from routegame.errors import NotSolvableError, ParameterError
+from routegame.errors import NotSolvableError
 from routegame.general._policy import as_params, check_tol, game_arrays, net_costs
 from routegame.general.user import TOL, state_aware_best_response, stationary_best_response
 from routegame.markov.chain import chain_outcomes
-from routegame.params import GameParams, check_tie_break
+from routegame.model.params import GameParams, check_tie_break
+from routegame.model.policy import USERS, User, check_user
 
 __all__ = [
     "USERS",
@@ -53,18 +54,6 @@ __all__ = [
     "policy_outcomes",
     "user_preferred",
 ]
-
-User = Literal["stationary", "state-aware"]
-#: The kinds of user the Stackelberg solvers accept.
-USERS: tuple[str, ...] = ("stationary", "state-aware")
-
-
-def check_user(user: Any) -> User:
-    """``'stationary'`` or ``'state-aware'``, else a ParameterError."""
-    if user not in USERS:
-        raise ParameterError("user", f"must be 'stationary' or 'state-aware', got {user!r}")
-    return str(user)  # type: ignore[return-value]
-
 
 @attrs.frozen
 class Equilibrium:
@@ -189,8 +178,8 @@ def _candidates(params: GameParams, tol: float = TOL) -> dict[str, Any]:
     tie-breaking): a threat with xi_k < 0, or a re-prompt distribution with rho.xi > 0. The
     two-model mixtures leave the user exactly indifferent by construction.
     """
-    xi, g = net_costs(params)
-    eps = tol * max(1.0, float(np.abs(xi).max()))
+    xi, _g = net_costs(params)
+    eps = tol * float(np.abs(xi).max())
     p = params.success_prob
     P = params.penalty
     K = xi.shape[0]
@@ -200,19 +189,21 @@ def _candidates(params: GameParams, tol: float = TOL) -> dict[str, Any]:
         for m in range(K):
             starts.append(m)
             rhos.append(threat)
-            J.append(P + g[m])
+            J.append(params.cost[m] + P * (1.0 - p[m]))  # = P + g_m, without cancellation
             U.append(xi[m])
             strict.append(bool(xi.min() < -eps))
             kind.append("abandon")
     verts = continuation_vertices(xi)
     if verts.size:
-        e = verts @ g / (verts @ p)
+        # e = rho.g / rho.p = rho.c / rho.p - P, so P + g_m + (1 - p_m) e = c_m + (1 - p_m) rho.c/rho.p
+        # (the user never abandons): written without P, which would cancel
+        ec = verts @ params.cost / (verts @ p)
         val = verts @ xi / (verts @ p)
         for m in range(K):
             for i in range(verts.shape[0]):
                 starts.append(m)
                 rhos.append(verts[i])
-                J.append(P + g[m] + (1.0 - p[m]) * e[i])
+                J.append(params.cost[m] + (1.0 - p[m]) * ec[i])
                 U.append(xi[m] + (1.0 - p[m]) * val[i])
                 strict.append(bool((verts[i] > 0).sum() == 1 and verts[i] @ xi > eps))
                 kind.append("continue")
@@ -233,7 +224,7 @@ def _candidates(params: GameParams, tol: float = TOL) -> dict[str, Any]:
 def _order(J: FloatArray, U: FloatArray, support: FloatArray, tol: float) -> int:
     """Index of the lowest J; ties (relative tol) go to higher U, then smaller support, then order."""
     best = J.min()
-    scale = max(1.0, abs(float(best)))
+    scale = abs(float(best))  # costs are sums of non-negative terms (engines.kernel)
     tied = np.flatnonzero(best + tol * scale >= J)
     keys = [(-U[i], support[i], i) for i in tied]
     return int(min(keys)[2])
@@ -329,7 +320,7 @@ def equilibrium(
         J_att[j] = Jw
     J_app = np.where(cand["approachable"], cand["J"], np.inf)
     value = min(J_att.min(), J_app.min())
-    scale = max(1.0, abs(value))
+    scale = abs(value)
     if J_att.min() <= value + tol * scale:
         i: int = _order(J_att, cand["U"], support, tol)
         return _make(g, user, "weak", int(cand["start"][i]), cand["rho"][i], cand["kind"][i], tol)
@@ -341,7 +332,7 @@ def equilibrium(
 
 
 def _check_value(got: float, want: float, tol: float) -> None:
-    if abs(got - want) > 1e3 * tol * max(1.0, abs(want)) + 1e-9:  # pragma: no cover
+    if abs(got - want) > 1e3 * max(tol, 1e-12) * abs(want) + 1e-300:  # pragma: no cover
         raise NotSolvableError(
             f"internal check failed: closed-form candidate J = {want!r}, chain gives {got!r}"
         )
@@ -380,7 +371,7 @@ def user_preferred(
     cont_cost = np.where(ratio > 0, gg / p, np.where(ratio < 0, 0.0, np.minimum(0.0, gg / p)))
     U = xi[:, None] + (1.0 - p)[:, None] * cont_val[None, :]
     J = g.penalty + gg[:, None] + (1.0 - p)[:, None] * cont_cost[None, :]
-    scale = max(1.0, float(np.abs(U).max()))
+    scale = float(np.abs(U).max())
     ok = U.max() - tol * scale <= U
     Jm = np.where(ok, J, np.inf)
     m, k = np.unravel_index(int(np.argmin(Jm)), Jm.shape)

@@ -37,7 +37,9 @@ import attrs
 import numpy as np
 
 from routegame._types import BoolArray, FloatArray, TieBreak
-from routegame.errors import NotSolvableError
+from routegame.engines.kernel import ROUND, SPREAD, select_response
+from routegame.engines.kernel import TOL as KERNEL_TOL
+from routegame.errors import NotSolvableError, ParameterError
 from routegame.general._policy import (
     as_params,
     check_policy,
@@ -60,10 +62,10 @@ __all__ = [
     "stationary_best_response_arrays",
 ]
 
-#: Default relative tolerance for ties (utility differences) and indifference (v_j = 0).
-TOL = 1e-9
+#: Default relative tolerance for ties (the one policy of :mod:`routegame.engines.kernel`).
+TOL = KERNEL_TOL
 #: Two maximisers r closer than this are the same point.
-R_SEPARATION = 1e-7
+R_SEPARATION = SPREAD
 #: Largest number of indifferent states whose 2^m stopping choices are enumerated exactly.
 MAX_TIE_STATES = 12
 
@@ -217,37 +219,33 @@ def _stationary_core(
     """Flat-batch kernel: everything has a leading axis B."""
     xi = V[:, None] * p - t
     g = c - P[:, None] * p
-    A = (1.0 - p)[:, :, None] * R
+    A_mat = (1.0 - p)[:, :, None] * R
     B, K = xi.shape
-    crit_u = _critical_points(start, A, xi)
-    crit_j = _critical_points(start, A, g)
+    crit_u = _critical_points(start, A_mat, xi)
+    crit_j = _critical_points(start, A_mat, g)
     r = np.concatenate([np.zeros((B, 1)), np.ones((B, 1)), crit_u, crit_j], axis=1)
     valid = ~np.isnan(r)
     rr = np.where(valid, r, 0.0)
     n = _passes_at(start, R, p, rr)
     U = np.einsum("bmk,bk->bm", n, xi)
-    J = P[:, None] + np.einsum("bmk,bk->bm", n, g)
-    U = np.where(valid, U, -np.inf)
-    umax = U.max(axis=1)
-    scale = np.maximum(1.0, np.abs(umax))
+    # J = C + P A with A = q sum_k (1 - p_k) n_k: non-negative terms, no cancellation in P
+    A = (1.0 - rr) * np.einsum("bmk,bk->bm", n, 1.0 - p)
+    J = np.einsum("bmk,bk->bm", n, c) + P[:, None] * A
     # Flat: pi A^m xi = 0 for m = 1..K (then for every m, by Cayley-Hamilton).
-    a = _series(start, A, xi, K + 1)[:, 1:]
-    flat = np.abs(a).max(axis=1) <= tol * np.maximum(1.0, np.abs(xi).max(axis=1))
-    tied = valid & ((umax[:, None] - tol * scale[:, None] <= U) | flat[:, None])
-    if tie_break == "strong":
-        pick = np.where(tied, J, np.inf).argmin(axis=1)
-    else:
-        pick = np.where(tied, J, -np.inf).argmax(axis=1)
+    a = _series(start, A_mat, xi, K + 1)[:, 1:]
+    mag = np.abs(xi)
+    flat = np.abs(a).max(axis=1) <= (tol + ROUND) * mag.max(axis=1)
+    M = np.einsum("bmk,bk->bm", n, mag)
+    sel = select_response(r, U, J, M, tie_break, tol, flat)
     idx = np.arange(B)
-    r_t = np.where(tied, rr, np.nan)
-    spread = np.nanmax(r_t, axis=1) - np.nanmin(r_t, axis=1)
+    pick = sel.pick
     return {
         "abandon": 1.0 - rr[idx, pick],
         "user_utility": U[idx, pick],
         "provider_cost": J[idx, pick],
-        "indifferent": flat | (spread > R_SEPARATION),
+        "indifferent": sel.indifferent,
         "flat": flat,
-        "_r": r_t,
+        "_r": np.where(sel.tied, rr, np.nan),
     }
 
 
@@ -346,6 +344,21 @@ def stationary_best_response_arrays(
     return {k: np.asarray(v).reshape(shape) for k, v in res.items() if not k.startswith("_")}
 
 
+def _one_policy(
+    core: Any, params: Any, start: Any, cascade: Any, tie_break: str, tol: Any
+) -> dict[str, Any]:
+    """Run a batch kernel on one game and one policy (validated), batch axis of length 1."""
+    g = as_params(params)
+    tol = check_tol(tol)
+    K = g.num_models
+    st, R = check_policy(start, cascade, K)
+    if st.shape != (K,) or R.shape != (K, K):
+        raise ParameterError("start", "give one policy: start (K,), cascade (K, K)")
+    V, P, t, c, p = game_arrays(g)
+    return dict(core(np.array([V]), np.array([P]), t[None], c[None], p[None], st[None], R[None],
+                     tie_break, tol))
+
+
 def stationary_best_response(
     params: GameParams | Mapping[str, Any],
     start: Any,
@@ -385,19 +398,8 @@ def stationary_best_response(
     >>> stationary_best_response(g, [0, 1], [[1, 0], [0, 1]]).abandon   # M2 only: quit
     1.0
     """
-    g = as_params(params)
     tie_break = check_tie_break(tie_break)
-    tol = check_tol(tol)
-    K = g.num_models
-    st, R = check_policy(start, cascade, K)
-    if st.shape != (K,) or R.shape != (K, K):
-        from routegame.errors import ParameterError
-
-        raise ParameterError("start", "give one policy: start (K,), cascade (K, K)")
-    V, P, t, c, p = game_arrays(g)
-    res = _stationary_core(
-        np.array([V]), np.array([P]), t[None], c[None], p[None], st[None], R[None], tie_break, tol
-    )
+    res = _one_policy(_stationary_core, params, start, cascade, tie_break, tol)
     flat = bool(res["flat"][0])
     if flat:
         argmax: tuple[float, ...] = (0.0, 1.0)
@@ -472,16 +474,20 @@ def _stopping_values(
             b = np.einsum("bk,bk->b", R[:, j, j + 1 :], w[:, j + 1 :])
             num = a * xi[:, j] + b  # sign of the continuation value if the user continues at j
             go = num >= 0.0
-            v[:, j] = np.where(go, num / (1.0 - a * (1.0 - p[:, j])), num)
+            # 1 - a (1 - p_j) as (1 - a) + a p_j: exact when p_j is below the precision of 1
+            v[:, j] = np.where(go, num / ((1.0 - a) + a * p[:, j]), num)
             w[:, j] = xi[:, j] + (1.0 - p[:, j]) * np.where(go, v[:, j], 0.0)
         return w, v
     cont = np.ones((B, K), dtype=bool)
     eye = np.eye(K)
     for _ in range(4 * K + 50):
         M = eye - ((1.0 - p) * cont)[:, :, None] * R
+        # diagonal 1 - (1 - p_j) c_j R_jj as (1 - c_j R_jj) + c_j R_jj p_j (no cancellation)
+        cr = cont * np.diagonal(R, axis1=1, axis2=2)
+        M[:, np.arange(K), np.arange(K)] = (1.0 - cr) + cr * p
         w = np.asarray(np.linalg.solve(M, xi[..., None])[..., 0], dtype=np.float64)
         v = np.einsum("bjk,bk->bj", R, w)
-        small = 1e-13 * np.maximum(1.0, np.abs(w).max(axis=1, keepdims=True))
+        small = TOL * np.abs(w).max(axis=1, keepdims=True)
         new = (v > small) | (cont & (v >= -small))
         if np.array_equal(new, cont):
             return w, v
@@ -494,9 +500,9 @@ def _state_aware_core(
     start: FloatArray, R: FloatArray, tie_break: str, tol: float,
 ) -> dict[str, Any]:
     xi = V[:, None] * p - t
-    g = c - P[:, None] * p
+    c - P[:, None] * p
     w, v = _stopping_values(xi, p, R, is_upward(R))
-    scale = np.maximum(1.0, np.abs(w).max(axis=1, keepdims=True))
+    scale = np.abs(w).max(axis=1, keepdims=True)  # the values' magnitude (engines.kernel)
     tie = np.abs(v) <= tol * scale
     q = np.where(v > 0.0, 0.0, 1.0)
     q = np.where(tie, 0.0, q)
@@ -505,7 +511,7 @@ def _state_aware_core(
     tie_enum = tie & reach
     n = np.asarray(_expected_passes(start, R, p, q))
     U = np.einsum("bk,bk->b", n, xi)
-    J = P + np.einsum("bk,bk->b", n, g)
+    J = np.einsum("bk,bk->b", n, c) + P * np.einsum("bk,bk->b", n, (1.0 - p) * q)
     for b in np.flatnonzero(tie_enum.any(axis=1)):
         states = np.flatnonzero(tie_enum[b])
         if states.size > MAX_TIE_STATES:  # pragma: no cover - needs > 12 exact ties
@@ -515,10 +521,10 @@ def _state_aware_core(
         qs[:, states] = choices
         nn = np.asarray(_expected_passes(start[b], R[b], p[b], qs))
         Us = nn @ xi[b]
-        Js = P[b] + nn @ g[b]
-        ok = Us >= Us.max() - tol * max(1.0, abs(Us.max()))
-        k = int(np.where(ok, Js, np.inf).argmin() if tie_break == "strong"
-                else np.where(ok, Js, -np.inf).argmax())
+        Js = nn @ c[b] + P[b] * np.einsum("mk,mk->m", nn, (1.0 - p[b]) * qs)
+        ok = Us >= Us.max() - tol * abs(Us.max())
+        cand = np.flatnonzero(ok)  # pick among the tied choices only (J may be inf)
+        k = int(cand[Js[cand].argmin() if tie_break == "strong" else Js[cand].argmax()])
         q[b], U[b], J[b] = qs[k], Us[k], Js[k]
     return {
         "abandon": q,
@@ -599,19 +605,8 @@ def state_aware_best_response(
     >>> br.abandon, round(br.user_utility, 4)
     ((0.0, 1.0), 2.1944)
     """
-    g = as_params(params)
     tie_break = check_tie_break(tie_break)
-    tol = check_tol(tol)
-    K = g.num_models
-    st, R = check_policy(start, cascade, K)
-    if st.shape != (K,) or R.shape != (K, K):
-        from routegame.errors import ParameterError
-
-        raise ParameterError("start", "give one policy: start (K,), cascade (K, K)")
-    V, P, t, c, p = game_arrays(g)
-    res = _state_aware_core(
-        np.array([V]), np.array([P]), t[None], c[None], p[None], st[None], R[None], tie_break, tol
-    )
+    res = _one_policy(_state_aware_core, params, start, cascade, tie_break, tol)
     return StateAwareResponse(
         abandon=tuple(float(x) for x in res["abandon"][0]),
         user_utility=_num(res["user_utility"][0]),
@@ -700,15 +695,17 @@ def lookahead_best_response(
     acc = np.ones(K, dtype=bool)
     for _ in range(4 * K + 50):
         M = np.eye(K) - (1.0 - p)[:, None] * R * acc[None, :]
+        ra = np.diagonal(R) * acc  # diagonal without cancellation, as in the chain
+        M[np.arange(K), np.arange(K)] = (1.0 - ra) + ra * p
         w = np.linalg.solve(M, xi)
-        small = 1e-13 * max(1.0, float(np.abs(w).max()))
+        small = TOL * float(np.abs(w).max())
         new = (w > small) | (acc & (w >= -small))
         if np.array_equal(new, acc):
             break
         acc = new
     else:  # pragma: no cover
         raise NotSolvableError("policy iteration of the lookahead user did not converge")
-    tie = np.abs(w) <= tol * max(1.0, float(np.abs(w).max()))
+    tie = np.abs(w) <= tol * float(np.abs(w).max())
 
     def outcome(accept: BoolArray) -> tuple[FloatArray, FloatArray, float, float]:
         refuse = (R * ~accept[None, :]).sum(axis=1)

@@ -34,13 +34,10 @@ import numpy as np
 
 from routegame._types import ArrayLike, FloatArray
 from routegame.errors import ParameterError
-from routegame.params import check_array
+from routegame.model.params import check_array
+from routegame.model.policy import STOCHASTIC_TOL, check_policy, check_routes  # noqa: F401
 
 __all__ = ["ChainOutcomes", "chain_outcomes", "two_model_policy"]
-
-#: Absolute tolerance on the row sums of ``start`` and ``cascade``.
-STOCHASTIC_TOL = 1e-9
-
 
 @attrs.frozen(eq=False)
 class ChainOutcomes:
@@ -91,6 +88,13 @@ def _expected_passes(start: Any, cascade: Any, success_prob: Any, abandon_k: Any
     K = np.shape(cascade)[-1]
     cont = (1.0 - success_prob) * (1.0 - abandon_k)  # P(next pass happens | pass on j)
     A_T = np.eye(K) - np.swapaxes(cont[..., :, None] * cascade, -1, -2)
+    # The diagonal 1 - (1 - p_j)(1 - q_j) R_jj as a sum of non-negative terms: exact even when
+    # p_j is below the double precision of 1 (1 - p_j == 1), where the naive form is singular.
+    R_jj = np.diagonal(cascade, axis1=-2, axis2=-1)
+    stop = abandon_k + (1.0 - abandon_k) * success_prob  # P(no next pass | pass on j)
+    diag = (1.0 - R_jj) + R_jj * stop
+    idx = np.arange(K)
+    A_T[..., idx, idx] = diag
     b = np.asarray(start)[..., None]
     if A_T.shape[:-2] != b.shape[:-2]:
         shape = np.broadcast_shapes(A_T.shape[:-2], b.shape[:-2])
@@ -115,33 +119,10 @@ def _outcome_parts(
     L = (n * latency).sum(axis=-1)
     C = (n * cost).sum(axis=-1)
     U = task_value * S - L
-    J = C + penalty * (1.0 - S)
+    # J = C + P (1 - S) with 1 - S = sum_k n_k (1 - p_k) q_k, the probability of abandonment:
+    # non-negative terms, so J keeps its digits when P dwarfs the costs
+    J = C + penalty * (n * (1.0 - success_prob) * abandon_k).sum(axis=-1)
     return S, L, C, U, J, n
-
-
-def _as_float(value: Any, field: str) -> FloatArray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError(field, f"must be an array of numbers, got {value!r}") from None
-    return arr
-
-
-def _check_probability_rows(value: Any, field: str, what: str) -> FloatArray:
-    arr = _as_float(value, field)
-    ok = np.isfinite(arr) & (arr >= 0.0) & (arr <= 1.0)
-    if not np.all(ok):
-        bad = tuple(int(b) for b in np.argwhere(~ok)[0])
-        raise ParameterError(
-            field, f"entries must be in [0, 1], got {arr[bad]:g} (entry {', '.join(map(str, bad))})"
-        )
-    sums = arr.sum(axis=-1)
-    bad_rows = np.abs(sums - 1.0) > STOCHASTIC_TOL
-    if np.any(bad_rows):
-        first = np.argwhere(np.atleast_1d(bad_rows))[0]
-        got = np.atleast_1d(sums)[tuple(first)]
-        raise ParameterError(field, f"{what} must sum to 1, got {got:.12g}")
-    return arr
 
 
 def chain_outcomes(
@@ -218,13 +199,7 @@ def chain_outcomes(
             raise ParameterError(
                 field, f"must have K = {K} entries on its last axis (as latency), got {arr.shape}"
             )
-    st = _check_probability_rows(start, "start", "entries")
-    if st.ndim < 1 or st.shape[-1] != K:
-        raise ParameterError("start", f"must have shape (..., {K}), got {st.shape}")
-    R = _as_float(cascade, "cascade")
-    if R.ndim < 2 or R.shape[-2:] != (K, K):
-        raise ParameterError("cascade", f"must have shape (..., {K}, {K}), got {R.shape}")
-    R = _check_probability_rows(R, "cascade", "rows")
+    st, R = check_policy(start, cascade, K)
     q = check_array(abandon, "abandon")
     if per_model is None:
         per_model = q.ndim >= 1 and q.shape[-1] == K
@@ -317,10 +292,7 @@ def two_model_policy(
     K = int(num_models)
     if K < 2:
         raise ParameterError("num_models", f"must be an integer >= 2, got {K}")
-    r = _as_float(route, "route")
-    if not np.all(np.isfinite(r) & (r == np.round(r)) & (r >= 1) & (r <= K)):
-        bad = r[~(np.isfinite(r) & (r == np.round(r)) & (r >= 1) & (r <= K))].ravel()[0]
-        raise ParameterError("route", f"must be an integer in 1..{K}, got {bad:g}")
+    r = check_routes(route, "route", K)
     s = check_array(cascade, "cascade")
     r, s = np.broadcast_arrays(r, s)
     idx = r.astype(np.int64) - 1

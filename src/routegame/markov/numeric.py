@@ -42,7 +42,8 @@ from scipy.optimize import minimize_scalar
 from routegame._types import FloatArray, TieBreak
 from routegame.errors import ParameterError
 from routegame.markov.chain import _outcome_parts
-from routegame.params import GameParams, check_scalar, check_tie_break
+from routegame.model.params import GameParams, check_scalar, check_tie_break
+from routegame.model.policy import check_route, check_tol
 
 __all__ = [
     "numeric_best_response",
@@ -87,22 +88,10 @@ def _check_tie_break(tie_break: Any) -> TieBreak:
     return check_tie_break(tie_break)
 
 
-def _check_route(route: Any) -> int:
-    if isinstance(route, bool) or not isinstance(route, (int, np.integer)) or route not in (1, 2):
-        raise ParameterError("route", f"must be 1 or 2, got {route!r}")
-    return int(route)
-
-
 def _check_points(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ParameterError(field, f"must be an integer >= 1, got {value!r}")
     return int(value)
-
-
-def _check_tol(tol: Any) -> float:
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0 <= tol < 1):
-        raise ParameterError("tol", f"must be a number in [0, 1), got {tol!r}")
-    return float(tol)
 
 
 class _Game:
@@ -350,9 +339,9 @@ def numeric_best_response(
     (0.0, 5.0, False)
     """
     game = _Game(_as_params(params))
-    r = _check_route(route)
+    r = check_route(route)
     s = check_scalar(cascade, "cascade")
-    tol = _check_tol(tol)
+    tol = check_tol(tol)
     resp = _best_responses(game, np.array([r - 1]), np.array([s]), NUM_Q_BEST_RESPONSE, tol)
     return {
         "abandon": float(resp.q_min[0]),
@@ -727,7 +716,7 @@ def numeric_equilibrium(
     (1, 0.0, 0.0, 3.333333)
     """
     tie_break = _check_tie_break(tie_break)
-    scan = _Scan(_Game(_as_params(params)), _check_tol(tol))
+    scan = _Scan(_Game(_as_params(params)), check_tol(tol))
     return _equilibrium_from_scan(scan, tie_break)
 
 
@@ -748,7 +737,7 @@ def numeric_user_preferred(
     >>> up["route"], up["abandon"], round(up["user_utility"], 6)
     (1, 0.0, 6.666667)
     """
-    scan = _Scan(_Game(_as_params(params)), _check_tol(tol))
+    scan = _Scan(_Game(_as_params(params)), check_tol(tol))
     return _user_preferred_from_scan(scan)
 
 
@@ -894,7 +883,7 @@ def numeric_throttling(
     (True, [1.0, 8.0], 1.0)
     """
     tie_break = _check_tie_break(tie_break)
-    tol = _check_tol(tol)
+    tol = check_tol(tol)
     _check_points(num_points, "num_points")
     g = _as_params(params)
     base = _equilibrium_from_scan(_Scan(_Game(g), tol), tie_break)
@@ -938,7 +927,7 @@ def numeric_solve(
     ('value-value', 1, 0.0)
     """
     tie_break = _check_tie_break(tie_break)
-    tol = _check_tol(tol)
+    tol = check_tol(tol)
     _check_points(throttle_points, "throttle_points")
     g = _as_params(params)
     scan = _Scan(_Game(g), tol)

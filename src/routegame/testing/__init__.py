@@ -1,4 +1,9 @@
-"""Testing helpers for routegame and for code built on it (hypothesis strategies).
+"""Testing helpers for routegame and for code built on it.
 
-Needs the ``dev`` extra (hypothesis).
+* :func:`check_engine`: the conformance checker every engine passes (no extra dependency);
+* :mod:`routegame.testing.strategies`: hypothesis strategies (needs the ``dev`` extra).
 """
+
+from routegame.testing.conformance import check_engine
+
+__all__ = ["check_engine"]

@@ -14,16 +14,65 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from routegame.params import GameParams
+from routegame.model.params import BOUNDS, GameParams
 
-__all__ = ["policies", "two_model_games"]
+__all__ = ["WINDOWS", "extreme_two_model_games", "field", "policies", "two_model_games"]
 
-_prob = st.floats(0.02, 0.98)
-_pos = st.floats(0.05, 20.0)
-_cost = st.floats(0.0, 20.0)
+#: Typical magnitudes drawn by :func:`two_model_games` (a window inside :data:`BOUNDS`);
+#: :func:`extreme_two_model_games` spans many orders of magnitude instead.
+WINDOWS: dict[str, tuple[float, float]] = {
+    "task_value": (0.5, 40.0),
+    "penalty": (0.0, 60.0),
+    "latency": (0.05, 20.0),
+    "cost": (0.0, 20.0),
+    "success_prob": (0.02, 0.98),
+}
+
+
+def field(name: str, window: tuple[float, float] | None = None) -> st.SearchStrategy[float]:
+    """Floats valid for parameter ``name``: inside :data:`BOUNDS` (open ends excluded).
+
+    ``window`` narrows the range (it is clipped to the bounds); default :data:`WINDOWS`.
+    """
+    lo, hi, lo_in, hi_in = BOUNDS[name]
+    wlo, whi = window if window is not None else WINDOWS.get(name, (lo, hi))
+    a, b = max(lo, wlo), min(hi, whi)
+    return st.floats(a, b, exclude_min=(a == lo and not lo_in), exclude_max=(b == hi and not hi_in),
+                     allow_nan=False, allow_infinity=False)
+
+
+_prob = field("success_prob")
+_pos = field("latency")
+_cost = field("cost")
+
+
+def _log_uniform(name: str, lo: float, hi: float) -> st.SearchStrategy[float]:
+    """Log-uniform floats in [lo, hi], plus exactly 0 where :data:`BOUNDS` allows it."""
+    blo, _, lo_in, _ = BOUNDS[name]
+    body = st.floats(np.log10(lo), np.log10(hi)).map(lambda e: float(10.0 ** e))
+    return st.one_of(st.just(0.0), body) if (blo == 0.0 and lo_in) else body
+
+
+@st.composite
+def extreme_two_model_games(draw: Any) -> GameParams:
+    """Two-model games over many orders of magnitude (issue 11's domain).
+
+    P and c log-uniform in [1e-6, 1e15] or exactly 0, p in [1e-12, 1 - 1e-12] (log-uniform
+    in p or in 1 - p), V and t log-uniform in [1e-6, 1e6].
+    """
+    V = draw(_log_uniform("task_value", 1e-6, 1e6))
+    P = draw(_log_uniform("penalty", 1e-6, 1e15))
+    t = [draw(_log_uniform("latency", 1e-6, 1e6)) for _ in range(2)]
+    c = [draw(_log_uniform("cost", 1e-6, 1e15)) for _ in range(2)]
+    p = []
+    for _ in range(2):
+        e = draw(st.floats(-12.0, np.log10(0.5)))
+        p.append(float(10.0 ** e) if draw(st.booleans()) else 1.0 - float(10.0 ** e))
+    return GameParams.two_model(V, P, t, c, p)
 
 
 @st.composite
@@ -43,8 +92,8 @@ def two_model_games(
     knife_edge : bool
         Make ξ_1 or ξ_2 (or both) exactly zero (t_i = V p_i, exact in floating point).
     """
-    V = draw(st.floats(0.5, 40.0))
-    P = draw(st.floats(0.0, 60.0))
+    V = draw(field("task_value"))
+    P = draw(field("penalty"))
     p = [draw(_prob), draw(_prob)]
     c = [draw(_cost), draw(_cost)]
     if standing:
@@ -56,7 +105,7 @@ def two_model_games(
         signs = {"value-value": (1, 1), "latency-latency": (-1, -1),
                  "latency-value": (-1, 1), "value-latency": (1, -1)}[regime]
         for i, sg in enumerate(signs):
-            frac = draw(st.floats(0.05, 0.95))
+            frac = draw(st.floats(0.05, 0.95))  # margin of the sign of xi_i
             vp = V * p[i]
             t[i] = vp * frac if sg > 0 else vp / frac
     if knife_edge:
@@ -73,5 +122,5 @@ def two_model_games(
 def policies(draw: Any) -> tuple[int, float]:
     """A provider policy (route, cascade), with extra weight on s = 0 and s = 1."""
     route = draw(st.sampled_from([1, 2]))
-    s = draw(st.one_of(st.just(0.0), st.just(1.0), st.floats(0.0, 1.0)))
+    s = draw(st.one_of(st.just(0.0), st.just(1.0), field("cascade")))
     return route, s

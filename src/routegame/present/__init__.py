@@ -1,0 +1,1 @@
+"""Presentation: wording shared by the guideline, the report, the CLI and the figures."""
