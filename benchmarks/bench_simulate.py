@@ -17,6 +17,11 @@ Two comparisons, measured in the same run:
 
 Both methods are measured, with the Python-loop baseline, in the same run.
 
+3. the streamed summary (:func:`routegame.simulate.simulate_summary`, blocks of 2^18 episodes
+   reduced to moments) against the in-memory ``simulate(...).summary()`` of the same number of
+   episodes: episodes per second (target: within 1.3x) and peak traced memory (numpy's
+   allocations, ``tracemalloc``), which stays at one block for the stream.
+
 Times are CPU times of this process (``time.process_time``), best of ``--repeat`` runs, so
 other jobs on a shared machine disturb them less than wall-clock times.
 
@@ -38,7 +43,8 @@ from typing import Any, Literal
 import numpy as np
 
 from routegame.params import GameParams
-from routegame.simulate import CHUNK_SIZE, _run, _run_visits, simulate
+from routegame.simulate import CHUNK_SIZE, simulate
+from routegame.simulate.kernels import _run, _run_visits
 
 # --------------------------------------------------------------------------------------------
 # games
@@ -212,6 +218,39 @@ def measure(n_episodes: int = 1_000_000, n_loop: int = 20_000, repeat: int = 3) 
                                ("K=2 sticky (long visits)", game_sticky()))}
 
 
+def measure_stream(n_episodes: int = 2_000_000, repeat: int = 3) -> dict[str, float]:
+    """Streamed summary against the in-memory one: episodes/s and peak traced memory."""
+    import tracemalloc
+
+    from routegame.simulate import simulate_summary
+
+    params, start, R, q = game_k2()
+    block = 1 << 18
+
+    def in_memory() -> Any:
+        return simulate(params, start, R, q, n_episodes, rng=1).summary()
+
+    def streamed() -> Any:
+        return simulate_summary(params, start, R, q, n_episodes, rng=1, block=block)
+
+    out: dict[str, float] = {}
+    for name, func in (("memory", in_memory), ("stream", streamed)):
+        out[f"{name}_eps"] = n_episodes / _best_time(func, repeat)
+        tracemalloc.start()
+        func()
+        out[f"{name}_peak"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    out["ratio"] = out["memory_eps"] / out["stream_eps"]
+    return out
+
+
+def report_stream(f: dict[str, float]) -> str:
+    return (f"streamed summary: {f['stream_eps']:,.0f} episodes/s, peak {f['stream_peak'] / 2**20:.1f}"
+            f" MiB; in memory: {f['memory_eps']:,.0f} episodes/s, peak "
+            f"{f['memory_peak'] / 2**20:.1f} MiB; in-memory / streamed speed {f['ratio']:.2f}x "
+            "(target <= 1.3x)")
+
+
 def report(figures: dict[str, Any]) -> str:
     lines = ["draws = uniforms + geometric variates consumed (one variate = one draw)"]
     for name, g in figures.items():
@@ -284,6 +323,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(report(measure(args.episodes, args.loop_episodes, args.repeat)))
+    print(report_stream(measure_stream(2 * args.episodes, args.repeat)))
 
 
 if __name__ == "__main__":

@@ -365,7 +365,7 @@ def _game(**changes: list[str]) -> list[str]:
         (["--scenario", "no-such"], ["scenario:", "unknown scenario"]),
         (["--scenario", "default", "--config", "x.toml"], ["source:", "exactly one"]),
         (["--scenario", "default", "--success-prob", "0.3", "2"], ["success_prob[2]:"]),
-        (["--scenario", "aider-openai-3-tier", "--cost", "1", "2"], ["cost:", "3 models"]),
+        (["--scenario", "aider-openai-3-tier", "--cost", "1", "2"], ["cost:", "takes 3 values"]),
         (["--batch", "x.jsonl", "--penalty", "1"], ["--penalty:", "--batch"]),
         (["--table", "x.csv"], ["--out:", "missing"]),
         (["--table", "x.csv", "--out", "y.xlsx"], ["--out:", ".csv"]),

@@ -405,6 +405,11 @@ def test_map_argument_errors(kwargs: dict, match: str) -> None:
         rp.regime_map(LV, **kwargs)
 
 
+def test_regime_map_refuses_a_plane_the_regime_ignores() -> None:
+    with pytest.raises(ParameterError, match=r"^y: the regime depends only on .* one colour"):
+        rp.regime_map(LV, x="penalty", y="cost_1", n=4)
+
+
 def test_other_errors() -> None:
     three = GameParams.from_lists(10, 1, [1, 2, 3], [1, 2, 3], [0.2, 0.4, 0.6])
     for f in rp.FIGURES.values():
@@ -503,9 +508,9 @@ def _config(tmp_path: Path) -> Path:
     (["plot", "regime-map", "--scenario", "nope", "--out", "{tmp}/a.png"],
      "error: scenario: unknown scenario 'nope'"),
     (["plot", "regime-map", "--scenario", "aider-openai-3-tier", "--out", "{tmp}/a.png"],
-     "error: --scenario: the figures are for two-model games"),
+     "error: --models: the figures are of two-model games and aider-openai-3-tier has 3 models"),
     (["plot", "regime-map", "--scenario", "default", "--config", "x.toml"],
-     "error: source: give one of --scenario and --config"),
+     "error: --scenario: give one of --scenario and --config"),
     (["plot", "regime-map", "--config", "{tmp}/missing.toml", "--out", "{tmp}/a.png"],
      "missing.toml: no such file"),
 ])
@@ -531,9 +536,8 @@ def test_cli_plot_refuses_to_overwrite(cli, tmp_path: Path) -> None:
 
 def test_default_ranges_hold_the_point_for_every_axis() -> None:
     for name in rp.AXES:
-        other = "penalty" if name != "penalty" else "task_value"
-        if name == "cost_ratio":
-            other = "task_value"
+        # the regime ignores penalty and costs: pair those with task_value (else one colour)
+        other = "task_value" if name in ("penalty", "cost_1", "cost_2", "cost_ratio") else "penalty"
         ax = rp.regime_map(LV, x=name, y=other, n=4).axes[0]
         x0, _ = _star(ax)
         lo, hi = ax.get_xlim()

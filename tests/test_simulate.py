@@ -643,16 +643,19 @@ def test_to_table_round_trip(tmp_path: Path, suffix: str) -> None:
 
 
 def test_to_table_leaves_nothing_on_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pandas as pd
+    import errno
+
+    import routegame.io.tables as tables
+    from routegame.io import ResourceError
 
     ep = simulate_two_model(PAPER, 1, 0.5, 0.2, 100, rng=0)
 
-    def boom(self: Any, path: Any, **kw: Any) -> None:
+    def boom(data: Any, path: Any, *args: Any) -> None:
         Path(path).write_text("half")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
-    with pytest.raises(OSError, match=r"disk full"):
+    monkeypatch.setattr(tables, "_write", boom)
+    with pytest.raises(ResourceError, match=r"^path: no space left on device while writing"):
         ep.to_table(tmp_path / "x.csv")
     assert list(tmp_path.iterdir()) == []
 
@@ -695,8 +698,10 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("schedule-shape", {"success_schedule": [0.3, 0.8]}, "success_schedule"),
     ("schedule-rows", {"success_schedule": [[0.3], [0.8], [0.5]]}, "success_schedule"),
     ("schedule-range", {"success_schedule": [[0.3, 1.3], [0.8, 0.8]]}, "success_schedule"),
-    ("schedule-and-tasks", {"success_schedule": [[0.3], [0.8]],
-                            "tasks": TaskDistribution.beta([1, 1], [1, 1])}, "success_schedule"),
+    ("schedule-and-task-schedules", {"success_schedule": [[0.3], [0.8]], "tasks":
+     TaskDistribution.empirical([[[0.3, 0.4], [0.5, 0.6]]])}, "success_schedule"),
+    ("schedule-0-with-tasks", {"success_schedule": [[0.0], [0.8]],
+                               "tasks": TaskDistribution.beta([1, 1], [1, 1])}, "success_schedule"),
     ("tasks-K", {"tasks": TaskDistribution.beta([1, 1, 1], [1, 1, 1])}, "tasks"),
     ("tasks-type", {"tasks": [[0.3, 0.8]]}, "tasks"),
     ("task-value-negative", {"task_value": -1.0}, "task_value"),
@@ -839,9 +844,10 @@ def test_cli_simulate_bad_input(extra: list[str], message: str) -> None:
 
 def test_cli_simulate_needs_one_source(tmp_path: Path) -> None:
     app, runner = _cli()
-    res = runner.invoke(app, ["simulate"])
-    assert res.exit_code == 2
-    assert "--scenario" in res.output
+    res = runner.invoke(app, ["simulate", "--episodes", "2000", "--seed", "1"],
+                        env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output  # no source: the default scenario, as every command
+    assert "simulate: default, route 1, cascade 0" in res.output
     cfg = tmp_path / "mine.toml"
     cfg.write_text("task_value = 10\npenalty = 4\nlatency = [1, 5]\ncost = [1, 4]\n"
                    "success_prob = [0.3, 0.75]\n")
@@ -849,3 +855,91 @@ def test_cli_simulate_needs_one_source(tmp_path: Path) -> None:
                               "--seed", "1", "--abandon", "1"], env={"COLUMNS": "160"})
     assert res.exit_code == 0, res.output
     assert "1,000 episodes" in res.output
+
+
+# --------------------------------------------------------------------------------------------
+# heterogeneity together with feedback schedules
+# --------------------------------------------------------------------------------------------
+
+
+def _exact_per_task_schedule(table: np.ndarray, weights: np.ndarray, start: np.ndarray,
+                             R: np.ndarray, q: float, lat: np.ndarray, horizon: int = 400
+                             ) -> tuple[float, float]:
+    """(S, L) by the forward recursion x_{a+1} = x_a diag((1 - p(a))(1 - q)) R, per task,
+    written here independently of the simulator (the tail beyond ``horizon`` is negligible)."""
+    S = L = 0.0
+    for w, sched in zip(weights, table, strict=True):
+        x = start.astype(float)
+        for a in range(horizon):
+            p = sched[:, min(a, sched.shape[1] - 1)]
+            S += w * float(x @ p)
+            L += w * float(x @ lat)
+            x = (x * (1 - p) * (1 - q)) @ R
+    return S, L
+
+
+def test_tasks_with_per_task_schedules_match_the_exact_recursion() -> None:
+    table = np.array([[[0.1, 0.3], [0.5, 0.6]], [[0.6, 0.2], [0.9, 0.95]]])  # (m, K, A)
+    g = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.3, 0.8))
+    start, R = np.array([0.7, 0.3]), np.array([[0.6, 0.4], [0.2, 0.8]])
+    ep = simulate(g, start, R, 0.1, 200_000, rng=5, tasks=TaskDistribution.empirical(table))
+    s = ep.summary()
+    S, L = _exact_per_task_schedule(table, np.array([0.5, 0.5]), start, R, 0.1, g.latency)
+    assert abs(s.success.mean - S) < 4 * s.success.std_error
+    assert abs(s.latency.mean - L) < 4 * s.latency.std_error
+
+
+def test_tasks_with_a_schedule_is_a_logit_shift() -> None:
+    # two tasks; the schedule raises the second pass by the odds ratio of 0.6/0.3
+    g = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.3, 0.8))
+    rows = np.array([[0.2, 0.5], [0.4, 0.9]])
+    sched = np.array([[0.3, 0.6], [0.8, 0.8]])
+    shift = np.log(0.6 / 0.4) - np.log(0.3 / 0.7)
+    per_task = np.empty((2, 2, 2))
+    for t in range(2):
+        per_task[t, :, 0] = rows[t]
+        odds = rows[t, 0] / (1 - rows[t, 0]) * np.exp(shift)
+        per_task[t, :, 1] = [odds / (1 + odds), rows[t, 1]]
+    start, R = np.array([1.0, 0.0]), np.array([[0.5, 0.5], [0.0, 1.0]])
+    a = simulate(g, start, R, 0.2, 100_000, rng=2, tasks=TaskDistribution.empirical(rows),
+                 success_schedule=sched).summary()
+    S, _ = _exact_per_task_schedule(per_task, np.array([0.5, 0.5]), start, R, 0.2, g.latency)
+    assert abs(a.success.mean - S) < 4 * a.success.std_error
+
+
+def test_cli_simulate_k_model_policy_and_best_response() -> None:
+    from routegame.general import stationary_best_response
+    from routegame.scenarios import load_scenario
+
+    app, runner = _cli()
+    policy = '{"start": [0.5, 0.5, 0], "cascade": [[0, 0.5, 0.5], [0, 0, 1], [0, 0, 1]]}'
+    res = runner.invoke(app, ["simulate", "--scenario", "aider-openai-3-tier", "--policy", policy,
+                              "--episodes", "50000", "--seed", "2"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    g = load_scenario("aider-openai-3-tier").params
+    q = stationary_best_response(g, [0.5, 0.5, 0], [[0, 0.5, 0.5], [0, 0, 1], [0, 0, 1]]).abandon
+    assert f"abandon {q!r} (best response)".replace("abandon ", "abandon ") in " ".join(
+        res.output.split())
+    zs = [float(line.split()[-2]) for line in res.output.splitlines()
+          if line.count("│") == 6 and line.split()[-2].lstrip("-").replace(".", "").isdigit()]
+    assert len(zs) == 8
+    assert max(abs(z) for z in zs) < 4.5
+    res = runner.invoke(app, ["simulate", "--policy", '{"start": [1]}'])
+    assert res.exit_code == 2
+    assert "--policy: must be" in res.output
+
+
+def test_streamed_summary_is_independent_of_the_scheduler_and_bounded() -> None:
+    import tracemalloc
+
+    from routegame.simulate import simulate_summary
+
+    args = (PAPER, [1.0, 0.0], [[0.5, 0.5], [0.0, 1.0]], 0.2)
+    a = simulate_summary(*args, 300_000, rng=4, block=50_000)
+    b = simulate_summary(*args, 300_000, rng=4, block=50_000, scheduler="threads")
+    assert a == b
+    tracemalloc.start()
+    simulate_summary(*args, 1_000_000, rng=4, block=50_000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40e6  # one block, not 10^6 episodes (those alone take > 50 MB)

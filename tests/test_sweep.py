@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import subprocess
 import sys
@@ -253,11 +252,9 @@ def test_store_zarr_equals_numpy(reference: Any, tmp_path: Path) -> None:
 
 def test_distributed_equals_numpy(reference: Any, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    try:
-        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                           dashboard_address=None)
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"cannot start a dask.distributed LocalCluster: {exc}")
+    # no skip: a cluster that cannot start is a failure (tests/test_cluster.py runs real processes)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                       dashboard_address=None)
     with cluster, distributed.Client(cluster) as client:
         _values_equal(reference, sweep(BASE, chunks=6, scheduler=client, **GRID))
         store = sweep(BASE, chunks=6, scheduler=cluster.scheduler_address,
@@ -307,8 +304,16 @@ def test_progress_bar(reference: Any, tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 _SWEEP_IN_SUBPROCESS = """
+import time
 import numpy as np
+import routegame.sweep.store as store
 from routegame.sweep import sweep
+_chunk_task = store._chunk_task
+def slow(*args):  # slow every chunk down so the test can kill the run in the middle
+    out = _chunk_task(*args)
+    time.sleep(0.3)
+    return out
+store._chunk_task = slow
 sweep("default", penalty=np.linspace(0, 30, 12), cost_ratio=np.linspace(1, 8, 5),
       chunks={{"penalty": 1}}, store={store!r})
 """
@@ -323,9 +328,8 @@ def _done_chunks(store: Path) -> np.ndarray | None:
 
 def test_resume_after_kill(tmp_path: Path) -> None:
     store = tmp_path / "k.zarr"
-    env = dict(os.environ, ROUTEGAME_SWEEP_CHUNK_DELAY="0.3")
     proc = subprocess.Popen([sys.executable, "-c", _SWEEP_IN_SUBPROCESS.format(store=str(store))],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:

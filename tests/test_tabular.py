@@ -13,15 +13,14 @@ pcsv = pytest.importorskip("pyarrow.csv")
 
 from routegame import TwoModelGame, solve_arrays  # noqa: E402
 from routegame.errors import DataFormatError, ParameterError  # noqa: E402
+from routegame.io import table_format, write_table  # noqa: E402
 from routegame.tabular import (  # noqa: E402
     INPUT_COLUMNS,
     OUTPUT_COLUMNS,
     game_columns,
-    read_table,
     solve_table,
-    table_format,
-    write_table,
 )
+from routegame.tabular import read_games as read_table  # noqa: E402
 
 HEADER = ",".join(INPUT_COLUMNS)
 # V, P, t1, t2, c1, c2, p1, p2 written by hand (not produced by the code under test)

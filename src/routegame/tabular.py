@@ -44,15 +44,14 @@ routegame.errors.ParameterError: latency_1: must be > 0 and finite, got -1 (row 
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from routegame._types import FloatArray
-from routegame.errors import DataFormatError, ParameterError
+from routegame.errors import ParameterError
+from routegame.io.tables import _pyarrow
 from routegame.params import BOUNDS, TWO_MODEL_FIELDS, describe_range
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,10 +62,8 @@ __all__ = [
     "INPUT_COLUMNS",
     "OUTPUT_COLUMNS",
     "game_columns",
-    "read_table",
+    "read_games",
     "solve_table",
-    "table_format",
-    "write_table",
 ]
 
 #: Game columns a table must have, with the parameter each one holds.
@@ -88,127 +85,18 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "s_high",
 )
 
-TableFormat = Literal["csv", "parquet"]
-
-_SUFFIXES: dict[str, TableFormat] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-
-
 def _field_of(column: str) -> str:
     """Parameter (key of :data:`~routegame.params.BOUNDS`) held by a game column."""
     return column.rsplit("_", 1)[0] if column[-2:] in ("_1", "_2") else column
 
 
-def _pyarrow() -> Any:
-    try:
-        import pyarrow as pa
-    except ImportError:  # pragma: no cover - only without the extra
-        raise ParameterError(
-            "table", "CSV/Parquet tables need pyarrow: pip install 'routegame[table]'"
-        ) from None
-    return pa
-
-
-def table_format(path: str | os.PathLike[str], field: str = "table") -> TableFormat:
-    """The table format of a path, from its suffix (``.csv``, ``.parquet`` or ``.pq``).
-
-    Examples
-    --------
-    >>> table_format("games.CSV"), table_format("out.parquet")
-    ('csv', 'parquet')
-    >>> table_format("games.xlsx", "--out")
-    Traceback (most recent call last):
-    ...
-    routegame.errors.ParameterError: --out: must end in .csv, .parquet or .pq, got 'games.xlsx'
-    """
-    fmt = _SUFFIXES.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise ParameterError(field, f"must end in .csv, .parquet or .pq, got {str(path)!r}")
-    return fmt
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _csv_header(path: Path, label: str) -> list[str]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader(f), None)
-    except UnicodeDecodeError:
-        raise DataFormatError(label, "not a UTF-8 text file (CSV expected)") from None
-    except csv.Error as exc:
-        raise DataFormatError(label, f"malformed CSV header: {_one_line(str(exc))}") from None
-    if not header:
-        raise DataFormatError(label, "empty file; a CSV table needs a header line")
-    return header
-
-
-def _read_csv(path: Path, label: str) -> pa.Table:
-    pa = _pyarrow()
-    import pyarrow.csv as pcsv
-
-    header = _csv_header(path, label)
-    for col in INPUT_COLUMNS:
-        if header.count(col) > 1:
-            raise DataFormatError(col, f"appears {header.count(col)} times in the header of {label}")
-    bad_rows: list[str] = []
-
-    def on_invalid_row(row: Any) -> str:
-        if not bad_rows:
-            bad_rows.append(
-                f"a row has {row.actual_columns} fields instead of {row.expected_columns}: "
-                f"{_one_line(row.text, 80)!r}"
-            )
-        return "skip"
-
-    def read(game_type: Any, include: list[str] | None = None) -> Any:
-        types = {c: (game_type if c in INPUT_COLUMNS else pa.string()) for c in header}
-        convert = pcsv.ConvertOptions(
-            column_types=types,
-            null_values=[""],
-            strings_can_be_null=False,
-            include_columns=include,
-        )
-        parse = pcsv.ParseOptions(invalid_row_handler=on_invalid_row)
-        table = pcsv.read_csv(path, parse_options=parse, convert_options=convert)
-        if bad_rows:
-            raise DataFormatError(label, f"malformed CSV: {bad_rows[0]}")
-        return table
-
-    try:
-        return read(pa.float64())
-    except pa.ArrowInvalid as exc:
-        if "conversion error to double" not in str(exc):
-            raise DataFormatError(label, f"malformed CSV: {_one_line(str(exc))}") from None
-    # A game column holds something that is not a number: read the game columns as text to
-    # report the column and the first bad row (slow path, only on error).
-    games = [c for c in INPUT_COLUMNS if c in header]
-    try:
-        text = read(pa.string(), include=games)
-    except pa.ArrowInvalid as exc:  # pragma: no cover - the first read would have failed
-        raise DataFormatError(label, f"malformed CSV: {_one_line(str(exc))}") from None
-    game_columns(text, label=label)
-    raise DataFormatError(label, "malformed CSV: a game column holds a value that is not a number")
-
-
-def read_table(path: str | os.PathLike[str], field: str = "table") -> pa.Table:
-    """Read a game table from a CSV or Parquet file (format from the suffix).
+def read_games(path: str | os.PathLike[str], field: str = "table") -> pa.Table:
+    """Read a game table from a CSV or Parquet file (:func:`routegame.io.read_table`).
 
     Game columns of a CSV file are read as float64 (an empty cell is null), every other column
     as text. A Parquet file is read as it is. The game columns are checked by
-    :func:`game_columns` when the table is solved, not here.
-
-    Parameters
-    ----------
-    path : path-like
-        ``*.csv``, ``*.parquet`` or ``*.pq``.
-    field : str
-        Name used in error messages about the path itself (e.g. ``--table``).
-
-    Returns
-    -------
-    pyarrow.Table
+    :func:`game_columns` when the table is solved; a CSV game column holding a non-number is
+    reported here with its first bad row.
 
     Raises
     ------
@@ -224,26 +112,14 @@ def read_table(path: str | os.PathLike[str], field: str = "table") -> pa.Table:
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "games.csv"
     >>> _ = f.write_text("id,task_value,penalty,latency_1,latency_2,cost_1,cost_2,"
     ...                  "success_prob_1,success_prob_2\\n007,10,20,4,5,1,4,0.3,0.8\\n")
-    >>> t = read_table(f)
+    >>> t = read_games(f)
     >>> t.column("id").to_pylist(), t.column("latency_2").to_pylist()
     (['007'], [5.0])
     """
-    p = Path(path)
-    label = str(p)
-    fmt = table_format(p, field)
-    if not p.exists():
-        raise ParameterError(field, f"no such file {label!r}")
-    if p.is_dir():
-        raise ParameterError(field, f"{label!r} is a directory, not a table")
-    pa = _pyarrow()
-    if fmt == "csv":
-        return _read_csv(p, label)
-    import pyarrow.parquet as pq
+    from routegame.io.tables import read_table
 
-    try:
-        return pq.read_table(p)
-    except (pa.ArrowException, OSError) as exc:
-        raise DataFormatError(label, f"not a readable Parquet file: {_one_line(str(exc))}") from None
+    label = str(path)
+    return read_table(path, field, numeric=INPUT_COLUMNS, explain=lambda t: game_columns(t, label=label))
 
 
 def _parse_text(values: np.ndarray) -> FloatArray:
@@ -429,32 +305,3 @@ def solve_table(
             arr = pa.array(a)
         tab = tab.append_column(name, arr)
     return tab.to_pandas() if as_pandas else tab
-
-
-def write_table(
-    table: pa.Table | pd.DataFrame, path: str | os.PathLike[str], fmt: TableFormat | None = None
-) -> None:
-    """Write a table to CSV or Parquet (format from ``fmt`` or the suffix of ``path``).
-
-    CSV floats are written with the shortest representation that reads back to the same
-    float64; nulls are empty cells, booleans ``true``/``false``.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile, pyarrow as pa
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
-    >>> write_table(pa.table({"x": [0.1, None], "ok": [True, False]}), f)
-    >>> f.read_text()
-    '"x","ok"\\n0.1,true\\n,false\\n'
-    """
-    pa = _pyarrow()
-    tab = table if isinstance(table, pa.Table) else pa.Table.from_pandas(table)
-    fmt = fmt or table_format(path)
-    if fmt == "csv":
-        import pyarrow.csv as pcsv
-
-        pcsv.write_csv(tab, str(path))
-    else:
-        import pyarrow.parquet as pq
-
-        pq.write_table(tab, str(path))

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
+
+
+def _version(value: bool) -> None:
+    if value:
+        import routegame
+
+        print(f"routegame {routegame.__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     name="routegame",
@@ -12,7 +22,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Exact solutions, sweeps, simulation and reports for the LLM routing game."""
+
 
 # Command modules register themselves on import (keep this list in sync with the commands).
 COMMAND_MODULES = ("solve_cmd", "simulate_cmd", "sweep_cmd", "plot_cmd", "report_cmd", "explore_cmd")

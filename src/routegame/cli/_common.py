@@ -1,21 +1,261 @@
-"""Helpers shared by every CLI command: one-line errors with exit status 2, atomic output files."""
+"""What every CLI command shares: the game options, :func:`resolve_game`, one-line errors.
+
+Game options (every command that takes a game: ``solve``, ``simulate``, ``sweep``, ``plot``,
+``report``)::
+
+    --scenario NAME | --config FILE.toml           where the game comes from (default: 'default')
+    --task-value V  --penalty P                    one number each
+    --latency T1 T2 ...  --cost C1 C2 ...  --success-prob P1 P2 ...   one number per model
+
+Flags override single values of the scenario (``--scenario default --latency 3 6``); without a
+scenario or config and with every game flag given, the flags are the whole game. The per-model
+flags take any number of values (K models); typer cannot declare such options, so
+:class:`GameCommand` joins the values after each of them into one token before parsing, and a
+wrong count is a one-line error naming the field.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import functools
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from typer.core import TyperCommand
 
 from routegame.errors import ParameterError, RouteGameError
+from routegame.io.atomic import atomic_write, check_output_path, is_disk_full
 
-__all__ = ["atomic_output", "check_output_path", "fail", "handle_errors"]
+if TYPE_CHECKING:  # pragma: no cover
+    from routegame.params import GameParams
+    from routegame.scenarios import Scenario
+
+__all__ = [
+    "MULTI_FLAGS",
+    "ConfigOpt",
+    "CostOpt",
+    "GameCommand",
+    "LatencyOpt",
+    "PenaltyOpt",
+    "ScenarioOpt",
+    "SuccessProbOpt",
+    "TaskValueOpt",
+    "atomic_write",
+    "check_output_path",
+    "fail",
+    "handle_errors",
+    "join_multi_args",
+    "override_game",
+    "resolve_game",
+    "resolve_game_scenario",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# ---------------------------------------------------------------------------------------------
+# the game options (declare them in a command as ``latency: LatencyOpt = None``)
+
+ScenarioOpt = Annotated[str | None, typer.Option(
+    "--scenario", metavar="NAME",
+    help="A built-in scenario (see 'routegame scenarios'); game flags override its values.")]
+ConfigOpt = Annotated[str | None, typer.Option(
+    "--config", metavar="FILE.toml", help="Read the game from a scenario TOML file.")]
+TaskValueOpt = Annotated[str | None, typer.Option(
+    "--task-value", metavar="V", help="Task value V > 0 (latency units).")]
+PenaltyOpt = Annotated[str | None, typer.Option(
+    "--penalty", metavar="P", help="Churn penalty P >= 0 (cost units).")]
+LatencyOpt = Annotated[str | None, typer.Option(
+    "--latency", metavar="T1 T2 ...", help="Latencies of the models, one per model (> 0).")]
+CostOpt = Annotated[str | None, typer.Option(
+    "--cost", metavar="C1 C2 ...", help="Costs of the models, one per model (>= 0).")]
+SuccessProbOpt = Annotated[str | None, typer.Option(
+    "--success-prob", metavar="P1 P2 ...",
+    help="Success probabilities of the models, one per model, in (0, 1).")]
+
+#: Options that take one value per model.
+MULTI_FLAGS = ("--latency", "--cost", "--success-prob")
+MULTI_FLAGS_FIELDS = ("latency", "cost", "success_prob")
+_FIELD = {"--task-value": "task_value", "--penalty": "penalty", "--latency": "latency",
+          "--cost": "cost", "--success-prob": "success_prob"}
+
+
+def _is_value(token: str) -> bool:
+    """Whether ``token`` can be a value (a number, possibly negative) rather than an option."""
+    if not token.startswith("-") or token == "-":
+        return True
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def join_multi_args(args: Sequence[str], multi: Sequence[str] = MULTI_FLAGS) -> list[str]:
+    """Rewrite ``--latency 3 6 9`` as ``--latency "3 6 9"`` (one token), up to a ``--``.
+
+    Examples
+    --------
+    >>> join_multi_args(["--latency", "3", "6", "--cost", "1", "--json"])
+    ['--latency', '3 6', '--cost', '1', '--json']
+    >>> join_multi_args(["--latency", "--cost", "1"])
+    ['--latency', '', '--cost', '1']
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            out.extend(args[i:])
+            break
+        if a in multi:
+            j = i + 1
+            while j < len(args) and _is_value(args[j]) and args[j] != "--":
+                j += 1
+            out += [a, " ".join(args[i + 1 : j])]
+            i = j
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
+class GameCommand(TyperCommand):
+    """A command whose per-model game flags take any number of values."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, join_multi_args(args))
+
+
+# ---------------------------------------------------------------------------------------------
+# the game
+
+
+def _number(text: str, field: str, label: str) -> float:
+    from routegame.params import check_scalar, describe_range
+
+    try:
+        x = float(text)
+    except ValueError:
+        raise ParameterError(label, f"must be a number {describe_range(field)}, got {text!r}") from None
+    return check_scalar(x, field, label)
+
+
+def _values(text: str, field: str, k: int | None) -> list[float]:
+    from routegame.params import describe_range
+
+    parts = text.replace(",", " ").split()
+    if not parts:
+        want = f"{k} numbers" if k else "one number per model"
+        raise ParameterError(field, f"takes {want} {describe_range(field)}, got none")
+    if k is not None and len(parts) != k:
+        raise ParameterError(
+            field, f"takes {k} values (one per model of the game), got {len(parts)}: {text!r}"
+        )
+    return [_number(v, field, f"{field}[{n + 1}]") for n, v in enumerate(parts)]
+
+
+def resolve_game_scenario(
+    *,
+    scenario: str | None = None,
+    config: str | os.PathLike[str] | None = None,
+    task_value: str | float | None = None,
+    penalty: str | float | None = None,
+    latency: str | Sequence[float] | None = None,
+    cost: str | Sequence[float] | None = None,
+    success_prob: str | Sequence[float] | None = None,
+    default: str | None = "default",
+) -> Scenario:
+    """The game of the shared options, as a scenario (keeps its name and units).
+
+    With every game flag and neither ``--scenario`` nor ``--config``, the flags are the whole
+    game (any number of models); otherwise the flags override single values of the scenario
+    (``default`` when neither is given), and a per-model flag must give one value per model.
+
+    Examples
+    --------
+    >>> sc = resolve_game_scenario(scenario="default", latency="3 6")
+    >>> sc.name, sc.params.latency.tolist()
+    ('default', [3.0, 6.0])
+    >>> resolve_game_scenario(scenario="default", latency="3")
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: latency: takes 2 values (one per model of the game), got 1: '3'
+    >>> resolve_game_scenario(task_value="10", penalty="4", latency="1 2 3", cost="1 2 3",
+    ...                       success_prob="0.2 0.5 0.9").params.num_models
+    3
+    """
+    import attrs
+    import numpy as np
+
+    from routegame.io.resolve import resolve_scenario
+    from routegame.params import GameParams
+    from routegame.scenarios import Scenario, check_num_models
+
+    flags: dict[str, Any] = {"task_value": task_value, "penalty": penalty, "latency": latency,
+                             "cost": cost, "success_prob": success_prob}
+    given = {k: v for k, v in flags.items() if v is not None}
+
+    def text(v: Any) -> str:
+        return v if isinstance(v, str) else " ".join(str(x) for x in np.atleast_1d(v))
+
+    if scenario is None and config is None and len(given) == len(flags):
+        lists = {k: _values(text(given[k]), k, None) for k in MULTI_FLAGS_FIELDS}
+        check_num_models(max(len(v) for v in lists.values()), "latency")
+        params = GameParams.from_lists(
+            _number(text(given["task_value"]), "task_value", "task_value"),
+            _number(text(given["penalty"]), "penalty", "penalty"),
+            lists["latency"], lists["cost"], lists["success_prob"],
+        )
+        return Scenario(name="command line", version=1, description="game from the command line",
+                        params=params)
+    if scenario is None and config is None and given and default is None:
+        missing = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is None]
+        raise ParameterError(
+            missing[0][2:].replace("-", "_"),
+            f"missing; give all of --task-value --penalty --latency --cost --success-prob, "
+            f"or --scenario NAME / --config FILE (missing: {', '.join(missing)})",
+        )
+    sc = resolve_scenario(None if scenario or config else default, scenario=scenario, config=config)
+    if not given:
+        return sc
+    return attrs.evolve(sc, params=override_game(sc.params, given))
+
+
+def override_game(params: GameParams, flags: dict[str, Any]) -> GameParams:
+    """``params`` with the given game flags (``None`` = not given) replacing single values."""
+    import numpy as np
+
+    def text(v: Any) -> str:
+        return v if isinstance(v, str) else " ".join(str(x) for x in np.atleast_1d(v))
+
+    changes: dict[str, Any] = {}
+    for key in ("task_value", "penalty"):
+        if flags.get(key) is not None:
+            changes[key] = _number(text(flags[key]), key, key)
+    for key in MULTI_FLAGS_FIELDS:
+        if flags.get(key) is not None:
+            changes[key] = _values(text(flags[key]), key, params.num_models)
+    return params.replace(**changes) if changes else params
+
+
+def resolve_game(**options: Any) -> GameParams:
+    """The :class:`~routegame.params.GameParams` of the shared game options.
+
+    Takes the keywords of :func:`resolve_game_scenario`.
+
+    Examples
+    --------
+    >>> resolve_game(scenario="default", penalty="0").penalty
+    0.0
+    """
+    return resolve_game_scenario(**options).params
+
+
+# ---------------------------------------------------------------------------------------------
+# errors
 
 
 def fail(message: str) -> None:
@@ -24,8 +264,21 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null (after a closed pipe) so the exit flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover
+        pass
+
+
 def handle_errors(func: F) -> F:
-    """Turn routegame and file errors raised by a command into one line and exit status 2."""
+    """Turn routegame and file errors raised by a command into one line and exit status 2.
+
+    A closed pipe on stdout (``routegame solve ... | head -1``) ends the command quietly with
+    status 0; a full disk is one line and status 2.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -33,58 +286,25 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except RouteGameError as exc:
             fail(str(exc))
+        except BrokenPipeError:
+            silence_stdout()
+            raise SystemExit(0) from None
         except FileNotFoundError as exc:
             fail(f"{exc.filename}: no such file")
         except IsADirectoryError as exc:
             fail(f"{exc.filename}: is a directory")
         except PermissionError as exc:
             fail(f"{exc.filename}: permission denied")
+        except MemoryError:
+            fail("out of memory; use a smaller request (fewer points or episodes, or chunks)")
+        except OSError as exc:
+            if is_disk_full(exc):
+                fail(f"{exc.filename or 'output'}: no space left on device")
+            if exc.errno == errno.EPIPE:  # pragma: no cover - BrokenPipeError above
+                raise SystemExit(0) from None
+            raise
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             raise SystemExit(130) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def check_output_path(path: str | os.PathLike[str], overwrite: bool, field: str = "--out") -> Path:
-    """Refuse an existing output path unless ``overwrite`` (raises ParameterError)."""
-    p = Path(path)
-    if p.exists() and not overwrite:
-        raise ParameterError(field, f"{p} exists; pass --overwrite to replace it")
-    if not p.parent.exists():
-        raise ParameterError(field, f"directory {p.parent} does not exist")
-    return p
-
-
-@contextlib.contextmanager
-def atomic_output(
-    path: str | os.PathLike[str], overwrite: bool = False, field: str = "--out"
-) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
-
-    Nothing half-written is left behind: on any exception the temporary file is removed.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> with atomic_output(d / "x.txt") as tmp:
-    ...     _ = tmp.write_text("hello")
-    >>> (d / "x.txt").read_text()
-    'hello'
-    """
-    target = check_output_path(path, overwrite, field)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        if tmp.exists():  # mkstemp creates 0600; give the file the user's usual permissions
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise

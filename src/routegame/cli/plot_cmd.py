@@ -22,9 +22,21 @@ from typing import Annotated, Any
 import typer
 
 from routegame.cli._app import app
-from routegame.cli._common import atomic_output, check_output_path, handle_errors
+from routegame.cli._common import (
+    ConfigOpt,
+    CostOpt,
+    GameCommand,
+    LatencyOpt,
+    PenaltyOpt,
+    ScenarioOpt,
+    SuccessProbOpt,
+    TaskValueOpt,
+    atomic_write,
+    check_output_path,
+    handle_errors,
+    resolve_game_scenario,
+)
 from routegame.errors import ParameterError
-from routegame.report import load_game
 
 __all__ = ["plot"]
 
@@ -47,16 +59,75 @@ def _kind(kind: str) -> str:
     return k
 
 
-@app.command("plot")
+def partner_axis(kind: str, given: str) -> str:
+    """The other axis of a map when only one is given on the command line.
+
+    Examples
+    --------
+    >>> partner_axis("regime-map", "latency_2"), partner_axis("regime-map", "penalty")
+    ('latency_1', 'latency_2')
+    """
+    clash = {"latency_2": "latency_ratio", "latency_ratio": "latency_2",
+             "cost_2": "cost_ratio", "cost_ratio": "cost_2"}
+    ignored = ("penalty", "cost_1", "cost_2", "cost_ratio")  # the regime does not depend on them
+    for other in ("latency_2", "latency_1", "task_value", "penalty"):
+        if other == given or clash.get(given) == other:
+            continue
+        if kind == "regime-map" and given in ignored and other in ignored:
+            continue
+        return other
+    return "task_value"  # pragma: no cover
+
+
+def two_model_view(sc: Any, models: str | None) -> Any:
+    """The scenario itself (two models) or the two-model game of models ``I,J`` of it.
+
+    Examples
+    --------
+    >>> from routegame.scenarios import load_scenario
+    >>> two_model_view(load_scenario("aider-openai-3-tier"), "1,3").params.num_models
+    2
+    """
+    import attrs
+
+    from routegame.params import GameParams
+
+    k = sc.params.num_models
+    if models is None:
+        if k != 2:
+            raise ParameterError(
+                "--models", f"the figures are of two-model games and {sc.name} has {k} models; "
+                f"pick two with --models I,J (1 to {k})")
+        return sc
+    parts = models.replace(" ", ",").split(",")
+    try:
+        i, j = (int(v) for v in parts if v)
+    except ValueError:
+        raise ParameterError("--models", f"must be two model numbers I,J, got {models!r}") from None
+    if not (1 <= i <= k and 1 <= j <= k and i != j):
+        raise ParameterError("--models", f"must be two different numbers in 1..{k}, got {models!r}")
+    g = sc.params
+    sub = GameParams(task_value=g.task_value, penalty=g.penalty,
+                     models=(g.models[i - 1], g.models[j - 1]))
+    return attrs.evolve(sc, params=sub, name=f"{sc.name} (models {i} and {j})")
+
+
+@app.command("plot", cls=GameCommand)
 @handle_errors
 def plot(
     kind: Annotated[str, typer.Argument(
         metavar="KIND", help="regime-map, best-response-curves, policy-map, misalignment-map, "
         "throttling-map or decision-guideline.", show_default=False)],
-    scenario: Annotated[str | None, typer.Option(
-        "--scenario", metavar="NAME", help="A built-in scenario (default: 'default').")] = None,
-    config: Annotated[str | None, typer.Option(
-        "--config", metavar="FILE.toml", help="Read the game from a TOML file.")] = None,
+    scenario: ScenarioOpt = None,
+    config: ConfigOpt = None,
+    task_value: TaskValueOpt = None,
+    penalty: PenaltyOpt = None,
+    latency: LatencyOpt = None,
+    cost: CostOpt = None,
+    success_prob: SuccessProbOpt = None,
+    models: Annotated[str | None, typer.Option(
+        "--models", metavar="I,J", help="For a game of more than two models: the two models "
+        "(1-based) whose two-model game is drawn.")] = None,
     out: Annotated[str | None, typer.Option(
         "--out", metavar="FILE.png|.svg|.pdf", help="Output file (default: KIND.png).")] = None,
     overwrite: Annotated[bool, typer.Option(
@@ -90,6 +161,11 @@ def plot(
     kwargs: dict[str, Any] = {}
     map_opts = {"--x": x, "--y": y, "--x-range": x_range, "--y-range": y_range}
     if k in _MAPS:
+        if (x is None) != (y is None):  # one axis given: pick the other so the plane is valid
+            if x is not None:
+                map_opts["--y"] = partner_axis(k, x)
+            else:
+                map_opts["--x"] = partner_axis(k, str(y))
         for opt, val in map_opts.items():
             if val is not None:
                 kwargs[opt[2:].replace("-", "_")] = val
@@ -108,7 +184,9 @@ def plot(
     elif tie_break is not TieBreakOption.strong:
         raise ParameterError("--tie-break", "not used by regime-map")
     check_output_path(target, overwrite)  # fail before the work, not after
-    game = load_game(scenario, config)
+    game = two_model_view(resolve_game_scenario(
+        scenario=scenario, config=config, task_value=task_value, penalty=penalty,
+        latency=latency, cost=cost, success_prob=success_prob), models)
     try:
         fig = FIGURES[k](game, **kwargs)
     except ParameterError as exc:  # name the command-line option, not the Python argument
@@ -118,6 +196,6 @@ def plot(
         if field is None:
             raise
         raise ParameterError(field, exc.reason) from None
-    with atomic_output(target, overwrite) as tmp:
+    with atomic_write(target, overwrite=overwrite) as tmp:
         save_figure(fig, tmp, dpi=dpi, fmt=suffix[1:])
     print(f"wrote {target}")

@@ -1,25 +1,44 @@
-"""``routegame simulate``: Monte Carlo episodes of a scenario under a policy, next to the exact values.
+"""``routegame simulate``: Monte Carlo episodes of a game under a policy, next to the exact values.
 
-The policy is the paper's (route i, cascade s): the first pass goes to model i, a re-prompt
-after a failure of model 1 goes to model 2 with probability s, and every other model keeps the
-task (for K > 2 the same policy embedded in the K-model game). The user abandons after a failed
-pass with probability ``--abandon`` (one q, or one per model as a comma-separated list; the
-user's best response is not computed here). The exact values come from the absorbing Markov
-chain (``routegame.markov.chain.chain_outcomes``).
+The game: the shared options (``--scenario``/``--config`` and the game flags, any number of
+models). The policy: the paper's ``--route I --cascade S`` (for K > 2 embedded in the K-model
+game: other models keep the task), or any K-model policy
+``--policy '{"start": [...], "cascade": [[...]]}'`` (the batch format). The user:
+``--abandon best`` (default) is the user's exact best response to that policy (the stationary
+user, or with ``--user state-aware`` one q per model), from :mod:`routegame.general`; or a
+given q, or one per model (``0.5,0.1``).
+
+Episodes are streamed in blocks of :data:`routegame.simulate.BLOCK` (bounded memory, whatever
+``--episodes``; a progress bar on long runs), optionally on a cluster (``--scheduler``); the
+same ``--seed`` gives the same result on any scheduler. The exact values come from the
+absorbing Markov chain (``routegame.markov.chain.chain_outcomes``).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from routegame.cli._app import app
-from routegame.cli._common import atomic_output, check_output_path, handle_errors
+from routegame.cli._common import (
+    ConfigOpt,
+    CostOpt,
+    GameCommand,
+    LatencyOpt,
+    PenaltyOpt,
+    ScenarioOpt,
+    SuccessProbOpt,
+    TaskValueOpt,
+    check_output_path,
+    handle_errors,
+    resolve_game_scenario,
+)
 from routegame.errors import ParameterError
 
-__all__ = ["simulate_command"]
+__all__ = ["parse_policy", "simulate_command"]
 
 _SUFFIXES = (".csv", ".parquet", ".pq")
 # simulate()'s parameter names -> this command's options, for error messages
@@ -29,6 +48,8 @@ _OPTION = {
     "confidence": "--confidence",
     "abandon": "--abandon",
     "rng": "--seed",
+    "start": "--policy",
+    "cascade": "--policy",
 }
 
 
@@ -39,8 +60,8 @@ def _parse_abandon(text: str, num_models: int) -> float | list[float]:
         values = [float(p) for p in parts]
     except ValueError:
         raise ParameterError(
-            "--abandon", f"must be a number in [0, 1] or {num_models} comma-separated numbers, "
-            f"got {text!r}"
+            "--abandon", f"must be 'best', a number in [0, 1] or {num_models} comma-separated "
+            f"numbers, got {text!r}"
         ) from None
     if len(values) == 1:
         return values[0]
@@ -51,93 +72,175 @@ def _parse_abandon(text: str, num_models: int) -> float | list[float]:
     return values
 
 
+def parse_policy(text: str, num_models: int) -> tuple[Any, Any]:
+    """``--policy '{"start": [...], "cascade": [[...]]}'`` -> (start, cascade).
+
+    Examples
+    --------
+    >>> parse_policy('{"start": [1, 0], "cascade": [[0.5, 0.5], [0, 1]]}', 2)
+    ([1, 0], [[0.5, 0.5], [0, 1]])
+    >>> parse_policy('{"start": [1, 0]}', 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: --policy: must be {"start": [K numbers], "cascade": ...} for 2 models
+    """
+    from routegame.io import parse_line
+
+    usage = (f'must be {{"start": [K numbers], "cascade": [K lists of K numbers]}} for '
+             f"{num_models} models")
+    try:
+        policy = parse_line(text, 1)
+    except ParameterError as exc:
+        raise ParameterError("--policy", f"{usage}; {exc.reason}") from None
+    if not isinstance(policy, dict) or set(policy) != {"start", "cascade"}:
+        raise ParameterError("--policy", usage)
+    return policy["start"], policy["cascade"]
+
+
+def _best_response(params: Any, start: Any, R: Any, user: str) -> float | list[float]:
+    from routegame.general import state_aware_best_response, stationary_best_response
+
+    if user == "stationary":
+        return float(stationary_best_response(params, start, R).abandon)
+    if user == "state-aware":
+        return [float(q) for q in state_aware_best_response(params, start, R).abandon]
+    raise ParameterError("--user", f"must be 'stationary' or 'state-aware', got {user!r}")
+
+
 def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-@app.command("simulate")
+@app.command("simulate", cls=GameCommand)
 @handle_errors
 def simulate_command(
-    scenario: Annotated[
-        str | None, typer.Option("--scenario", help="Name of a shipped scenario.")
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="A scenario TOML file of your own.")
-    ] = None,
-    route: Annotated[int, typer.Option("--route", help="Model of the first pass (1-based).")] = 1,
-    cascade: Annotated[
-        float, typer.Option("--cascade", help="s: P(re-prompt after an M1 failure goes to M2).")
-    ] = 0.0,
-    abandon: Annotated[
-        str,
-        typer.Option("--abandon", help="q after a failure: one number, or one per model (a,b,..)."),
-    ] = "0.0",
+    scenario: ScenarioOpt = None,
+    config: ConfigOpt = None,
+    task_value: TaskValueOpt = None,
+    penalty: PenaltyOpt = None,
+    latency: LatencyOpt = None,
+    cost: CostOpt = None,
+    success_prob: SuccessProbOpt = None,
+    route: Annotated[int | None, typer.Option(
+        "--route", help="Model of the first pass (1-based), the paper's policy.")] = None,
+    cascade: Annotated[float | None, typer.Option(
+        "--cascade", help="s: P(re-prompt after an M1 failure goes to M2), the paper's policy.",
+    )] = None,
+    policy: Annotated[str | None, typer.Option(
+        "--policy", metavar="JSON",
+        help='A K-model policy {"start": [...], "cascade": [[...]]} (instead of --route/'
+        '--cascade).')] = None,
+    abandon: Annotated[str, typer.Option(
+        "--abandon", metavar="best|Q|Q1,Q2,...",
+        help="q after a failure: 'best' (the user's best response to the policy), one number, "
+        "or one per model.")] = "best",
+    user: Annotated[str, typer.Option(
+        "--user", metavar="stationary|state-aware",
+        help="Whose best response --abandon best is.")] = "stationary",
     episodes: Annotated[int, typer.Option("--episodes", help="Number of episodes.")] = 100_000,
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="Random seed (printed when not given).")
-    ] = None,
-    max_passes: Annotated[
-        int, typer.Option("--max-passes", help="Cap on the passes of one episode.")
-    ] = 10_000,
-    confidence: Annotated[
-        float, typer.Option("--confidence", help="Level of the intervals.")
-    ] = 0.95,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Write one row per episode (.csv or .parquet)."),
-    ] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Random seed (printed when not given).")] = None,
+    max_passes: Annotated[int, typer.Option(
+        "--max-passes", help="Cap on the passes of one episode.")] = 10_000,
+    confidence: Annotated[float, typer.Option(
+        "--confidence", help="Level of the intervals.")] = 0.95,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDR",
+        help="Run the blocks of episodes on a dask.distributed cluster (tcp://host:8786) or "
+        "'threads'.")] = None,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress", help="Progress bar on stderr (default: on a terminal, "
+        "for more than one block).", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write one row per episode (.csv or .parquet).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
 ) -> None:
     """Simulate episodes and print estimate ± CI next to the exact Markov-chain value."""
     import numpy as np
-    from rich.console import Console
-    from rich.table import Table
 
     from routegame.markov.chain import chain_outcomes, two_model_policy
-    from routegame.scenarios import load_config, load_scenario
-    from routegame.simulate import simulate
 
-    if (scenario is None) == (config is None):
-        raise ParameterError("--scenario", "give exactly one of --scenario NAME or --config FILE")
     if out is not None:
         if out.suffix.lower() not in _SUFFIXES:
             raise ParameterError("--out", f"must end in .csv, .parquet or .pq, got {str(out)!r}")
         check_output_path(out, overwrite)
     if seed is not None and seed < 0:
         raise ParameterError("--seed", f"must be an integer >= 0, got {seed}")
-    if scenario is not None:
-        sc = load_scenario(scenario)
-    else:
-        assert config is not None
-        sc = load_config(config)
+    sc = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
+                               penalty=penalty, latency=latency, cost=cost,
+                               success_prob=success_prob)
     params = sc.params
     K = params.num_models
-    if route < 1 or route > K:
-        raise ParameterError("--route", f"must be an integer in 1..{K}, got {route}")
-    q = _parse_abandon(abandon, K)
+    if policy is not None:
+        if route is not None or cascade is not None:
+            raise ParameterError("--policy", "give either --policy or --route/--cascade")
+        start, R = parse_policy(policy, K)
+        label = f"policy {policy}"
+    else:
+        route, cascade = (1 if route is None else route), (0.0 if cascade is None else cascade)
+        if route < 1 or route > K:
+            raise ParameterError("--route", f"must be an integer in 1..{K}, got {route}")
+        try:
+            start, R = two_model_policy(route, cascade, num_models=K)
+        except ParameterError as exc:
+            raise ParameterError(f"--{exc.field}", exc.reason) from None
+        label = f"route {route}, cascade {cascade:g}"
     try:
-        start, R = two_model_policy(route, cascade, num_models=K)
+        q = (_best_response(params, start, R, user) if abandon.strip() == "best"
+             else _parse_abandon(abandon, K))
     except ParameterError as exc:
-        raise ParameterError(f"--{exc.field}", exc.reason) from None
+        raise ParameterError(_OPTION.get(exc.field, exc.field), exc.reason) from None
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     try:
-        ep = simulate(params, start, R, q, episodes, rng=seed, max_passes=max_passes)
-        summary = ep.summary(confidence=confidence)
+        summary = _run(params, start, R, q, episodes, seed, max_passes, confidence, scheduler,
+                       progress, out, overwrite)
     except ParameterError as exc:
         raise ParameterError(_OPTION.get(exc.field, exc.field), exc.reason) from None
     exact: Any = chain_outcomes(params.task_value, params.penalty, params.latency, params.cost,
-                                params.success_prob, start, R, q)
-    comparison = summary.compare(exact)
+                                params.success_prob, start, R, q,
+                                per_model=isinstance(q, list))
+    _print(sc.name, label, abandon, q, seed, summary, summary.compare(exact), confidence, out)
 
-    if out is not None:
-        with atomic_output(out, overwrite) as tmp:
-            ep.to_table(tmp, overwrite=True)
 
+def _run(params: Any, start: Any, R: Any, q: Any, episodes: int, seed: int, max_passes: int,
+         confidence: float, scheduler: str | None, progress: bool | None, out: Path | None,
+         overwrite: bool) -> Any:
+    """The summary of the streamed episodes (and, with ``out``, the episodes written)."""
+    from routegame.simulate import simulate_blocks, simulate_summary
+    from routegame.simulate.stream import summarize
+
+    if out is None:
+        return simulate_summary(params, start, R, q, episodes, seed, confidence=confidence,
+                                max_passes=max_passes, scheduler=scheduler, progress=progress)
+    if scheduler is not None:
+        raise ParameterError("--scheduler", "cannot be combined with --out (episodes are "
+                             "written here, block by block)")
+    from routegame import io
+
+    seen: list[Any] = []
+
+    def rows() -> Any:
+        for ep in simulate_blocks(params, start, R, q, episodes, seed, max_passes=max_passes):
+            seen.append(summarize(ep))
+            yield ep.to_columns()
+
+    io.write_table(rows(), out, overwrite=overwrite, field="--out")
+    from routegame.simulate.stream import merge
+
+    return merge(seen).summary(confidence, tuple(params.names))
+
+
+def _print(name: str, label: str, abandon: str, q: Any, seed: int, summary: Any,
+           comparison: Any, confidence: float, out: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = json.dumps(q) if abandon.strip() == "best" else abandon
     pct = f"{100 * confidence:g}%"
     table = Table(
-        title=f"routegame simulate: {sc.name}, route {route}, cascade {cascade:g}, "
-        f"abandon {abandon}",
+        title=f"routegame simulate: {name}, {label}, abandon {shown}"
+        + (" (best response)" if abandon.strip() == "best" else ""),
         caption=(
             f"{summary.n_episodes:,} episodes, seed {seed}: {summary.n_solved:,} solved, "
             f"{summary.n_abandoned:,} abandoned, {summary.n_truncated:,} truncated"
@@ -151,11 +254,11 @@ def simulate_command(
     table.add_column("z", justify="right")
     names = summary.model_names
     for (_, est), row in zip(summary.items(), comparison.rows, strict=True):
-        label = row.quantity
-        if label.startswith("passes["):
-            k = int(label[7:-1])
-            label = f"passes on {k} ({names[k - 1]})" if names else label
-        table.add_row(label, _fmt(est.mean), _fmt(est.ci_high - est.mean), _fmt(row.exact),
+        label_ = row.quantity
+        if label_.startswith("passes["):
+            k = int(label_[7:-1])
+            label_ = f"passes on {k} ({names[k - 1]})" if names else label_
+        table.add_row(label_, _fmt(est.mean), _fmt(est.ci_high - est.mean), _fmt(row.exact),
                       f"{row.z_score:.2f}")
     console = Console()
     console.print(table)

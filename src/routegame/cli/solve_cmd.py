@@ -30,16 +30,25 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any, cast
 
 import numpy as np
 import typer
-from typer.core import TyperCommand
 
 from routegame._types import TieBreak
 from routegame.cli._app import app
-from routegame.cli._common import atomic_output, handle_errors
+from routegame.cli._common import (
+    ConfigOpt,
+    CostOpt,
+    GameCommand,
+    LatencyOpt,
+    PenaltyOpt,
+    ScenarioOpt,
+    SuccessProbOpt,
+    TaskValueOpt,
+    handle_errors,
+    resolve_game_scenario,
+)
 from routegame.errors import ParameterError, RouteGameError
 from routegame.params import GameParams, check_scalar, describe_range
 
@@ -86,7 +95,7 @@ def join_query_args(args: Sequence[str]) -> list[str]:
     return out
 
 
-class _SolveCommand(TyperCommand):
+class _SolveCommand(GameCommand):
     """The ``solve`` command, with ``--query ROUTE CASCADE`` taking two values."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -230,10 +239,6 @@ def _number(text: str, field: str, label: str) -> float:
     return check_scalar(x, field, label)
 
 
-def _pair(values: tuple[str, str], field: str) -> list[float]:
-    return [_number(v, field, f"{field}[{k + 1}]") for k, v in enumerate(values)]
-
-
 def _parse_queries(queries: Sequence[str]) -> list[tuple[int, float]]:
     from routegame.model.policy import check_route
 
@@ -247,48 +252,6 @@ def _parse_queries(queries: Sequence[str]) -> list[tuple[int, float]]:
         cascade = _number(parts[1], "cascade", f"{label}.cascade")
         out.append((route, cascade))
     return out
-
-
-_GAME_FLAGS = ("--task-value", "--penalty", "--latency", "--cost", "--success-prob")
-
-
-def _game_from_flags(flags: dict[str, Any]) -> GameParams:
-    for flag in _GAME_FLAGS:
-        if flags[flag] is None:
-            field = flag[2:].replace("-", "_")
-            what = "T1 T2" if flag == "--latency" else "C1 C2" if flag == "--cost" else (
-                "P1 P2" if flag == "--success-prob" else "a number")
-            raise ParameterError(
-                field,
-                f"missing; give {flag} {what} ({describe_range(field)}), "
-                "or use --config FILE, --scenario NAME, --batch FILE or --table FILE",
-            )
-    return GameParams.two_model(
-        _number(flags["--task-value"], "task_value", "task_value"),
-        _number(flags["--penalty"], "penalty", "penalty"),
-        _pair(flags["--latency"], "latency"),
-        _pair(flags["--cost"], "cost"),
-        _pair(flags["--success-prob"], "success_prob"),
-    )
-
-
-def _override(params: GameParams, flags: dict[str, Any], source: str) -> GameParams:
-    changes: dict[str, Any] = {}
-    if flags["--task-value"] is not None:
-        changes["task_value"] = _number(flags["--task-value"], "task_value", "task_value")
-    if flags["--penalty"] is not None:
-        changes["penalty"] = _number(flags["--penalty"], "penalty", "penalty")
-    for flag in _GAME_FLAGS[2:]:
-        if flags[flag] is not None:
-            field = flag[2:].replace("-", "_")
-            if params.num_models != 2:
-                raise ParameterError(
-                    field,
-                    f"{flag} takes two values but {source} has {params.num_models} models; "
-                    "edit a copy of the TOML file instead",
-                )
-            changes[field] = _pair(flags[flag], field)
-    return params.replace(**changes) if changes else params
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,43 +421,14 @@ def _render_k_model(console: Any, out: Mapping[str, Any]) -> None:
 # batch
 
 
-def _batch_lines(path: str) -> Iterator[bytes]:
-    if path == "-":
-        stream = getattr(sys.stdin, "buffer", None)
-        if stream is not None:
-            yield from stream
-        else:  # pragma: no cover - a text-only stdin
-            for line in sys.stdin:
-                yield line.encode("utf-8")
-        return
-    with open(path, "rb") as f:
-        yield from f
-
-
 def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict[str, Any], bool]]:
     """(answer, internal_error) for every non-blank line."""
-    for n, raw in enumerate(lines, start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            yield {"id": None, "line": n,
-                   **_error_object(None, None, "line", f"line {n}: not UTF-8 text")}, False
-            continue
-        if n == 1:
-            text = text.lstrip("\ufeff")
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-            if isinstance(exc, json.JSONDecodeError):
-                why = f"{exc.msg} (column {exc.colno})"
-            elif isinstance(exc, ValueError):  # e.g. an integer beyond Python's digit limit
-                why = f"a number too long to read ({str(exc).split(';')[0]})"
-            else:
-                why = "nested too deeply"
-            yield {"id": None, "line": n,
-                   **_error_object(None, None, "json", f"json: invalid JSON on line {n}: {why}")}, False
+    from routegame.errors import DataFormatError
+    from routegame.io import iter_jsonl
+
+    for n, record in iter_jsonl(lines):
+        if isinstance(record, DataFormatError):
+            yield {"id": None, "line": n, **_error_object(None, record)}, False
             continue
         rid = record.get("id") if isinstance(record, dict) else None
         try:
@@ -536,21 +470,14 @@ def _silence_stdout() -> None:
 
 
 def _run_batch(path: str, tie_break: str) -> int:
-    if path != "-":
-        p = Path(path)
-        if not p.exists():
-            raise ParameterError("--batch", f"no such file {path!r}")
-        if p.is_dir():
-            raise ParameterError("--batch", f"{path!r} is a directory, not a JSON-lines file")
-        if not os.access(p, os.R_OK):
-            raise ParameterError("--batch", f"cannot read {path!r} (permission denied)")
+    from routegame.io import open_lines, write_stdout_line
+
     status = 0
     try:
-        for out, internal in _answer_lines(_batch_lines(path), tie_break):
+        for out, internal in _answer_lines(open_lines(path, "--batch"), tie_break):
             if internal:
                 status = 1
-            sys.stdout.write(_dumps(out) + "\n")
-            sys.stdout.flush()
+            write_stdout_line(_dumps(out))
     except BrokenPipeError:  # e.g. `routegame solve --batch x | head`: stop quietly
         _silence_stdout()
         return 0
@@ -562,14 +489,13 @@ def _run_batch(path: str, tie_break: str) -> int:
 
 
 def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: bool) -> None:
-    from routegame import tabular
+    from routegame import io, tabular
 
-    out_fmt = tabular.table_format(out, "--out")
-    tabular.table_format(table, "--table")
-    with atomic_output(out, overwrite, "--out") as tmp:
-        data = tabular.read_table(table, "--table")
-        solved = tabular.solve_table(data, tie_break, label=table)
-        tabular.write_table(solved, tmp, out_fmt)
+    io.table_format(out, "--out")
+    io.check_output_path(out, overwrite, "--out")
+    data = tabular.read_games(table, "--table")
+    solved = tabular.solve_table(data, tie_break, label=table)
+    io.write_table(solved, out, overwrite=overwrite, field="--out")
     if as_json:
         print(_dumps({"rows": solved.num_rows, "out": out, "columns": solved.column_names}))
     else:
@@ -582,22 +508,13 @@ def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: b
 @app.command(cls=_SolveCommand, no_args_is_help=False)
 @handle_errors
 def solve(
-    task_value: Annotated[str | None, typer.Option(
-        "--task-value", metavar="V", help="Task value V > 0 (latency units).")] = None,
-    penalty: Annotated[str | None, typer.Option(
-        "--penalty", metavar="P", help="Churn penalty P >= 0 (cost units).")] = None,
-    latency: Annotated[tuple[str, str] | None, typer.Option(
-        "--latency", metavar="T1 T2", help="Latencies of M1 and M2 (> 0).")] = None,
-    cost: Annotated[tuple[str, str] | None, typer.Option(
-        "--cost", metavar="C1 C2", help="Costs of M1 and M2 (>= 0).")] = None,
-    success_prob: Annotated[tuple[str, str] | None, typer.Option(
-        "--success-prob", metavar="P1 P2", help="Success probabilities of M1 and M2, in (0, 1).",
-    )] = None,
-    config: Annotated[str | None, typer.Option(
-        "--config", metavar="FILE.toml", help="Read the game from a TOML file.")] = None,
-    scenario: Annotated[str | None, typer.Option(
-        "--scenario", metavar="NAME", help="A built-in scenario (see 'routegame scenarios').",
-    )] = None,
+    task_value: TaskValueOpt = None,
+    penalty: PenaltyOpt = None,
+    latency: LatencyOpt = None,
+    cost: CostOpt = None,
+    success_prob: SuccessProbOpt = None,
+    config: ConfigOpt = None,
+    scenario: ScenarioOpt = None,
     batch: Annotated[str | None, typer.Option(
         "--batch", metavar="IN.jsonl",
         help="Solve one JSON object per line ('-' = stdin); one JSON line out per line in.",
@@ -655,27 +572,24 @@ def solve(
             raise typer.Exit(status)
         return
 
-    units: Mapping[str, str] = {}
-    if config is not None or scenario is not None:
-        from routegame.scenarios import load_config, load_scenario
-
-        sc = load_config(config) if config is not None else load_scenario(str(scenario))
-        label = f"config {config}" if config is not None else f"scenario {scenario}"
-        params = _override(sc.params, flags, label)
-        units = sc.units
-        title = f"{label} (v{sc.version}): {sc.description}" if sc.description else label
-        if given_flags:
-            title += f"; overridden: {', '.join(given_flags)}"
-    elif given_flags:
-        params = _game_from_flags(flags)
-        title = "game from the command line"
-    else:
+    if config is None and scenario is None and not given_flags:
         raise ParameterError(
             "source",
             "give a game: --task-value V --penalty P --latency T1 T2 --cost C1 C2 "
             "--success-prob P1 P2, or --config FILE.toml, --scenario NAME, --batch FILE, "
             "--table FILE --out FILE (see routegame solve --help)",
         )
+    sc = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
+                               penalty=penalty, latency=latency, cost=cost,
+                               success_prob=success_prob, default=None)
+    params, units = sc.params, sc.units
+    if config is not None or scenario is not None:
+        label = f"config {config}" if config is not None else f"scenario {scenario}"
+        title = f"{label} (v{sc.version}): {sc.description}" if sc.description else label
+        if given_flags:
+            title += f"; overridden: {', '.join(given_flags)}"
+    else:
+        title = "game from the command line"
     queries = _parse_queries(query or [])
     answer = _solve_one(params, tb, queries, user)
     try:

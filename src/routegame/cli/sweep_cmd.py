@@ -16,14 +16,28 @@ Exit status: 0 on success; 2 on bad input (one line ``error: <field>: <what is a
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from routegame.cli._app import app
-from routegame.cli._common import handle_errors
-from routegame.errors import ParameterError
+from routegame.cli._common import (
+    ConfigOpt,
+    CostOpt,
+    GameCommand,
+    LatencyOpt,
+    PenaltyOpt,
+    ScenarioOpt,
+    SuccessProbOpt,
+    TaskValueOpt,
+    handle_errors,
+    override_game,
+    resolve_game_scenario,
+)
+from routegame.errors import ParameterError, RouteGameError
+from routegame.io import resolve_scenario
 
 __all__ = ["parse_chunks", "parse_grid", "sweep_command"]
 
@@ -66,9 +80,12 @@ def parse_grid(text: str) -> tuple[str, Any]:
         except ValueError:
             raise ParameterError(field, f"START and STOP must be numbers, got {spec!r}") from None
         try:
-            num = int(parts[2])
+            num_f = float(parts[2])
         except ValueError:
-            raise ParameterError(field, f"NUM must be an integer >= 1, got {parts[2]!r}") from None
+            num_f = math.nan
+        if not (math.isfinite(num_f) and num_f == int(num_f) and num_f >= 1):
+            raise ParameterError(field, f"NUM must be an integer >= 1, got {parts[2]!r}")
+        num = int(num_f)
         try:
             return name, linear_or_log_grid(name, start, stop, num, log)
         except ParameterError as exc:
@@ -114,16 +131,53 @@ def parse_chunks(text: str) -> int | dict[str, int]:
     return out
 
 
-@app.command("sweep")
+_CLI_WORDS = (("overwrite=True", "--overwrite"), ("resume=True", "--resume"))
+_CLI_FIELDS = {"out": "--out", "store": "--out", "resume": "--resume", "chunks": "--chunks",
+               "scheduler": "--scheduler", "grid": "--grid", "base": "--scenario"}
+
+
+def cli_error(exc: RouteGameError) -> RouteGameError:
+    """The same error in the words of the command line (``overwrite=True`` -> ``--overwrite``).
+
+    Examples
+    --------
+    >>> str(cli_error(ParameterError("out", "x.zarr exists; pass overwrite=True to replace it")))
+    '--out: x.zarr exists; pass --overwrite to replace it'
+    """
+    field = getattr(exc, "field", None)
+    reason = getattr(exc, "reason", None)
+    if field is None or reason is None:
+        return exc
+    for api, cli in _CLI_WORDS:
+        reason = reason.replace(api, cli)
+    if field in _CLI_FIELDS:
+        field = _CLI_FIELDS[field]
+    elif field.split(".")[0] in AXES_SET() and not field.startswith("--"):
+        field = f"--grid {field}"
+    out = type(exc)(field, reason)
+    return out
+
+
+def AXES_SET() -> frozenset[str]:  # noqa: N802 - a constant, computed lazily
+    from routegame.sweep import AXES
+
+    return frozenset(AXES)
+
+
+@app.command("sweep", cls=GameCommand)
 @handle_errors
 def sweep_command(
     sweep_file: Annotated[Path | None, typer.Argument(
         metavar="SWEEP.toml",
         help="Sweep file (TOML): scenario and/or a base table, a grid table, chunks, tie_break.",
         show_default=False)] = None,
-    scenario: Annotated[str | None, typer.Option(
-        "--scenario", metavar="NAME",
-        help="Base game: a built-in scenario or a scenario .toml (default: 'default').")] = None,
+    scenario: ScenarioOpt = None,
+    config: ConfigOpt = None,
+    task_value: TaskValueOpt = None,
+    penalty: PenaltyOpt = None,
+    latency: LatencyOpt = None,
+    cost: CostOpt = None,
+    success_prob: SuccessProbOpt = None,
     grid: Annotated[list[str] | None, typer.Option(
         "--grid", metavar="NAME=SPEC",
         help="Swept axis (repeatable), SPEC = START:STOP:NUM (linspace; append :log for "
@@ -155,17 +209,35 @@ def sweep_command(
 ) -> None:
     """Solve the two-model game over a grid of parameters and write the result to a file.
 
-    Give the axes in a sweep file or with --grid; the other parameters stay at the base game.
+    Give the axes in a sweep file or with --grid; the other parameters stay at the base game
+    (the sweep file's, or --scenario/--config, with the game flags overriding single values).
     """
+    try:
+        _sweep(sweep_file, scenario, config, {"task_value": task_value, "penalty": penalty,
+               "latency": latency, "cost": cost, "success_prob": success_prob}, grid, out,
+               overwrite, resume, chunks, scheduler, tie_break, progress)
+    except RouteGameError as exc:
+        raise cli_error(exc) from None
+
+
+def _sweep(sweep_file: Path | None, scenario: str | None, config: str | None,
+           flags: dict[str, Any], grid: list[str] | None, out: str | None, overwrite: bool,
+           resume: bool, chunks: str | None, scheduler: str | None, tie_break: str | None,
+           progress: bool | None) -> None:
     from routegame.sweep import load_sweep_file, sweep_to_file
 
     if out is None:
         raise ParameterError("--out", "missing; give --out OUT.zarr|OUT.nc|OUT.parquet|OUT.csv")
-    spec: dict[str, Any] = {"base": "default", "grid": {}, "chunks": None, "tie_break": None}
+    spec: dict[str, Any] = {"base": None, "grid": {}, "chunks": None, "tie_break": None}
     if sweep_file is not None:
         spec = load_sweep_file(sweep_file)
-    if scenario is not None:
-        spec["base"] = scenario
+    if scenario is not None or config is not None or spec["base"] is None:
+        spec["base"] = resolve_game_scenario(scenario=scenario, config=config, **flags)
+    elif any(v is not None for v in flags.values()):  # the flags override the file's base game
+        import attrs
+
+        base = resolve_scenario(spec["base"])
+        spec["base"] = attrs.evolve(base, params=override_game(base.params, flags))
     for text in grid or []:
         name, values = parse_grid(text)
         spec["grid"].pop(name, None)
