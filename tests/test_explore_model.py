@@ -166,23 +166,27 @@ def test_toml_export_loads_back_and_solves_the_same(tmp_path: object) -> None:
 @given(two_model_games(), st.sampled_from(["strong", "weak"]))
 def test_analysis_equals_solve(game: GameParams, tie: str) -> None:
     tg = rg.TwoModelGame(game)
-    sol = tg.solve(tie).to_dict()  # type: ignore[arg-type]
+    res = rg.solve(game, tie_break=tie)  # type: ignore[arg-type]
     a = rgm.analyse(game, tie)
-    eq, pref = sol["equilibrium"], sol["user_preferred"]
+    eq, pref = res.equilibrium, res.user_preferred
     assert (a.equilibrium.route, a.equilibrium.cascade, a.equilibrium.abandon) == (
-        eq["route"],
-        eq["cascade"],
-        eq["abandon"],
-    )
-    assert a.equilibrium.provider_cost == eq["provider_cost"]
-    assert a.equilibrium.user_utility == eq["user_utility"]
-    assert a.equilibrium.success == tg.outcomes(eq["route"], eq["cascade"], eq["abandon"])["success"]
-    j_pref = tg.outcomes(pref["route"], pref["cascade"], pref["abandon"])["provider_cost"]
-    assert a.user_preferred.provider_cost == j_pref
-    assert a.price_of_alignment == pytest.approx(j_pref - eq["provider_cost"], abs=1e-12)
-    assert a.misalignment_gap == sol["misalignment_gap"]
-    assert a.throttle_pays == sol["throttling"]["pays"]
-    assert a.guideline == sol["guideline"]
+        int(eq.route), float(eq.cascade), float(eq.abandon))
+    assert a.equilibrium.provider_cost == float(eq.provider_cost)
+    assert a.equilibrium.user_utility == float(eq.user_utility)
+    assert a.equilibrium.success == float(eq.success)
+    assert a.user_preferred.provider_cost == float(pref.provider_cost)
+    assert a.price_of_alignment == float(res.price_of_alignment)
+    assert a.misalignment_gap == float(res.misalignment_gap)
+    assert res.throttling is not None
+    assert a.throttle_pays == bool(res.throttling.pays)
+    assert a.guideline == res.to_json_dict()["guideline"]
+    # independently: the success and costs shown agree with the outcomes of the policies shown
+    out_eq = tg.outcomes(a.equilibrium.route, a.equilibrium.cascade, a.equilibrium.abandon)
+    assert a.equilibrium.success == pytest.approx(out_eq["success"], rel=1e-9, abs=1e-12)
+    out_pref = tg.outcomes(a.user_preferred.route, a.user_preferred.cascade, a.user_preferred.abandon)
+    assert a.user_preferred.provider_cost == pytest.approx(out_pref["provider_cost"], rel=1e-9, abs=1e-12)
+    assert a.price_of_alignment == pytest.approx(
+        out_pref["provider_cost"] - out_eq["provider_cost"], rel=1e-9, abs=1e-9)
 
 
 def test_k_model_analysis_equals_general_game() -> None:
@@ -192,10 +196,12 @@ def test_k_model_analysis_equals_general_game() -> None:
         a = rgm.analyse(g, "strong", user)
         assert a.num_models == 3
         assert a.throttle_pays is None
-        assert a.equilibrium.provider_cost == sol.equilibrium.provider_cost
-        assert a.user_preferred.user_utility == sol.user_preferred.user_utility
-        assert a.misalignment_gap == sol.misalignment_gap
-        assert a.price_of_alignment == sol.user_preferred.provider_cost - sol.equilibrium.provider_cost
+        assert a.equilibrium.provider_cost == float(sol.equilibrium.provider_cost)
+        assert a.user_preferred.user_utility == float(sol.user_preferred.user_utility)
+        assert a.misalignment_gap == float(sol.misalignment_gap)
+        assert a.price_of_alignment == float(sol.price_of_alignment)
+        assert a.price_of_alignment == pytest.approx(
+            float(sol.user_preferred.provider_cost - sol.equilibrium.provider_cost), rel=1e-12)
 
 
 def test_best_response_curve_equals_best_response() -> None:

@@ -23,8 +23,9 @@ from typing import Annotated, Any
 import typer
 
 from routegame.cli._app import app
-from routegame.cli._common import atomic_output, handle_errors
+from routegame.cli._common import handle_errors
 from routegame.errors import ParameterError
+from routegame.io import atomic_write
 
 __all__ = ["calibrate"]
 
@@ -122,7 +123,7 @@ def calibrate(
                 prog.stop()
     if out is not None:
         text = scenario_toml(pair, task_value, penalty, user, kappa, lcb)
-        with atomic_output(out, overwrite) as tmp:
+        with atomic_write(out, overwrite=overwrite, field="--out") as tmp:
             tmp.write_text(text, encoding="utf-8")
         result["written"] = out
     if as_json:

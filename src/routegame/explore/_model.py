@@ -4,8 +4,8 @@ The page (:mod:`routegame.explore.app`) never touches a solver or its result typ
 module for plain display data (floats, strings, lists). When the solver's result type changes,
 this is the only module to adapt.
 
-What is computed (two-model games use the closed forms of :mod:`routegame.closed_form`, K > 2
-the exact K-model engine :class:`routegame.general.GeneralGame`):
+What is computed (every game goes through :func:`routegame.solve`, which picks the engine: the
+paper's closed forms for two models, the exact K-model engine otherwise):
 
 * :func:`analyse`: the equilibrium (route, cascade, abandon, J, U, success), the user-preferred
   policy and its provider cost, the misalignment gap ΔU = U_pref - U*, the price of alignment
@@ -18,22 +18,20 @@ the exact K-model engine :class:`routegame.general.GeneralGame`):
   recommendation (the policy class, see :func:`policy_class`) stays the same: a vectorised
   1-D scan on each side, then a vectorised bracket refinement (each round evaluates 8 interior
   points of every bracket, shrinking it 9-fold).
+* :func:`hetero_view` (module :mod:`routegame.explore._hetero`): a calibrated heterogeneous
+  scenario's real-data equilibrium beside the i.i.d. one, with bootstrap intervals.
 
-What this module reads from the library (the only place the explorer does):
-
-* ``TwoModelGame(game).solve(tie)``: the keys ``equilibrium`` (route, cascade, abandon,
-  provider_cost, user_utility, attained), ``user_preferred``, ``throttling`` (pays, latency,
-  route, cascade, abandon, provider_cost, user_utility), ``regime``, ``net_value``,
-  ``thresholds``, ``misalignment_gap``, ``guideline``, ``assumptions_violated``; and
-  ``TwoModelGame.outcomes(route, cascade, abandon)`` for ``success`` and ``provider_cost``;
-* ``GeneralGame(game, user).solve(tie)``: ``equilibrium`` / ``user_preferred`` (start,
-  continuation, kind, route, abandon, provider_cost, user_utility, success, attained) and
-  ``misalignment_gap``;
-* :func:`~routegame.closed_form.solve_arrays` (route, cascade, abandon, provider_cost),
-  :func:`~routegame.closed_form.best_response` (abandon, provider_cost),
-  :func:`~routegame.closed_form.thresholds`;
-* :func:`routegame.report.build_report`, :class:`routegame.scenarios.Scenario` (``to_toml``),
-  :func:`~routegame.scenarios.load_scenario`, ``load_config``, ``list_scenarios``.
+What this module reads from the library (the only place the explorer does): the typed
+:class:`~routegame.model.results.GameResult` of :func:`routegame.solve` and of
+:func:`~routegame.closed_form.solve_arrays` (``equilibrium``, ``user_preferred``,
+``throttling`` (``pays``, ``latency``, ``policy``), ``regime_names``, ``net_value``, ``s0``,
+``s_low``, ``s_high``, ``misalignment_gap``, ``price_of_alignment``; a policy's ``route``,
+``cascade``, ``abandon``, ``provider_cost``, ``user_utility``, ``success``, ``attained`` and,
+K-model, ``start``, ``continuation``, ``kind``); :func:`routegame.guideline.guideline`;
+:func:`~routegame.closed_form.best_response` (``abandon``, ``provider_cost``) and
+:func:`~routegame.closed_form.thresholds`; the wording of :mod:`routegame.present.wording`;
+:func:`routegame.report.build_report`, :class:`routegame.scenarios.Scenario` (``to_toml``),
+:func:`~routegame.scenarios.load_scenario`, ``load_config``, ``list_scenarios``.
 
 A *policy class* is what the provider recommends, in words: the route, whether re-prompts are
 cascaded to M2 (none, partly, always) and how the user answers (stays, sometimes leaves, leaves
@@ -291,22 +289,33 @@ class Analysis:
     notes: tuple[str, ...] = ()
 
 
-def _two_model_words(route: int, s: float) -> str:
-    if route == 2:
-        return "route every task to M2"
-    if s <= _EPS:
-        return "route to M1, no cascade"
-    if s >= 1 - _EPS:
-        return "route to M1, send every re-prompt to M2"
-    return f"route to M1, cascade re-prompts to M2 with probability {s:.4g}"
+def _two_model_words(route: int, s: float, q: float = 0.0) -> str:
+    from routegame.present.wording import policy_words
+
+    return policy_words(route, s, q)
 
 
 def _g(x: float) -> str:
     return f"{x:.4g}"
 
 
+def _f(x: Any) -> float:
+    return float(np.asarray(x))
+
+
+def _two_model_view(p: Any, *, attained: bool = True) -> PolicyView:
+    """A :class:`PolicyView` of a two-model :class:`~routegame.model.results.PolicyResult`."""
+    route, s, q = int(np.asarray(p.route)), _f(p.cascade), _f(p.abandon)
+    return PolicyView(
+        _two_model_words(route, s, q), route, s, q, _f(p.provider_cost), _f(p.user_utility),
+        _f(p.success), attained,
+    )
+
+
 def analyse(game: GameParams, tie_break: str = "strong", user: str = "stationary") -> Analysis:
     """Solve ``game`` and return the headline answer (two-model closed form or K-model engine).
+
+    Both go through :func:`routegame.solve` and read its :class:`~routegame.model.results.GameResult`.
 
     Examples
     --------
@@ -317,52 +326,39 @@ def analyse(game: GameParams, tie_break: str = "strong", user: str = "stationary
     """
     if game.num_models != 2:
         return _analyse_k(game, tie_break, user)
-    from routegame.game import TwoModelGame
+    import routegame as rg
+    from routegame.guideline import guideline
+    from routegame.present.wording import response_words
 
-    tg = TwoModelGame(game)
-    sol = tg.solve(tie_break)  # type: ignore[arg-type]
-    eq, pref, th = sol["equilibrium"], sol["user_preferred"], sol["throttling"]
-    out_eq = tg.outcomes(eq["route"], eq["cascade"], eq["abandon"])
-    out_pref = tg.outcomes(pref["route"], pref["cascade"], pref["abandon"])
-    eqv = PolicyView(
-        _two_model_words(eq["route"], eq["cascade"]),
-        eq["route"],
-        eq["cascade"],
-        eq["abandon"],
-        eq["provider_cost"],
-        eq["user_utility"],
-        out_eq["success"],
-        bool(eq.get("attained", True)),
-    )
-    prefv = PolicyView(
-        _two_model_words(pref["route"], pref["cascade"]),
-        pref["route"],
-        pref["cascade"],
-        pref["abandon"],
-        out_pref["provider_cost"],
-        pref["user_utility"],
-        out_pref["success"],
-    )
-    if th["pays"]:
-        t_old, t_new = game.latency, th["latency"]
+    res = rg.solve(game, tie_break=tie_break)  # type: ignore[arg-type]
+    eq = res.equilibrium
+    attained = True if eq.attained is None else bool(np.asarray(eq.attained))
+    eqv = _two_model_view(eq, attained=attained)
+    prefv = _two_model_view(res.user_preferred)
+    th = res.throttling
+    assert th is not None  # the two-model engine always fills it
+    if bool(np.asarray(th.pays)):
+        t_old, t_new = game.latency, [float(x) for x in np.asarray(th.latency)]
         moves = [f"t{k + 1}: {_g(t_old[k])} → {_g(t_new[k])}" for k in range(2) if t_new[k] > t_old[k]]
+        tp = _two_model_view(th.policy)
         throttle = (
             f"Throttling pays. Least throttle: {', '.join(moves) or 'none'}; then the provider "
-            f"would {_two_model_words(th['route'], th['cascade'])}, the user answers "
-            f"q = {_g(th['abandon'])}, J = {_g(th['provider_cost'])} "
-            f"(< J* = {_g(eq['provider_cost'])}), U = {_g(th['user_utility'])}."
+            f"would {tp.words}, and {response_words(float(tp.abandon))} "  # type: ignore[arg-type]
+            f"(q = {_g(float(tp.abandon))}): J = {_g(tp.provider_cost)} "  # type: ignore[arg-type]
+            f"(< J* = {_g(eqv.provider_cost)}), U = {_g(tp.user_utility)}."
         )
     else:
         throttle = (
             "Throttling does not pay: no increase of the latencies lowers the provider's cost "
-            f"below J* = {_g(eq['provider_cost'])}."
+            f"below J* = {_g(eqv.provider_cost)}."
         )
-    code = int(policy_class(eq["route"], eq["cascade"], eq["abandon"]))
+    code = int(policy_class(eqv.route, eqv.cascade, eqv.abandon))
     notes = []
-    if "assumptions_violated" in sol.data:
+    assumptions = game.standing_assumptions()
+    if assumptions:
         notes.append(
             "The paper's standing assumptions fail here: "
-            + ", ".join(sol["assumptions_violated"])
+            + ", ".join(assumptions)
             + " (the exact solver does not need them)."
         )
     if not eqv.attained:
@@ -370,18 +366,23 @@ def analyse(game: GameParams, tie_break: str = "strong", user: str = "stationary
             "Under weak tie-breaking this provider cost is only approached (an infimum), "
             "not attained by any policy."
         )
+
+    def th_value(name: str) -> float | None:
+        x = _f(getattr(res, name))
+        return None if math.isnan(x) else x
+
     return Analysis(
         num_models=2,
-        regime=sol["regime"],
-        net_value=tuple(sol["net_value"]),
-        thresholds=dict(sol["thresholds"]),
+        regime=str(res.regime_names),
+        net_value=tuple(float(x) for x in np.asarray(res.net_value)),
+        thresholds={k: th_value(k) for k in ("s0", "s_low", "s_high")},
         equilibrium=eqv,
         user_preferred=prefv,
-        misalignment_gap=sol["misalignment_gap"],
-        price_of_alignment=prefv.provider_cost - eqv.provider_cost,
-        throttle_pays=bool(th["pays"]),
+        misalignment_gap=_f(res.misalignment_gap),
+        price_of_alignment=_f(res.price_of_alignment),
+        throttle_pays=bool(np.asarray(th.pays)),
         throttle_words=throttle,
-        guideline=sol["guideline"],
+        guideline=guideline(res),
         recommendation=policy_class_names()[code],
         notes=tuple(notes),
     )
@@ -401,34 +402,38 @@ def _k_words(start: Sequence[float], continuation: Sequence[float], kind: str, n
 
 
 def _analyse_k(game: GameParams, tie_break: str, user: str) -> Analysis:
-    from routegame.general import GeneralGame
+    import routegame as rg
 
     names = [f"M{k + 1}" for k in range(game.num_models)]
-    sol = GeneralGame(game, user).solve(tie_break)  # type: ignore[arg-type]
+    res = rg.solve(game, user=user, tie_break=tie_break)  # type: ignore[arg-type]
     views = []
-    for e in (sol.equilibrium, sol.user_preferred):
+    for e in (res.equilibrium, res.user_preferred):
+        start = [float(x) for x in np.asarray(e.start)]
+        cont = [float(x) for x in np.asarray(e.continuation)]
+        ab = np.asarray(e.abandon, dtype=float)
+        route = int(np.asarray(e.route))
         views.append(
             PolicyView(
-                _k_words(e.start, e.continuation, e.kind, names),
-                e.route,
+                _k_words(start, cont, str(e.kind), names),
+                route or None,
                 None,
-                e.abandon,
-                e.provider_cost,
-                e.user_utility,
-                e.success,
-                e.attained,
+                float(ab) if ab.ndim == 0 else tuple(float(x) for x in ab),
+                _f(e.provider_cost),
+                _f(e.user_utility),
+                _f(e.success),
+                True if e.attained is None else bool(np.asarray(e.attained)),
             )
         )
     eqv, prefv = views
     return Analysis(
         num_models=game.num_models,
         regime=None,
-        net_value=tuple(float(x) for x in game.net_value()),
+        net_value=tuple(float(x) for x in np.asarray(res.net_value)),
         thresholds={},
         equilibrium=eqv,
         user_preferred=prefv,
-        misalignment_gap=float(sol.misalignment_gap),
-        price_of_alignment=prefv.provider_cost - eqv.provider_cost,
+        misalignment_gap=_f(res.misalignment_gap),
+        price_of_alignment=_f(res.price_of_alignment),
         throttle_pays=None,
         throttle_words="The throttling analysis is a two-model result; not available for "
         f"{game.num_models} models.",
@@ -529,7 +534,8 @@ def _solve_grid(game: GameParams, columns: Mapping[str, np.ndarray], tie_break: 
 
 
 def _classes(sol: Any) -> np.ndarray:
-    return policy_class(sol.route, sol.cascade, sol.abandon)
+    eq = sol.equilibrium
+    return policy_class(eq.route, eq.cascade, eq.abandon)
 
 
 def axis_range(game: GameParams, field: str) -> tuple[float, float, bool]:
@@ -601,8 +607,8 @@ def policy_map(game: GameParams, x_field: str, y_field: str, tie_break: str = "s
         index.tolist(),
         [allnames[c] for c in codes],
         codes,
-        np.asarray(sol.cascade).tolist(),
-        np.asarray(sol.provider_cost).tolist(),
+        np.asarray(sol.equilibrium.cascade).tolist(),
+        np.asarray(sol.equilibrium.provider_cost).tolist(),
         (v[x_field], v[y_field]),
     )
 
