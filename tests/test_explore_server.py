@@ -283,7 +283,15 @@ def test_cli_bad_flag_is_one_line_exit_2() -> None:
     assert res.stderr.strip() == "error: penalty: must be >= 0 and finite, got -1"
     res = CliRunner().invoke(app, ["explore", "--scenario", "aider-openai-3-tier", "--latency", "1", "2"])
     assert res.exit_code == 2
-    assert "3 models" in res.stderr
+    # the shared game flags: the same one-line message as `routegame solve`
+    solve = CliRunner().invoke(app, ["solve", "--scenario", "aider-openai-3-tier", "--latency", "1", "2"])
+    assert solve.exit_code == 2
+    assert res.stderr == solve.stderr
+    assert res.stderr.strip() == "error: latency: takes 3 values (one per model of the game), got 2: '1 2'"
+    res = CliRunner().invoke(app, ["explore", "--scenario", "nope"])
+    assert res.exit_code == 2
+    assert res.stderr.count("\n") == 1
+    assert "lcb-gpt-4o-mini-vs-o3-mini" in res.stderr
 
 
 def test_cli_port_in_use_is_one_line_exit_2(server: Any) -> None:

@@ -4,11 +4,15 @@ Usage::
 
     routegame explore [--scenario NAME | --config FILE.toml] [game flags] [--port N] [--host H] [--open]
 
-Game flags (``--task-value V --penalty P --latency T1 T2 --cost C1 C2 --success-prob P1 P2``)
-override single values of the scenario (default: ``default``); the pair flags only for two-model
-games. The server listens on 127.0.0.1 (this machine only) unless ``--host`` names another
-interface, which prints a warning. It prints the URL and opens no browser unless ``--open``.
-Ctrl-C stops it. Needs the ``explore`` extra (``pip install 'routegame[explore]'``).
+The game flags are the shared ones of ``solve``, ``plot`` and ``sweep`` (:mod:`routegame.cli._common`:
+``--task-value V --penalty P --latency T1 T2 ... --cost C1 C2 ... --success-prob P1 P2 ...``):
+with all of them and no scenario they are the whole game (any number of models); otherwise they
+override single values of the scenario (default: ``default``). ``--scenario`` also takes a
+calibrated heterogeneous scenario (``lcb-...``): the page then shows its i.i.d. game and, beside
+it, the real-data equilibrium with bootstrap intervals. The server listens on 127.0.0.1 (this
+machine only) unless ``--host`` names another interface, which prints a warning. It prints the
+URL and opens no browser unless ``--open``. Ctrl-C stops it. Needs the ``explore`` extra
+(``pip install 'routegame[explore]'``).
 """
 
 from __future__ import annotations
@@ -18,38 +22,34 @@ from typing import Annotated
 import typer
 
 from routegame.cli._app import app
-from routegame.cli._common import handle_errors
+from routegame.cli._common import (
+    ConfigOpt,
+    CostOpt,
+    GameCommand,
+    LatencyOpt,
+    PenaltyOpt,
+    ScenarioOpt,
+    SuccessProbOpt,
+    TaskValueOpt,
+    handle_errors,
+    override_game,
+    resolve_game_scenario,
+)
 from routegame.errors import ParameterError
 
 __all__ = ["explore"]
 
 
-@app.command("explore")
+@app.command("explore", cls=GameCommand)
 @handle_errors
 def explore(
-    scenario: Annotated[
-        str | None,
-        typer.Option("--scenario", metavar="NAME", help="Start from a built-in scenario (default: 'default')."),
-    ] = None,
-    config: Annotated[
-        str | None, typer.Option("--config", metavar="FILE.toml", help="Start from a game in a TOML file.")
-    ] = None,
-    task_value: Annotated[
-        str | None, typer.Option("--task-value", metavar="V", help="Task value V > 0 (latency units).")
-    ] = None,
-    penalty: Annotated[
-        str | None, typer.Option("--penalty", metavar="P", help="Churn penalty P >= 0 (cost units).")
-    ] = None,
-    latency: Annotated[
-        tuple[str, str] | None, typer.Option("--latency", metavar="T1 T2", help="Latencies of M1 and M2 (> 0).")
-    ] = None,
-    cost: Annotated[
-        tuple[str, str] | None, typer.Option("--cost", metavar="C1 C2", help="Costs of M1 and M2 (>= 0).")
-    ] = None,
-    success_prob: Annotated[
-        tuple[str, str] | None,
-        typer.Option("--success-prob", metavar="P1 P2", help="Success probabilities of M1 and M2, in (0, 1)."),
-    ] = None,
+    scenario: ScenarioOpt = None,
+    config: ConfigOpt = None,
+    task_value: TaskValueOpt = None,
+    penalty: PenaltyOpt = None,
+    latency: LatencyOpt = None,
+    cost: CostOpt = None,
+    success_prob: SuccessProbOpt = None,
     port: Annotated[
         int, typer.Option("--port", metavar="N", help="Port to listen on (0: any free port).")
     ] = 8050,
@@ -66,7 +66,7 @@ def explore(
     """Explore a game in the browser: move a parameter, see the equilibrium move."""
     try:
         from routegame.explore import serve, state_from_game
-        from routegame.explore._model import parse_number, scenario_game
+        from routegame.explore._model import is_hetero, scenario_game
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ParameterError(
             "explore", f"needs the 'explore' extra: pip install 'routegame[explore]' ({exc.name} is missing)"
@@ -76,27 +76,23 @@ def explore(
     except ImportError:
         raise ParameterError("explore", "needs the 'explore' extra: pip install 'routegame[explore]'") from None
 
-    game, units, name = scenario_game(scenario, config)
-    changes: dict[str, object] = {}
-    if task_value is not None:
-        changes["task_value"] = parse_number(task_value, "task_value")
-    if penalty is not None:
-        changes["penalty"] = parse_number(penalty, "penalty")
-    for flag, field, pair in (
-        ("--latency", "latency", latency),
-        ("--cost", "cost", cost),
-        ("--success-prob", "success_prob", success_prob),
-    ):
-        if pair is None:
-            continue
-        if game.num_models != 2:
-            raise ParameterError(
-                field,
-                f"{flag} takes two values but {name} has {game.num_models} models; "
-                "edit a copy of the TOML file instead",
-            )
-        changes[field] = [parse_number(v, field, f"{field}[{k + 1}]") for k, v in enumerate(pair)]
-    if changes:
-        game = game.replace(**changes)
-        name = ""
+    flags = {"task_value": task_value, "penalty": penalty, "latency": latency, "cost": cost,
+             "success_prob": success_prob}
+    if scenario is not None and config is None and is_hetero(scenario):
+        # a calibrated scenario: its i.i.d. game in the fields, the comparison stays at the calibration
+        game, units, name = scenario_game(scenario)
+        game = override_game(game, flags)
+    else:
+        try:
+            sc = resolve_game_scenario(scenario=scenario, config=config, **flags)
+        except ParameterError as exc:
+            if exc.field != "scenario" or scenario is None:
+                raise
+            from routegame.explore._model import hetero_choices
+
+            calibrated = ", ".join(n for n, _ in hetero_choices())
+            raise ParameterError("scenario", f"{exc.reason}; calibrated: {calibrated}") from None
+        game, units = sc.params, dict(sc.units)
+        given = any(v is not None for v in flags.values())
+        name = "" if given else sc.name
     serve(state_from_game(game, units, name), host=host, port=port, open_browser=open_browser)

@@ -62,6 +62,9 @@ __all__ = [
     "analyse",
     "best_response_curve",
     "game_from_fields",
+    "hetero_choices",
+    "hetero_view",
+    "is_hetero",
     "parse_number",
     "policy_class",
     "policy_class_names",
@@ -188,12 +191,39 @@ def scenario_choices() -> list[tuple[str, str, int]]:
     return [(s.name, s.description, s.num_models) for s in list_scenarios()]
 
 
+def hetero_choices() -> list[tuple[str, str]]:
+    """(name, description) of every calibrated heterogeneous scenario (real-data task tables)."""
+    from routegame.explore._hetero import hetero_scenarios
+
+    return list(hetero_scenarios())
+
+
+def is_hetero(name: str | None) -> bool:
+    """Whether ``name`` is a calibrated heterogeneous scenario (see :mod:`routegame.explore._hetero`)."""
+    from routegame.explore._hetero import is_hetero as _is
+
+    return _is(name)
+
+
+def hetero_view(name: str) -> Any:
+    """The real-data vs i.i.d. comparison of a calibrated scenario (a ``HeteroView``; cached)."""
+    from routegame.explore._hetero import hetero_view as _view
+
+    return _view(name)
+
+
 def scenario_game(name: str | None = None, config: str | None = None) -> tuple[GameParams, dict[str, str], str]:
     """The game, units and name of a built-in scenario or a TOML file (default: ``default``)."""
     from routegame.scenarios import load_config, load_scenario
 
     if name is not None and config is not None:
         raise ParameterError("source", "give one of --scenario and --config, not both")
+    if config is None and is_hetero(name):
+        from routegame.explore._hetero import iid_game
+
+        assert name is not None
+        game, units, _models = iid_game(name)
+        return game, units, name
     sc = load_config(config) if config is not None else load_scenario(name or "default")
     return sc.params, dict(sc.units), sc.name
 

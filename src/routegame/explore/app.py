@@ -352,6 +352,95 @@ def results_children(a: rgm.Analysis, units: dict[str, str]) -> list[Any]:
     return out
 
 
+_HETERO_HELP = (
+    "Real problems differ in difficulty: a model that failed a task once is likely to fail it again, so "
+    "re-prompting the same model is worth less than the paper's i.i.d. model (every retry a fresh coin with "
+    "the mean success probability) predicts. Left: the exact equilibrium on the calibrated table of "
+    "LiveCodeBench problems (routegame.hetero). Right: the i.i.d. game with the same mean success "
+    "probabilities, which is the game in the fields on the left. Brackets: 95% bootstrap"
+    " intervals over problems."
+)
+
+
+def _interval(iv: tuple[float, float] | None) -> str:
+    return "" if iv is None else f"[{_num(iv[0], 4)}, {_num(iv[1], 4)}]"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def hetero_children(v: Any, game: Any) -> list[Any]:
+    """The real-data equilibrium beside the i.i.d. one (a calibrated heterogeneous scenario)."""
+    from dash import html
+
+    d, i = v.data, v.iid
+    m1, m2 = v.models
+
+    def row(label: str, key: str, a: str, b: str, unit: str = "") -> Any:
+        return html.Tr([html.Td(label), html.Td(a, id=f"het-data-{key}", className="n"),
+                        html.Td(b, id=f"het-iid-{key}", className="n"), html.Td(unit, className="small")])
+
+    def freq(side: Any) -> str:
+        return ", ".join(f"{k}: {_pct(x)}" for k, x in side.policy_frequency) or "-"
+
+    head = html.Tr([html.Th("quantity"), html.Th("real data (task table)"), html.Th("i.i.d. model"),
+                    html.Th("unit")])
+    rows = [
+        head,
+        row("policy and the user's answer", "words", d.words, i.words),
+        row("route (first model)", "route", f"M{d.route}", f"M{i.route}"),
+        row("cascade s", "cascade", _num(d.cascade), _num(i.cascade)),
+        row("abandon q after a failure", "abandon", _num(d.abandon), _num(i.abandon), "probability"),
+        row("J*: provider cost per task", "J", _num(d.provider_cost), _num(i.provider_cost), "USD"),
+        row("   95% bootstrap interval of J*", "J-ci", _interval(d.cost_interval), _interval(i.cost_interval),
+            "USD"),
+        row("U*: user utility per task", "U", _num(d.user_utility), _num(i.user_utility), "s"),
+        row("   95% bootstrap interval of U*", "U-ci", _interval(d.utility_interval),
+            _interval(i.utility_interval), "s"),
+        row("success probability S", "success", _num(d.success), _num(i.success), "probability"),
+        row("misalignment gap ΔU", "gap", _num(d.misalignment_gap), _num(i.misalignment_gap), "s"),
+        row("   95% bootstrap interval of ΔU", "gap-ci", _interval(d.gap_interval), _interval(i.gap_interval),
+            "s"),
+        row("share of resamples where this policy class is optimal", "freq", freq(d), freq(i)),
+    ]
+    excess = v.follow_iid_cost / d.provider_cost - 1 if d.provider_cost > 0 else float("nan")
+    follow = (
+        "If the provider follows the i.i.d. prescription on real tasks, it pays "
+        f"J = {_num(v.follow_iid_cost, 4)} USD ({'+' if excess >= 0 else ''}{100 * excess:.1f}% over J*) "
+        "and the real user abandons after a "
+        f"failure with probability {_num(v.follow_iid_abandon, 3)} (U = {_num(v.follow_iid_utility, 4)} s)."
+    )
+    calib = (
+        f"Calibrated values: V = {_num(v.task_value)} s, P = {_num(v.penalty)} USD, {m1}: t1 = "
+        f"{_num(v.latency[0], 4)} s, c1 = {_num(v.cost[0], 4)} USD, mean p1 = {_num(v.mean_success[0], 4)}; "
+        f"{m2}: t2 = {_num(v.latency[1], 4)} s, c2 = {_num(v.cost[1], 4)} USD, mean p2 = "
+        f"{_num(v.mean_success[1], 4)}; {v.user} user."
+    )
+    boot = (
+        f"Intervals: {v.replicates} bootstrap resamples of the problems (seed {v.seed}), each re-calibrated "
+        "and both games re-solved; precomputed when the scenario was shipped."
+        if v.replicates
+        else "No precomputed intervals match this scenario (run python -m routegame.explore._hetero)."
+    )
+    out: list[Any] = [
+        html.P(_HETERO_HELP, className="small"),
+        html.Table(rows, className="nums", id="het-table"),
+        html.P(follow, id="het-follow"),
+        html.P(calib, className="small"),
+        html.P(boot, className="small"),
+    ]
+    calibrated = (v.task_value, v.penalty, *v.latency, *v.cost, *v.mean_success)
+    current = (game.task_value, game.penalty, *game.latency, *game.cost, *game.success_prob)
+    if game.num_models != 2 or any(abs(a - b) > 1e-12 * max(1.0, abs(a)) for a, b in
+                                   zip(calibrated, current, strict=True)):
+        out.insert(0, html.P(
+            "You changed the game since loading this scenario: the sections around this one show your game, "
+            "this comparison stays at the calibrated values below (the real-data engine needs the task table).",
+            className="note", id="het-moved"))
+    return out
+
+
 def curve_figure(c: rgm.CurveData, a: rgm.Analysis, units: dict[str, str]) -> dict[str, Any]:
     """q*(s) with the thresholds and J(s, q*(s)) on a second axis (a plotly figure dict)."""
     _, cost_u = _units(units)
@@ -560,7 +649,8 @@ def build_outputs(state: ViewState, map_n: int = DEFAULT_MAP_N) -> dict[str, Any
     """Everything the page redraws for ``state`` (the body of the main callback).
 
     Returns a dict with ``errors`` ({(field, model): message}); if there are none, also
-    ``results``, ``curve``, ``map``, ``sensitivity``, ``query`` and ``two_model``.
+    ``results``, ``curve``, ``map``, ``sensitivity``, ``query``, ``two_model`` and, for a
+    calibrated heterogeneous scenario, ``hetero`` (the real-data vs i.i.d. comparison).
     """
     game, errors = rgm.game_from_fields(state.values, state.names)
     if game is None:
@@ -576,6 +666,8 @@ def build_outputs(state: ViewState, map_n: int = DEFAULT_MAP_N) -> dict[str, Any
         "query": query_from_state(state),
         "two_model": game.num_models == 2,
     }
+    if rgm.is_hetero(state.scenario):
+        out["hetero"] = hetero_children(rgm.hetero_view(state.scenario), game)
     if game.num_models == 2:
         out["curve"] = curve_figure(c, a, units)
         out["map"] = map_figure(m, units)
@@ -592,6 +684,9 @@ def _layout(initial: ViewState) -> Any:
 
     scen = [
         {"label": f"{name} ({k} models): {desc}", "value": name} for name, desc, k in rgm.scenario_choices()
+    ] + [
+        {"label": f"{name} (calibrated on real data: real vs i.i.d.): {desc}", "value": name}
+        for name, desc in rgm.hetero_choices()
     ]
     axes = [{"label": _axis_title(f, {}), "value": f} for f in TWO_MODEL_FIELDS]
     return html.Div(
@@ -677,6 +772,14 @@ def _layout(initial: ViewState) -> Any:
                             html.H2("2. What happens"),
                             html.Div(id="status", className="status"),
                             html.Div(id="results"),
+                            html.Div(
+                                id="hetero-section",
+                                style={"display": "none"},
+                                children=[
+                                    html.H2("Real data vs the i.i.d. model (calibrated scenario)"),
+                                    html.Div(id="hetero"),
+                                ],
+                            ),
                             html.Div(
                                 id="two-model-sections",
                                 children=[
@@ -904,6 +1007,8 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
         Output("map-graph", "figure"),
         Output("sensitivity", "children"),
         Output("two-model-sections", "style"),
+        Output("hetero", "children"),
+        Output("hetero-section", "style"),
         Output("url", "search"),
         Output("export-toml", "href"),
         Output("export-report", "href"),
@@ -928,7 +1033,7 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
                 f"This game could not be solved ({type(exc).__name__}: {exc}); the results are the last game's."
             )
             keep = [no_update] * len(ctx.outputs_list[0]), [no_update] * len(ctx.outputs_list[1])
-            return (*keep, msg, "status bad", *([no_update] * 9))
+            return (*keep, msg, "status bad", *([no_update] * 11))
         errors = out["errors"]
         err_ids = [o["id"] for o in ctx.outputs_list[0]]
         cls_ids = [o["id"] for o in ctx.outputs_list[1]]
@@ -943,11 +1048,13 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
                 f"{len(errors)} field{'s' if len(errors) > 1 else ''} refused (see the red message); "
                 "the results below are for the last valid game."
             )
-            return (err_children, classes, status, "status bad", *([no_update] * 9))
+            return (err_children, classes, status, "status bad", *([no_update] * 11))
         k = state.num_models
         status = (
             f"Showing the game with {k} models"
             + (f" (from scenario {state.scenario})" if state.scenario else "")
+            + (" (the i.i.d. game of a calibrated scenario: mean success probabilities)"
+               if "hetero" in out else "")
             + ("." if k == 2 else "; the exact K-model engine is used.")
         )
         q = out["query"]
@@ -962,6 +1069,8 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
             out.get("map", no_update),
             out.get("sensitivity", no_update),
             {"display": "block" if out["two_model"] else "none"},
+            out.get("hetero", []),
+            {"display": "block" if "hetero" in out else "none"},
             q,
             f"/export/scenario.toml{q}",
             f"/export/report.html{q}" if out["two_model"] else "",
