@@ -487,3 +487,60 @@ def test_server_listens_on_loopback_only(server: Any) -> None:
     for addr in _other_addresses():  # this machine's other addresses get no answer
         with pytest.raises((ConnectionRefusedError, TimeoutError)), socket.create_connection((addr, port), 0.5):
             pass
+
+
+def test_calibrated_scenario_real_data_beside_iid(page: Any, server: Any) -> None:
+    """A calibrated heterogeneous scenario: the real-data and the i.i.d. equilibrium side by side."""
+    from routegame.explore._hetero import hetero_scenarios
+    from routegame.explore._hetero_intervals import INTERVALS
+    from routegame.hetero import Policy
+    from routegame.hetero.realdata import load_hetero_scenario
+
+    name = "lcb-deepseek-v3-vs-o3-mini-high"  # the real data want a cascade, the i.i.d. model none
+    open_default(page, server)
+    assert not page.locator("#hetero-section").is_visible()
+    page.locator("#scenario").click()
+    for n, _ in hetero_scenarios():  # every calibrated scenario is offered
+        assert page.locator("[role=option]").filter(has_text=n).count() >= 1
+    page.locator("[role=option]").filter(has_text=name).first.click()
+    wait_until(lambda: page.locator("#het-data-J").count() == 1, "the real-data comparison", timeout=60)
+    # the hetero engine's answers, computed here
+    g = load_hetero_scenario(name)
+    eq, pref = g.equilibrium("strong"), g.user_preferred()
+    mean = [float(x) for x in g.tasks.mean()]
+    want = expected_two(g.task_value, g.penalty, list(g.latency), list(g.cost), mean)
+    wait_numbers(page, want)  # the fields hold the i.i.d. game; the main sections show it
+    assert text(page, "#het-data-route") == f"M{eq.route}"
+    assert close(number(page, "#het-data-cascade"), eq.cascade)
+    assert close(number(page, "#het-data-abandon"), float(eq.abandon))  # type: ignore[arg-type]
+    assert close(number(page, "#het-data-J"), eq.provider_cost)
+    assert close(number(page, "#het-data-U"), eq.user_utility)
+    assert close(number(page, "#het-data-success"), eq.success)
+    assert close(number(page, "#het-data-gap"), pref.user_utility - eq.user_utility)
+    assert text(page, "#het-iid-route") == f"M{want['eq-route']}"
+    for key in ("J", "U", "success", "cascade", "abandon"):
+        assert close(number(page, f"#het-iid-{key}"), float(want[f"eq-{key}"])), key
+    follow = g.best_response(Policy(int(want["eq-route"]), float(want["eq-cascade"])))
+    assert f"J = {follow.provider_cost:.4g} USD" in text(page, "#het-follow")
+    # the intervals: the shipped bootstrap (see test_explore_model for its equality with the engine's)
+    rec = INTERVALS[name]
+    for side in ("data", "iid"):
+        for key, q in (("J-ci", "J"), ("U-ci", "U"), ("gap-ci", "gap")):
+            lo, hi = (float(x) for x in text(page, f"#het-{side}-{key}").strip("[]").split(","))
+            # shown to 4 significant digits
+            assert lo == float(f"{rec[side][q][0]:.4g}"), (side, key)
+            assert hi == float(f"{rec[side][q][2]:.4g}"), (side, key)
+    assert "i.i.d. game of a calibrated scenario" in text(page, "#status")
+    page.locator("#hetero-section").scroll_into_view_if_needed()
+    shot(page, "07-calibrated-real-vs-iid")
+    # the link reopens the comparison
+    link = address(page)
+    assert f"scenario={name}" in link
+    page.goto(link)
+    wait_until(lambda: page.locator("#het-data-J").count() == 1, "the comparison after reload")
+    assert close(number(page, "#het-data-J"), eq.provider_cost)
+    # moving a field changes the i.i.d. game; the comparison stays at the calibration and says so
+    type_into(page, "penalty", 0, "0.5")
+    wait_until(lambda: page.locator("#het-moved").count() == 1, "the note that the game moved")
+    wait_numbers(page, expected_two(g.task_value, 0.5, list(g.latency), list(g.cost), mean))
+    assert close(number(page, "#het-data-J"), eq.provider_cost)

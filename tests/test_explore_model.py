@@ -314,3 +314,86 @@ def test_sensitivity_is_within_budget() -> None:
         rgm.sensitivity(DEFAULT)
     assert (time.perf_counter() - t0) / 3 < 1.0  # generous: the benchmark measures it properly
     assert math.isfinite(rgm.sensitivity(DEFAULT)[0].low_limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# calibrated heterogeneous scenarios: the real-data equilibrium beside the i.i.d. one
+
+HET = "lcb-gpt-4o-mini-vs-o3-mini"
+
+
+def test_hetero_view_equals_the_engines() -> None:
+    from routegame.explore._hetero import hetero_view
+    from routegame.hetero import Policy
+    from routegame.hetero.realdata import load_hetero_scenario
+
+    v = hetero_view(HET)
+    g = load_hetero_scenario(HET)
+    eq, pref = g.equilibrium("strong"), g.user_preferred()
+    assert (v.data.route, v.data.cascade, v.data.abandon) == (eq.route, eq.cascade, eq.abandon)
+    assert v.data.provider_cost == eq.provider_cost
+    assert v.data.user_utility == eq.user_utility
+    assert v.data.success == eq.success
+    assert v.data.misalignment_gap == pref.user_utility - eq.user_utility
+    # the i.i.d. side: the paper's game with the table's mean success probabilities
+    mean = g.tasks.mean()
+    tg = rg.TwoModelGame.from_values(task_value=g.task_value, penalty=g.penalty, latency=list(g.latency),
+                                     cost=list(g.cost), success_prob=[float(x) for x in mean])
+    res = tg.solve("strong")
+    assert v.iid.route == int(res.equilibrium.route)
+    assert v.iid.provider_cost == pytest.approx(float(res.equilibrium.provider_cost), rel=1e-12)
+    assert v.iid.user_utility == pytest.approx(float(res.equilibrium.user_utility), rel=1e-12)
+    assert v.mean_success == pytest.approx(tuple(mean), rel=1e-15)
+    follow = g.best_response(Policy(v.iid.route, v.iid.cascade))
+    assert v.follow_iid_cost == follow.provider_cost
+    # the fields of the page hold the i.i.d. game, with the models' names
+    game, units, name = rgm.scenario_game(HET)
+    assert name == HET
+    assert units == {"latency": "s", "cost": "USD"}
+    assert [float(x) for x in game.success_prob] == list(v.mean_success)
+    assert tuple(game.names) == v.models
+
+
+def test_hetero_bootstrap_is_the_hetero_engines_bootstrap() -> None:
+    """Same resamples as routegame.hetero.realdata.bootstrap; the i.i.d. side recomputed here."""
+    from routegame.explore._hetero import bootstrap_both
+    from routegame.hetero.calibration import load_livecodebench
+    from routegame.hetero.realdata import bootstrap, calibrated_game
+
+    key = "gpt-4o-mini/o3-mini"
+    mine = bootstrap_both(HET, replicates=2, seed=3)
+    ref = bootstrap(key, 120.0, 0.1, replicates=2, rng=3)
+    for k in ("J", "U", "gap", "policy_frequency"):
+        assert mine["data"][k] == ref[k], k
+    # one replicate: the i.i.d. interval collapses onto the i.i.d. game of that resample
+    one = bootstrap_both(HET, replicates=1, seed=5)
+    lcb = load_livecodebench()
+    n = len(lcb.problems)
+    rows = np.random.default_rng(5).integers(0, n, n)
+    tab = calibrated_game(key, 120.0, 0.1, lcb=lcb, rows=rows)
+    g = rg.TwoModelGame.from_values(task_value=120.0, penalty=0.1, latency=list(tab.latency),
+                                    cost=list(tab.cost), success_prob=[float(x) for x in tab.tasks.mean()])
+    j = float(g.solve("strong").equilibrium.provider_cost)
+    assert one["iid"]["J"] == pytest.approx([j, j, j], rel=1e-12)
+
+
+def test_shipped_intervals_match_the_shipped_scenarios() -> None:
+    from routegame.explore._hetero import REPLICATES, hetero_scenarios, hetero_view
+    from routegame.explore._hetero_intervals import INTERVALS
+    from routegame.hetero.realdata import load_hetero_scenario
+
+    names = [n for n, _ in hetero_scenarios()]
+    assert len(names) >= 4
+    assert sorted(INTERVALS) == sorted(names), "regenerate: python -m routegame.explore._hetero"
+    for name in names:
+        rec, g = INTERVALS[name], load_hetero_scenario(name)
+        assert (rec["task_value"], rec["penalty"], rec["user"]) == (g.task_value, g.penalty, g.user)
+        assert rec["replicates"] == REPLICATES
+        for side in ("data", "iid"):
+            lo, med, hi = rec[side]["J"]
+            assert lo <= med <= hi
+            assert sum(rec[side]["policy_frequency"].values()) == pytest.approx(1.0)
+    v = hetero_view(HET)
+    assert v.replicates == REPLICATES
+    assert v.data.cost_interval == (INTERVALS[HET]["data"]["J"][0], INTERVALS[HET]["data"]["J"][2])
+    assert v.iid.utility_interval == (INTERVALS[HET]["iid"]["U"][0], INTERVALS[HET]["iid"]["U"][2])
