@@ -858,6 +858,8 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
     if initial is None:
         game, units, name = rgm.scenario_game("default")
         initial = state_from_game(game, units, name)
+    if rgm.is_hetero(initial.scenario):  # its panel takes about a second once: start it now
+        threading.Thread(target=rgm.hetero_view, args=(initial.scenario,), daemon=True).start()
     app = dash.Dash(
         __name__,
         serve_locally=True,
