@@ -711,7 +711,12 @@ def _layout(initial: ViewState) -> Any:
                         className="inputs",
                         children=[
                             html.H2("1. The game"),
-                            html.Label("Load a built-in scenario:", htmlFor="scenario", className="small"),
+                            html.Label(
+                                "Load a built-in scenario (the lcb-… ones are calibrated on real "
+                                "LiveCodeBench problems and add a real-data vs i.i.d. comparison):",
+                                htmlFor="scenario",
+                                className="small",
+                            ),
                             dcc.Dropdown(
                                 id="scenario",
                                 options=scen,
