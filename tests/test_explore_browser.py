@@ -153,29 +153,31 @@ def expected_two(
 ) -> dict[str, float]:
     """The numbers the page must show, from the library's public API (not the page's adapter)."""
     import routegame as rg
+    from routegame.guideline import guideline
 
     g = rg.TwoModelGame.from_values(task_value=V, penalty=P, latency=t, cost=c, success_prob=p)
-    sol = g.solve(tie).to_dict()
-    eq, pref = sol["equilibrium"], sol["user_preferred"]
-    o_eq = g.outcomes(eq["route"], eq["cascade"], eq["abandon"])
-    o_pref = g.outcomes(pref["route"], pref["cascade"], pref["abandon"])
+    res = g.solve(tie)  # type: ignore[arg-type]
+    eq, pref = res.equilibrium, res.user_preferred
+    assert res.throttling is not None
+    o_eq = g.outcomes(int(eq.route), float(eq.cascade), float(eq.abandon))
+    o_pref = g.outcomes(int(pref.route), float(pref.cascade), float(pref.abandon))
     return {
-        "eq-route": eq["route"],
-        "eq-cascade": eq["cascade"],
-        "eq-abandon": eq["abandon"],
-        "eq-J": eq["provider_cost"],
-        "eq-U": eq["user_utility"],
+        "eq-route": int(eq.route),
+        "eq-cascade": float(eq.cascade),
+        "eq-abandon": float(eq.abandon),
+        "eq-J": float(eq.provider_cost),
+        "eq-U": float(eq.user_utility),
         "eq-success": o_eq["success"],
-        "pref-route": pref["route"],
-        "pref-cascade": pref["cascade"],
-        "pref-abandon": pref["abandon"],
+        "pref-route": int(pref.route),
+        "pref-cascade": float(pref.cascade),
+        "pref-abandon": float(pref.abandon),
         "pref-J": o_pref["provider_cost"],
-        "pref-U": pref["user_utility"],
+        "pref-U": float(pref.user_utility),
         "pref-success": o_pref["success"],
-        "gap": sol["misalignment_gap"],
-        "poa": o_pref["provider_cost"] - eq["provider_cost"],
-        "_pays": sol["throttling"]["pays"],
-        "_guideline": sol["guideline"],
+        "gap": float(res.misalignment_gap),
+        "poa": o_pref["provider_cost"] - float(eq.provider_cost),
+        "_pays": bool(res.throttling.pays),
+        "_guideline": guideline(res),
     }
 
 

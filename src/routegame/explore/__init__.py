@@ -6,7 +6,10 @@ itself, nothing from the network). Imported lazily: ``import routegame`` does no
 * :func:`create_app` builds the Dash application for a starting game.
 * :func:`serve` runs it on ``127.0.0.1`` (loopback only unless another host is asked for) until
   Ctrl-C.
-* :mod:`routegame.explore._model` is the one adapter between the page and the solvers.
+* :mod:`routegame.explore._model` is the one adapter between the page and the solvers (it reads
+  the typed :class:`~routegame.model.results.GameResult` of :func:`routegame.solve`);
+  :mod:`routegame.explore._hetero` adds, for a calibrated heterogeneous scenario, the real-data
+  equilibrium of :mod:`routegame.hetero` beside the i.i.d. one, with bootstrap intervals.
 
 Examples
 --------
