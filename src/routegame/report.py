@@ -47,7 +47,7 @@ import numpy as np
 from routegame.errors import ParameterError
 from routegame.model.params import GameParams
 from routegame.model.results import GameResult
-from routegame.present.wording import REGIME_TEXT, policy_label, response_words
+from routegame.present.wording import REGIME_TEXT, fmt_value, policy_label, response_words
 
 __all__ = ["REPORT_FILE", "Report", "build_report", "load_game", "write_report"]
 
@@ -129,16 +129,7 @@ def _as_scenario(scenario: Any) -> Any:
 
 
 def _num(x: Any, digits: int = 6) -> str:
-    if x is None:
-        return "—"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return str(x)
-    v = float(x)
-    if math.isnan(v):
-        return "—"
-    return f"{v:.{digits}g}"
+    return fmt_value(x, digits)
 
 
 def _e(text: Any) -> str:

@@ -280,17 +280,9 @@ def _solve_one(
 
 
 def _fmt(x: Any) -> str:
-    if x is None:
-        return "—"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
-        return f"{x:.6g}" if math.isfinite(x) else str(x)
-    if isinstance(x, (list, tuple)):
-        return "(" + ", ".join(_fmt(v) for v in x) + ")"
-    return str(x)
+    from routegame.present.wording import fmt_value
+
+    return fmt_value(x)
 
 
 def _add_row(table: Any, *cells: str) -> None:

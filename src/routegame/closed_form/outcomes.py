@@ -28,8 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from routegame._types import ArrayLike, FloatArray
-from routegame.errors import ParameterError
-from routegame.model.params import broadcast_fields, check_array
+from routegame.model.params import broadcast_fields, check_array, check_game_arrays
 from routegame.model.policy import check_routes
 
 __all__ = ["Outcomes", "abandon_probability", "expected_passes", "outcomes"]
@@ -160,21 +159,15 @@ def outcomes(
     >>> float(o.user_utility), float(o.provider_cost)
     (6.5, 2.875)
     """
-    V = check_array(task_value, "task_value")
-    P = check_array(penalty, "penalty")
-    t = check_array(latency, "latency")
-    c = check_array(cost, "cost")
-    p = check_array(success_prob, "success_prob")
-    for name, a in (("latency", t), ("cost", c), ("success_prob", p)):
-        if a.ndim == 0 or a.shape[-1] != 2:
-            raise ParameterError(name, "must have a last axis of length 2 (model 1, model 2)")
+    g = check_game_arrays(task_value, latency, success_prob, penalty=penalty, cost=cost,
+                          num_models=2)
     r_ = check_routes(route)
     s = check_array(cascade, "cascade")
     q = check_array(abandon, "abandon")
-    broadcast_fields(("task_value", V.shape), ("penalty", P.shape), ("latency", t.shape[:-1]),
-                     ("cost", c.shape[:-1]), ("success_prob", p.shape[:-1]),
-                     ("route", r_.shape), ("cascade", s.shape), ("abandon", q.shape))
-    return _outcomes(V, P, t, c, p, r_, s, q)
+    broadcast_fields(("game", tuple(g["_shape"])), ("route", r_.shape), ("cascade", s.shape),
+                     ("abandon", q.shape))
+    return _outcomes(g["task_value"], g["penalty"], g["latency"], g["cost"],
+                     g["success_prob"], r_, s, q)
 
 
 def _outcomes(

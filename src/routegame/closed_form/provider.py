@@ -37,8 +37,7 @@ from routegame.closed_form.outcomes import abandon_probability
 from routegame.closed_form.user import BestResponse, _rational_parts, regime_code, respond
 from routegame.closed_form.user import _thresholds as thresholds
 from routegame.engines.kernel import ROUND, TOL, first_min
-from routegame.errors import ParameterError
-from routegame.model.params import broadcast_fields, check_array, check_tie_break
+from routegame.model.params import check_game_arrays, check_tie_break
 from routegame.model.results import GameResult, PolicyResult, ThrottleResult
 
 __all__ = ["TwoModelSolution", "solve_arrays"]
@@ -56,20 +55,11 @@ _DELTA = 1e-6  # one-sided limits at a jump of the user's response (probe offset
 def _validated(
     task_value: ArrayLike, penalty: ArrayLike, latency: ArrayLike, cost: ArrayLike,
     success_prob: ArrayLike,
-) -> tuple[FloatArray, ...]:
-    V = check_array(task_value, "task_value")
-    P = check_array(penalty, "penalty")
-    t = check_array(latency, "latency")
-    c = check_array(cost, "cost")
-    p = check_array(success_prob, "success_prob")
-    for name, a in (("latency", t), ("cost", c), ("success_prob", p)):
-        if a.ndim == 0 or a.shape[-1] != 2:
-            raise _shape_error(name)
-    return V, P, t, c, p
-
-
-def _shape_error(name: str) -> Exception:
-    return ParameterError(name, "must have a last axis of length 2 (model 1, model 2)")
+) -> tuple[tuple[FloatArray, ...], tuple[int, ...]]:
+    g = check_game_arrays(task_value, latency, success_prob, penalty=penalty, cost=cost,
+                          num_models=2)
+    arrays = tuple(g[k] for k in ("task_value", "penalty", "latency", "cost", "success_prob"))
+    return arrays, tuple(int(x) for x in g["_shape"])
 
 
 class _Game:
@@ -178,10 +168,7 @@ def solve_arrays(
     False
     """
     check_tie_break(tie_break)
-    V, P, t, c, p = _validated(task_value, penalty, latency, cost, success_prob)
-    shape = broadcast_fields(("task_value", V.shape), ("penalty", P.shape),
-                             ("latency", t.shape[:-1]), ("cost", c.shape[:-1]),
-                             ("success_prob", p.shape[:-1]))
+    (V, P, t, c, p), shape = _validated(task_value, penalty, latency, cost, success_prob)
     flat: list[FloatArray] = [np.broadcast_to(x, shape).reshape(-1) for x in (V, P)]
     flat += [np.broadcast_to(x, (*shape, 2)).reshape(-1, 2) for x in (t, c, p)]
     V1, P1, t1, c1, p1 = flat

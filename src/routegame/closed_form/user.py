@@ -33,8 +33,12 @@ import numpy as np
 from routegame._types import ArrayLike, FloatArray, IntArray
 from routegame.closed_form.outcomes import _expected_passes, abandon_probability
 from routegame.engines.kernel import SPREAD, TOL, select_response
-from routegame.errors import ParameterError
-from routegame.model.params import broadcast_fields, check_array, check_tie_break
+from routegame.model.params import (
+    broadcast_fields,
+    check_array,
+    check_game_arrays,
+    check_tie_break,
+)
 from routegame.model.policy import check_routes
 from routegame.model.results import REGIMES
 
@@ -96,15 +100,8 @@ def thresholds(
 def _checked_game(
     task_value: ArrayLike, latency: ArrayLike, success_prob: ArrayLike
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    V = check_array(task_value, "task_value")
-    t = check_array(latency, "latency")
-    p = check_array(success_prob, "success_prob")
-    for name, a in (("latency", t), ("success_prob", p)):
-        if a.ndim == 0 or a.shape[-1] != 2:
-            raise ParameterError(name, "must have a last axis of length 2 (model 1, model 2)")
-    broadcast_fields(("task_value", V.shape), ("latency", t.shape[:-1]),
-                     ("success_prob", p.shape[:-1]))
-    return V, t, p
+    g = check_game_arrays(task_value, latency, success_prob, num_models=2)
+    return g["task_value"], g["latency"], g["success_prob"]
 
 
 def _thresholds(
@@ -284,26 +281,20 @@ def best_response(
     True
     """
     check_tie_break(tie_break)
-    V, t, p = _checked_game(task_value, latency, success_prob)
-    P = check_array(penalty, "penalty")
+    g = check_game_arrays(task_value, latency, success_prob, penalty=penalty, cost=cost,
+                          num_models=2)
+    V, t, p, P = g["task_value"], g["latency"], g["success_prob"], g["penalty"]
     route_arr = check_routes(route)
     s_arr = check_array(cascade, "cascade")
-    fields = [("penalty", P.shape), ("route", route_arr.shape), ("cascade", s_arr.shape)]
-    if cost is not None:
-        c_arr = check_array(cost, "cost")
-        if c_arr.ndim == 0 or c_arr.shape[-1] != 2:
-            raise ParameterError("cost", "must have a last axis of length 2 (model 1, model 2)")
-        fields.append(("cost", c_arr.shape[:-1]))
-    broadcast_fields(("task_value", V.shape), ("latency", t.shape[:-1]),
-                     ("success_prob", p.shape[:-1]), *fields)
+    broadcast_fields(("game", tuple(g["_shape"])), ("route", route_arr.shape),
+                     ("cascade", s_arr.shape))
     p1, p2 = p[..., 0], p[..., 1]
     xi1, xi2 = V * p1 - t[..., 0], V * p2 - t[..., 1]
     if cost is None:  # no provider information: unit costs break ties towards abandoning
         c1, c2 = np.ones_like(xi1), np.ones_like(xi2)
         P = np.zeros_like(P)
     else:
-        c = np.asarray(cost, dtype=float)
-        c1, c2 = c[..., 0], c[..., 1]
+        c1, c2 = g["cost"][..., 0], g["cost"][..., 1]
     on1 = route_arr == 1
     s = s_arr
     mag1, mag2 = np.abs(xi1), np.abs(xi2)

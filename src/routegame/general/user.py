@@ -49,7 +49,7 @@ from routegame.general._policy import (
     net_costs,
 )
 from routegame.markov.chain import _expected_passes
-from routegame.params import GameParams, check_tie_break
+from routegame.model.params import GameParams, check_game_arrays, check_tie_break
 
 __all__ = [
     "LookaheadResponse",
@@ -276,18 +276,9 @@ def _validated_arrays(
     task_value: Any, penalty: Any, latency: Any, cost: Any, success_prob: Any, start: Any,
     cascade: Any,
 ) -> tuple[tuple[FloatArray, ...], tuple[int, ...]]:
-    from routegame.params import check_array
-
-    V = check_array(task_value, "task_value")
-    P = check_array(penalty, "penalty")
-    t = check_array(latency, "latency")
-    c = check_array(cost, "cost")
-    p = check_array(success_prob, "success_prob")
-    K = t.shape[-1] if t.ndim else 0
-    from routegame.errors import ParameterError
-
-    if K < 1 or c.shape[-1:] != (K,) or p.shape[-1:] != (K,):
-        raise ParameterError("latency", "latency, cost and success_prob need a last axis of length K")
+    g = check_game_arrays(task_value, latency, success_prob, penalty=penalty, cost=cost)
+    V, P, t, c, p = (g[k] for k in ("task_value", "penalty", "latency", "cost", "success_prob"))
+    K = t.shape[-1]
     st, R = check_policy(start, cascade, K)
     try:
         return _flatten_batch((V, P, t, c, p), st, R)

@@ -34,7 +34,7 @@ import numpy as np
 
 from routegame._types import ArrayLike, FloatArray
 from routegame.errors import ParameterError
-from routegame.model.params import check_array
+from routegame.model.params import check_array, check_game_arrays
 from routegame.model.policy import STOCHASTIC_TOL, check_policy, check_routes  # noqa: F401
 
 __all__ = ["ChainOutcomes", "chain_outcomes", "two_model_policy"]
@@ -185,20 +185,9 @@ def chain_outcomes(
     ...                abandon=[0, 0.5, 1]).success
     array([1.        , 0.72222222, 0.5       ])
     """
-    V = check_array(task_value, "task_value")
-    P = check_array(penalty, "penalty")
-    t = check_array(latency, "latency")
-    c = check_array(cost, "cost")
-    p = check_array(success_prob, "success_prob")
-    for field, arr in (("latency", t), ("cost", c), ("success_prob", p)):
-        if arr.ndim < 1 or arr.shape[-1] < 1:
-            raise ParameterError(field, f"must have shape (..., K) with K >= 1, got {arr.shape}")
+    g = check_game_arrays(task_value, latency, success_prob, penalty=penalty, cost=cost)
+    V, P, t, c, p = (g[k] for k in ("task_value", "penalty", "latency", "cost", "success_prob"))
     K = t.shape[-1]
-    for field, arr in (("cost", c), ("success_prob", p)):
-        if arr.shape[-1] != K:
-            raise ParameterError(
-                field, f"must have K = {K} entries on its last axis (as latency), got {arr.shape}"
-            )
     st, R = check_policy(start, cascade, K)
     q = check_array(abandon, "abandon")
     if per_model is None:

@@ -29,6 +29,7 @@ __all__ = [
     "as_real_array",
     "broadcast_fields",
     "check_array",
+    "check_game_arrays",
     "check_scalar",
     "check_tie_break",
     "describe_range",
@@ -196,6 +197,61 @@ def broadcast_fields(*fields: tuple[str, tuple[int, ...]]) -> tuple[int, ...]:
                 name, f"shape {sh} does not broadcast with {shape} of the fields before it"
             ) from None
     return shape
+
+
+def check_game_arrays(
+    task_value: Any,
+    latency: Any,
+    success_prob: Any,
+    *,
+    penalty: Any = None,
+    cost: Any = None,
+    num_models: int | None = None,
+) -> dict[str, FloatArray]:
+    """Validate the arrays of many games at once; the one check of every array API.
+
+    Every field is checked against :data:`BOUNDS`; ``latency``, ``cost`` and ``success_prob``
+    need a last axis of the same length K (``num_models`` if given, else K >= 1); the game
+    shapes (``task_value``, ``penalty`` and the per-model arrays without their last axis) must
+    broadcast. Errors name the field. Returns the float64 arrays by field name, plus ``shape``
+    (the broadcast game shape, as an array) under ``"_shape"``.
+
+    Examples
+    --------
+    >>> out = check_game_arrays(10, [[1, 4], [2, 4]], [0.3, 0.8], penalty=5, cost=[1, 3])
+    >>> out["_shape"].tolist()
+    [2]
+    >>> check_game_arrays(10, [1, 4], [0.3, 0.8, 0.9])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: success_prob: must have K = 2 entries on its last axis (...)...
+    """
+    out = {"task_value": check_array(task_value, "task_value")}
+    if penalty is not None:
+        out["penalty"] = check_array(penalty, "penalty")
+    per_model = [("latency", latency), ("cost", cost), ("success_prob", success_prob)]
+    K = num_models
+    for name, value in per_model:
+        if value is None:
+            continue
+        a = check_array(value, name)
+        if K is None:
+            if a.ndim == 0 or a.shape[-1] < 1:
+                raise ParameterError(name, f"must have shape (..., K), one entry per model, "
+                                     f"got shape {a.shape}")
+            K = a.shape[-1]
+        elif a.ndim == 0 or a.shape[-1] != K:
+            if num_models == 2:
+                msg = "must have a last axis of length 2 (model 1, model 2)"
+            else:
+                msg = f"must have K = {K} entries on its last axis (one per model, as latency)"
+            raise ParameterError(name, f"{msg}, got shape {a.shape}")
+        out[name] = a
+    shape = broadcast_fields(
+        *((name, a.shape[:-1] if name in ("latency", "cost", "success_prob") else a.shape)
+          for name, a in out.items()))
+    out["_shape"] = np.array(shape, dtype=np.int64)
+    return out
 
 
 def check_tie_break(tie_break: Any, field: str = "tie_break") -> TieBreak:

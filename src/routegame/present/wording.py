@@ -10,7 +10,7 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["REGIME_TEXT", "fmt", "policy_label", "policy_words", "response_words"]
+__all__ = ["REGIME_TEXT", "fmt", "fmt_value", "policy_label", "policy_words", "response_words"]
 
 #: One clause per regime (sign pattern of (ξ_1, ξ_2)).
 REGIME_TEXT: dict[str, str] = {
@@ -65,3 +65,28 @@ def policy_label(route: int, cascade: float) -> str:
     if cascade == 1:
         return "M1, every re-prompt to M2"
     return f"M1, re-prompt to M2 with probability {fmt(cascade, 4)}"
+
+
+def fmt_value(x: object, digits: int = 6) -> str:
+    """A value in a table or a sentence: numbers to ``digits`` significant digits, ``—`` for
+    missing (None or NaN), yes/no for booleans, ``(a, b)`` for sequences.
+
+    Examples
+    --------
+    >>> fmt_value(None), fmt_value(True), fmt_value(3), fmt_value(2 / 3), fmt_value([1, 0.5])
+    ('—', 'yes', '3', '0.666667', '(1, 0.5)')
+    """
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, (list, tuple)):
+        return "(" + ", ".join(fmt_value(v, digits) for v in x) + ")"
+    if isinstance(x, float) or hasattr(x, "__float__"):
+        v = float(x)
+        if v != v:  # NaN
+            return "—"
+        return f"{v:.{digits}g}"
+    return str(x)
