@@ -138,6 +138,20 @@ class _Success:
 
 
 
+def _drive(step: Any, n: int, start: FloatArray, latency: FloatArray, cost: FloatArray,
+           max_passes: int, gen: np.random.Generator, chunk_size: int) -> _Run:
+    """Run ``n`` episodes chunk by chunk with a kernel's ``step.chunk`` (pass or visit)."""
+    out = _Out.empty(n, start.size)
+    draws = 0
+    for lo in range(0, n, chunk_size):
+        m = min(n, lo + chunk_size) - lo
+        cur, d = _first_models(start, m, gen)
+        counts, won, cut, d2 = step.chunk(lo, cur, max_passes, gen)
+        draws += d + d2
+        out.finish_chunk(lo, counts, won, cut, latency, cost)
+    return out.result(draws)
+
+
 def _run(
     n: int,
     start: FloatArray,
@@ -171,17 +185,8 @@ def _run(
     ``schedule`` (K, A), the schedule is a logit shift of the per-task probabilities
     (:class:`_Success`).
     """
-    K = start.size
-    out = _Out.empty(n, K)
     step = _PassStep.of(cascade, _Success.of(success_prob, schedule, task_probs), q_model, q_table)
-    draws = 0
-    for lo in range(0, n, chunk_size):
-        m = min(n, lo + chunk_size) - lo
-        cur, d = _first_models(start, m, gen)
-        counts, won, cut, d2 = step.chunk(lo, cur, max_passes, gen)
-        draws += d + d2
-        out.finish_chunk(lo, counts, won, cut, latency, cost)
-    return out.result(draws)
+    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size)
 
 
 @attrs.frozen(eq=False)
@@ -315,17 +320,8 @@ def _run_visits(
     episode for the first model when ``start`` is not a point mass). ``draws`` counts uniforms
     and geometric variates (one each, whatever numpy uses inside to make a variate).
     """
-    K = start.size
-    out = _Out.empty(n, K)
     step = _VisitStep.of(cascade, success_prob, q_model, q_table)
-    draws = 0
-    for lo in range(0, n, chunk_size):
-        m = min(n, lo + chunk_size) - lo
-        cur, d = _first_models(start, m, gen)
-        counts, won, cut, d2 = step.chunk(lo, cur, max_passes, gen)
-        draws += d + d2
-        out.finish_chunk(lo, counts, won, cut, latency, cost)
-    return out.result(draws)
+    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size)
 
 
 @attrs.frozen(eq=False)
