@@ -483,3 +483,34 @@ def test_policy_map_agrees_with_equilibria():
             eq = HeteroGame(tab, V, P, [1.0, 4.0], [1.0, 3.0]).equilibrium()
             assert eq.provider_cost <= m["provider_cost"][i, j] + 1e-9 * max(1, eq.provider_cost)
             assert m["provider_cost"][i, j] <= eq.provider_cost * (1 + 2e-3) + 1e-12
+
+
+def test_best_response_near_a_diverging_chain():
+    # an unsolvable task makes U fall to -inf as r -> 1: the maximum sits just below 1
+    g = HeteroGame([[0.0, 0.0], [0.3, 0.1]], 1e4, 1e3, [1, 4], [1, 3])
+    br = g.best_response(Policy(1, 0.0))
+    rr = 1 - np.geomspace(1e-7, 1, 40001)
+    U = np.array([g.outcomes(Policy(1, 0.0), 1 - r).user_utility for r in rr])
+    assert br.user_utility >= U.max() - 1e-9 * abs(U.max())
+    assert br.abandon == pytest.approx(1 - rr[np.argmax(U)], abs=1e-5)
+
+
+@settings(max_examples=10)
+@given(st.integers(0, 2**31 - 1))
+def test_k_model_one_row_equals_general_engine(seed):
+    from routegame.general import stationary_best_response
+    from routegame.hetero.kmodel import k_model_best_response
+    from routegame.params import GameParams
+
+    rng = np.random.default_rng(seed)
+    K = 3
+    p = rng.uniform(0.05, 0.95, K)
+    t = rng.uniform(0.5, 6, K)
+    c = rng.uniform(0.1, 3, K)
+    V, P = float(rng.uniform(2, 15)), float(rng.uniform(0, 5))
+    pi = rng.dirichlet(np.ones(K))
+    R = rng.dirichlet(np.ones(K), size=K)
+    got = k_model_best_response(TaskTable.from_rows([p]), V, P, t, c, pi, R)
+    want = stationary_best_response(GameParams.from_lists(V, P, t, c, p), pi, R)
+    assert got["user_utility"] == pytest.approx(want.user_utility,
+                                                abs=1e-9 * max(1, abs(want.user_utility)))

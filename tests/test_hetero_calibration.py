@@ -100,3 +100,20 @@ def test_cli_calibrate(tmp_path):
         assert res.exit_code == 2, bad
         assert res.output.startswith("error: ")
         assert res.output.count("\n") == 1
+
+
+def test_recommendation_range_is_consistent_with_equilibria():
+    from routegame.hetero import HeteroGame
+    from routegame.hetero.realdata import policy_class, recommendation_range
+
+    tab = [[0.9, 0.95], [0.05, 0.6], [0.4, 0.7]]
+    g = HeteroGame(tab, 10.0, 5.0, [1.0, 4.0], [1.0, 3.0])
+    rr = recommendation_range(g, 5)
+    eq = g.equilibrium()
+    assert rr["class"] == policy_class(eq.route, eq.cascade)
+    for V in rr["task_value_range"]:
+        e = HeteroGame(tab, V, 5.0, [1.0, 4.0], [1.0, 3.0]).equilibrium()
+        assert policy_class(e.route, e.cascade) == rr["class"]
+    for P in rr["penalty_range"]:
+        e = HeteroGame(tab, 10.0, P, [1.0, 4.0], [1.0, 3.0]).equilibrium()
+        assert policy_class(e.route, e.cascade) == rr["class"]

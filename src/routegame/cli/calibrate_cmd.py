@@ -3,14 +3,15 @@
 Usage::
 
     routegame calibrate [--pair KEY] [--task-value V] [--penalty P] [--user USER]
-                        [--bootstrap B] [--seed S] [--kappa K] [--out FILE.toml] [--overwrite]
-                        [--json] [--list]
+                        [--bootstrap B] [--seed S] [--kappa K] [--range N]
+                        [--out FILE.toml] [--overwrite] [--json] [--list]
 
 Builds the task table of a standard/reasoning pair from LiveCodeBench (empirical-Bayes
 posteriors per problem, the reasoning model's prior conditioned on the partner's result) with
 per-pass latency and cost from Aider, checks it against the data's own statistics, solves the
 game exactly on the table beside the i.i.d. game with the mean success probabilities, and
-(``--bootstrap B``) gives 95% intervals by resampling problems. ``--out`` writes a scenario TOML
+(``--bootstrap B``) gives 95% intervals by resampling problems; ``--range N`` scans an N x N
+(V, P) map for where the recommended policy class holds. ``--out`` writes a scenario TOML
 with the task table and the source of every number. Bad input: one line ``error: ...`` on
 stderr, exit status 2.
 """
@@ -54,6 +55,9 @@ def calibrate(
     kappa: Annotated[float | None, typer.Option(
         "--kappa", metavar="K", help="Prior strength of one-sample models (default: fitted).")]
         = None,
+    scan: Annotated[int, typer.Option(
+        "--range", metavar="N", help="Scan N x N (V, P) points for where the recommendation "
+        "holds (0: skip).")] = 0,
     out: Annotated[str | None, typer.Option(
         "--out", metavar="FILE.toml", help="Write the calibrated scenario here.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
@@ -79,6 +83,10 @@ def calibrate(
         raise ParameterError("--user", f"must be stationary, state-aware or bayes, got {user!r}")
     if bootstrap < 0 or bootstrap > 10_000:
         raise ParameterError("--bootstrap", f"must be in [0, 10000], got {bootstrap}")
+    if scan != 0 and not 3 <= scan <= 401:
+        raise ParameterError("--range", f"must be 0 or in [3, 401], got {scan}")
+    if scan and user not in ("stationary", "state-aware"):
+        raise ParameterError("--range", "needs a stationary or state-aware user")
     if kappa is not None and not kappa > 0:
         raise ParameterError("--kappa", f"must be > 0, got {kappa}")
     if out is not None:
@@ -102,6 +110,10 @@ def calibrate(
                               "user": user, "latency": list(game.latency),
                               "cost": list(game.cost), "checks": checks}
     result.update(compare(game))
+    if scan:
+        from routegame.hetero.realdata import recommendation_range
+
+        result["recommendation_range"] = recommendation_range(game, scan)
     if bootstrap:
         progress = None
         if not as_json:
@@ -145,6 +157,12 @@ def calibrate(
           f"than the data optimum")
     print(f"static route, no cascade survives: {'yes' if result['static_route_survives'] else 'no'}"
           f"; misalignment gap {_fmt(result['misalignment_gap'])}")
+    if "recommendation_range" in result:
+        rr = result["recommendation_range"]
+        print(f"'{rr['class']}' holds for V in [{_fmt(rr['task_value_range'][0])}, "
+              f"{_fmt(rr['task_value_range'][1])}] s at this P and for P in "
+              f"[{_fmt(rr['penalty_range'][0])}, {_fmt(rr['penalty_range'][1])}] USD at this V "
+              "(scan bounds: V/4..4V, P/10..10P)")
     if "bootstrap" in result:
         b = result["bootstrap"]
         print(f"bootstrap ({b['replicates']} replicates, 95%): J* in [{_fmt(b['J'][0])}, "

@@ -5,6 +5,8 @@
 * :mod:`routegame.hetero.search`: certified global best responses (box bounds from monotonicity).
 * :mod:`routegame.hetero.bayes`: the Bayes-optimal stopping user (backward induction).
 * :mod:`routegame.hetero.provider`: the provider's optimum over (route, s), strong and weak.
+* :mod:`routegame.hetero.kmodel`: K-model outcomes and the stationary user's response.
+* :mod:`routegame.hetero.calibration`, :mod:`routegame.hetero.realdata`: real pairs.
 * :class:`HeteroGame`: the facade; :func:`solve_record` answers a batch line.
 """
 

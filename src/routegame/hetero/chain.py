@@ -169,6 +169,8 @@ def _iid_given_task(
     per task and policy); None when some chain diverges (the general path handles it)."""
     q1 = (1.0 - p1)[:, None]
     q2 = (1.0 - p2)[:, None]
+    if not np.any(u):
+        return _paper_class(p1, p2, q1, q2, weight, start1, s, r1, r2)
     d1 = q1 * r1
     d2 = q2 * r2
     m12 = d1 * s
@@ -183,6 +185,28 @@ def _iid_given_task(
     inv = 1.0 / det
     y1 = (x1 * om22 + x2 * m21) * inv
     y2 = (x1 * m12 + x2 * om11) * inv
+    S = (weight * p1) @ y1 + (weight * p2) @ y2
+    n = np.stack([weight @ y1, weight @ y2], axis=1)
+    return ChainSums(np.asarray(S, dtype=np.float64), n)
+
+
+def _paper_class(
+    p1: FloatArray, p2: FloatArray, q1: FloatArray, q2: FloatArray, weight: FloatArray,
+    start1: FloatArray, s: FloatArray, r1: FloatArray, r2: FloatArray,
+) -> ChainSums | None:
+    """No way back from M2 (u = 0): y_1 = pi_1 / (1 - d_1 (1 - s)),
+    y_2 = (y_1 d_1 s + 1 - pi_1) / (1 - d_2) with d_k = (1 - p_k) r_k."""
+    d1 = q1 * r1
+    den1 = 1.0 - d1 * (1.0 - s)
+    den2 = 1.0 - q2 * r2
+    if den1.size and (float(den1.min()) <= _DIVERGE or float(den2.min()) <= _DIVERGE):
+        return None
+    y1 = start1 / den1
+    d1 *= s
+    d1 *= y1
+    d1 += 1.0 - start1
+    d1 /= den2
+    y2 = d1
     S = (weight * p1) @ y1 + (weight * p2) @ y2
     n = np.stack([weight @ y1, weight @ y2], axis=1)
     return ChainSums(np.asarray(S, dtype=np.float64), n)
@@ -318,7 +342,8 @@ def stationary_slopes(
     om22 = 1.0 - r * b22
     m12 = r * b12
     m21 = r * b21
-    inv = 1.0 / (om11 * om22 - m12 * m21)
+    with np.errstate(divide="ignore"):
+        inv = 1.0 / (om11 * om22 - m12 * m21)  # inf where the chain can run for ever
 
     def solve(v1: FloatArray, v2: FloatArray) -> tuple[FloatArray, FloatArray]:
         return (v1 * om22 + v2 * m21) * inv, (v1 * m12 + v2 * om11) * inv
@@ -326,9 +351,12 @@ def stationary_slopes(
     def times_b(v1: FloatArray, v2: FloatArray) -> tuple[FloatArray, FloatArray]:
         return v1 * b11 + v2 * b21, v1 * b12 + v2 * b22
 
-    y1, y2 = solve(np.broadcast_to(start1, om11.shape), np.broadcast_to(1.0 - start1, om11.shape))
-    d1, d2 = solve(*times_b(y1, y2))
-    e1, e2 = solve(*times_b(d1, d2))
-    wg1 = (weight * g1)
-    wg2 = (weight * g2)
-    return wg1 @ d1 + wg2 @ d2, 2.0 * (wg1 @ e1 + wg2 @ e2)
+    with np.errstate(invalid="ignore", over="ignore"):
+        y1, y2 = solve(np.broadcast_to(start1, om11.shape),
+                       np.broadcast_to(1.0 - start1, om11.shape))
+        d1, d2 = solve(*times_b(y1, y2))
+        e1, e2 = solve(*times_b(d1, d2))
+        wg1 = weight * g1
+        wg2 = weight * g2
+        # a diverging chain has no finite slope: NaN (the Newton step then bisects)
+        return wg1 @ d1 + wg2 @ d2, 2.0 * (wg1 @ e1 + wg2 @ e2)

@@ -111,9 +111,9 @@ def respond(ctx: Ctx, start1: FloatArray, s: FloatArray, u: FloatArray,
     if ctx.user in ("stationary", "state-aware"):
         d = 1 if ctx.user == "stationary" else 2
 
-        def evalf(items: IntArray, r: FloatArray) -> tuple[FloatArray, FloatArray]:
+        def evalf(items: IntArray, r: FloatArray) -> tuple[FloatArray, ...]:
             o = _outcomes(ctx, start1[items], s[items], u[items], _cont_from_r(ctx.user, r))
-            return o.user_utility, o.provider_cost
+            return o.user_utility, o.provider_cost, ctx.V * o.success, ctx.lam * o.latency
 
         def bounds(items: IntArray, lo: FloatArray, hi: FloatArray) -> FloatArray:
             a = two_model_sums(ctx.prob, ctx.weight, start1[items], s[items], u[items],

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from routegame._types import RNGLike
+from routegame._types import FloatArray, RNGLike
 from routegame.errors import ParameterError
 from routegame.hetero.calibration import PAIRS, LiveCodeBench, load_livecodebench, pair_table
 from routegame.hetero.engine import HeteroGame, Policy
@@ -266,3 +266,36 @@ def load_hetero_scenario(name_or_path: str) -> HeteroGame:
             [m["cost"] for m in models], user=d.get("user", "stationary"))
     except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise DataFormatError("scenario", f"not a heterogeneous scenario: {exc}") from None
+
+
+def recommendation_range(game: HeteroGame, n: int = 21) -> dict[str, Any]:
+    """Where the recommended policy class holds: V in [V/4, 4V] at the game's P, and P in
+    [P/10, 10 P] (or [1e-4, 1] when P = 0) at the game's V, from a (V, P) policy map.
+
+    Returns the class at (V, P) and the contiguous V- and P-intervals around the game's values
+    (grid resolution: ``n`` log-spaced points per axis) on which the map shows the same class.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or not 3 <= n <= 401:
+        raise ParameterError("n", f"must be an integer in [3, 401], got {n!r}")
+    V0, P0 = game.task_value, game.penalty
+    Vs = np.unique(np.concatenate([np.geomspace(V0 / 4, V0 * 4, n), [V0]]))
+    Ps = np.unique(np.concatenate([np.geomspace(P0 / 10, P0 * 10, n) if P0 > 0 else
+                                   np.geomspace(1e-4, 1.0, n), [P0]]))
+    m = game.policy_map(Vs, Ps)
+    cls = np.vectorize(policy_class)(m["route"].astype(int), m["cascade"])
+    i0 = int(np.flatnonzero(Vs == V0)[0])
+    j0 = int(np.flatnonzero(Ps == P0)[0])
+    target = cls[i0, j0]
+
+    def interval(line: np.ndarray, k0: int, axis: FloatArray) -> list[float]:
+        lo = k0
+        while lo > 0 and line[lo - 1] == target:
+            lo -= 1
+        hi = k0
+        while hi < line.size - 1 and line[hi + 1] == target:
+            hi += 1
+        return [float(axis[lo]), float(axis[hi])]
+
+    return {"class": str(target), "task_value_range": interval(cls[:, j0], i0, Vs),
+            "penalty_range": interval(cls[i0, :], j0, Ps),
+            "note": "ends at the scanned bounds mean 'at least this far'"}

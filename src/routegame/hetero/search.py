@@ -45,8 +45,9 @@ TIE_TOL = 1e-9
 #: tied maximisers further apart than this make the user indifferent
 SPREAD = 1e-6
 
-#: evalf(items, r) -> (U, J): utility and provider cost of items (M,) at r (M, d)
-EvalFn = Callable[[IntArray, FloatArray], tuple[FloatArray, FloatArray]]
+#: evalf(items, r) -> (U, J) or (U, J, A, B): utility and provider cost of items (M,) at r (M, d),
+#: optionally with the nondecreasing parts U = A - B (A = V S, B = lambda L)
+EvalFn = Callable[[IntArray, FloatArray], tuple[FloatArray, ...]]
 #: slopes(items, r) -> (U', U''): derivatives along r (one dimension), for Newton refinement
 SlopeFn = Callable[[IntArray, FloatArray], tuple[FloatArray, FloatArray]]
 
@@ -63,6 +64,9 @@ def newton(
     """
     m = items.shape[0]
     g2, _ = slopes(np.concatenate([items, items]), np.concatenate([lo, hi])[:, None])
+    # NaN slope: a chain that runs for ever at this r (only possible at r = 1), where U falls
+    # to -inf: the slope is -inf there
+    g2 = np.where(np.isnan(g2), -np.inf, g2)
     g_lo, g_hi = g2[:m], g2[m:]
     r = np.where(g_lo <= 0, lo, np.where(g_hi >= 0, hi, 0.5 * (lo + hi)))
     active = (g_lo > 0) & (g_hi < 0)
@@ -72,6 +76,7 @@ def newton(
         if idx.size == 0:
             break
         g, h = slopes(items[idx], r[idx, None])
+        g = np.where(np.isnan(g), -np.inf, g)
         ra, rb = a[idx], b[idx]
         ra = np.where(g > 0, r[idx], ra)
         rb = np.where(g > 0, rb, r[idx])
@@ -85,8 +90,8 @@ def newton(
         a[idx], b[idx] = ra, rb
         r[idx] = np.where(conv, np.clip(step, ra, rb), np.where(g == 0, r[idx], new))
         active[idx[done]] = False
-    u, j = evalf(items, r[:, None])
-    u0, j0 = evalf(items, r0)
+    u, j = evalf(items, r[:, None])[:2]
+    u0, j0 = evalf(items, r0)[:2]
     keep0 = ~(u > u0)
     r = np.where(keep0, r0[:, 0], r)
     return r[:, None], np.where(keep0, u0, u), np.where(keep0, j0, j)
@@ -120,10 +125,10 @@ def _zoom(
     m = items.shape[0]
     r = r0.copy()
     h = np.full(m, step)
-    best_u, best_j = evalf(items, r)
+    best_u, best_j = evalf(items, r)[:2]
     for _ in range(levels):
         pts = np.clip(r[:, None, :] + h[:, None, None] * mesh[None], 0.0, 1.0).reshape(-1, d)
-        u, j = evalf(np.repeat(items, mesh.shape[0]), pts)
+        u, j = evalf(np.repeat(items, mesh.shape[0]), pts)[:2]
         u = np.where(np.isnan(u), -np.inf, u).reshape(m, -1)
         j = j.reshape(m, -1)
         kbest = np.argmax(u, axis=1)
@@ -176,7 +181,11 @@ def maximise(
     G = nodes.shape[0]
     items = np.repeat(np.arange(n), G)
     pts = np.tile(nodes, (n, 1))
-    U, J = evalf(items, pts)
+    full = evalf(items, pts)
+    U, J = full[0], full[1]
+    # monotone parts U = A - B at the nodes (A = V S, B = lambda L), when evalf returns them:
+    # in one dimension the certificate's box bounds A(hi) - B(lo) then need no extra evaluation
+    cached = d == 1 and len(full) == 4
     # candidate store (flat): item, point, U, J
     c_item, c_pts, c_U, c_J = [items], [pts], [U], [J]
     Ug = U.reshape(n, G)
@@ -211,7 +220,16 @@ def maximise(
     lo = np.tile(corners * step, (n, 1))
     hi = lo + step
     cell_item = np.repeat(np.arange(n), corners.shape[0])
-    ub = bounds(cell_item, lo, hi)
+    if not certify:
+        ub = np.full(cell_item.shape, np.inf)
+    elif cached:
+        A = np.asarray(full[2]).reshape(n, G)
+        B = np.asarray(full[3]).reshape(n, G)
+        a_hi = A[:, 1:].ravel()
+        b_lo = B[:, :-1].ravel()
+        ub = a_hi - b_lo
+    else:
+        ub = bounds(cell_item, lo, hi)
     for _ in range(rounds if certify else 0):
         tol = cert_tol * np.maximum(1.0, np.abs(LB))
         viol = ub > LB[cell_item] + tol[cell_item]
@@ -229,7 +247,8 @@ def maximise(
             children_hi.append(chi)
             children_item.append(vi)
         # evaluate the centres of the split cells (new nodes raise LB)
-        u, j = evalf(vi, mid)
+        fm = evalf(vi, mid)
+        u, j = fm[0], fm[1]
         c_item.append(vi)
         c_pts.append(mid)
         c_U.append(u)
@@ -238,7 +257,17 @@ def maximise(
         nlo = np.concatenate(children_lo)
         nhi = np.concatenate(children_hi)
         nit = np.concatenate(children_item)
-        nub = bounds(nit, nlo, nhi)
+        if cached:
+            # children [lo, mid] and [mid, hi] (the order of np.ndindex: (0,), (1,))
+            a_mid, b_mid = np.asarray(fm[2]), np.asarray(fm[3])
+            va_hi, vb_lo = a_hi[viol], b_lo[viol]
+            n_a_hi = np.concatenate([a_mid, va_hi])
+            n_b_lo = np.concatenate([vb_lo, b_mid])
+            nub = n_a_hi - n_b_lo
+            a_hi = np.concatenate([a_hi[keep], n_a_hi])
+            b_lo = np.concatenate([b_lo[keep], n_b_lo])
+        else:
+            nub = bounds(nit, nlo, nhi)
         lo = np.concatenate([lo[keep], nlo])
         hi = np.concatenate([hi[keep], nhi])
         cell_item = np.concatenate([cell_item[keep], nit])
