@@ -393,7 +393,28 @@ def test_shipped_intervals_match_the_shipped_scenarios() -> None:
             lo, med, hi = rec[side]["J"]
             assert lo <= med <= hi
             assert sum(rec[side]["policy_frequency"].values()) == pytest.approx(1.0)
+        for side in ("data", "iid"):  # the intervals are the percentiles of the shipped draws
+            for q in ("J", "U", "gap"):
+                draws = np.asarray(rec["draws"][side][q])
+                assert draws.size == REPLICATES
+                assert rec[side][q] == pytest.approx(
+                    [np.percentile(draws, 2.5), np.median(draws), np.percentile(draws, 97.5)], rel=1e-12)
     v = hetero_view(HET)
     assert v.replicates == REPLICATES
     assert v.data.cost_interval == (INTERVALS[HET]["data"]["J"][0], INTERVALS[HET]["data"]["J"][2])
     assert v.iid.utility_interval == (INTERVALS[HET]["iid"]["U"][0], INTERVALS[HET]["iid"]["U"][2])
+
+
+def test_shipped_draws_are_the_current_engines() -> None:
+    """The first replicates, recomputed now with the hetero engine, equal the shipped ones."""
+    from routegame.explore._hetero import SEED, bootstrap_both
+    from routegame.explore._hetero_intervals import INTERVALS
+
+    rec = INTERVALS[HET]
+    now = bootstrap_both(HET, replicates=2, seed=SEED)
+    for side in ("data", "iid"):
+        for q in ("J", "U", "gap"):
+            assert now["draws"][side][q] == pytest.approx(rec["draws"][side][q][:2], rel=1e-9, abs=1e-12), (
+                f"{side} {q}: the shipped intervals are stale; "
+                "regenerate with python -m routegame.explore._hetero"
+            )

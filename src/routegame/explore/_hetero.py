@@ -191,8 +191,10 @@ def bootstrap_both(
     -------
     dict
         ``{"pair", "task_value", "penalty", "user", "replicates", "seed", "data": {"J", "U",
-        "gap", "policy_frequency"}, "iid": {"J", "U", "gap", "policy_frequency"}}``; each
-        interval is [2.5th percentile, median, 97.5th percentile].
+        "gap", "policy_frequency"}, "iid": {"J", "U", "gap", "policy_frequency"}, "draws":
+        {"data": {"J", "U", "gap"}, "iid": {...}}}``; each interval is [2.5th percentile,
+        median, 97.5th percentile]; ``draws`` holds the value of every replicate, in order (so
+        that a few replicates recomputed later can be checked against the shipped ones).
     """
     import routegame as rg
     from routegame.hetero.calibration import load_livecodebench
@@ -225,6 +227,8 @@ def bootstrap_both(
             progress()
     out: dict[str, Any] = {"pair": key, "task_value": V, "penalty": P, "user": user,
                            "replicates": replicates, "seed": seed}
+    out["draws"] = {side: {k: [float(x) for x in c[k]] for k in ("J", "U", "gap")}
+                    for side, c in cols.items()}
     for side, c in cols.items():
         out[side] = {k: _ci(c[k]) for k in ("J", "U", "gap")}
         out[side]["policy_frequency"] = {k: c["cls"].count(k) / replicates for k in sorted(set(c["cls"]))}
