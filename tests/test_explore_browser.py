@@ -541,8 +541,19 @@ def test_calibrated_scenario_real_data_beside_iid(page: Any, server: Any) -> Non
     page.goto(link)
     wait_until(lambda: page.locator("#het-data-J").count() == 1, "the comparison after reload")
     assert close(number(page, "#het-data-J"), eq.provider_cost)
-    # moving a field changes the i.i.d. game; the comparison stays at the calibration and says so
+    # moving P: the real-data side is the task table at the new P, the i.i.d. side the fields' game
+    from routegame.hetero import HeteroGame
+
     type_into(page, "penalty", 0, "0.5")
     wait_until(lambda: page.locator("#het-moved").count() == 1, "the note that the game moved")
-    wait_numbers(page, expected_two(g.task_value, 0.5, list(g.latency), list(g.cost), mean))
-    assert close(number(page, "#het-data-J"), eq.provider_cost)
+    want = expected_two(g.task_value, 0.5, list(g.latency), list(g.cost), mean)
+    wait_numbers(page, want)
+    moved = HeteroGame(g.tasks, g.task_value, 0.5, list(g.latency), list(g.cost), user=g.user)
+    meq = moved.equilibrium("strong")
+    wait_until(lambda: close(number(page, "#het-data-J"), meq.provider_cost), "the real data at P = 0.5")
+    assert text(page, "#het-data-route") == f"M{meq.route}"
+    assert close(number(page, "#het-data-U"), meq.user_utility)
+    assert close(number(page, "#het-iid-J"), float(want["eq-J"]))
+    assert page.locator("#het-data-J-ci").count() == 0  # the intervals belong to the calibration only
+    assert "calibrated values only" in text(page, "#hetero")
+    shot(page, "08-calibrated-moved")

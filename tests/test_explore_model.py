@@ -418,3 +418,25 @@ def test_shipped_draws_are_the_current_engines() -> None:
                 f"{side} {q}: the shipped intervals are stale; "
                 "regenerate with python -m routegame.explore._hetero"
             )
+
+
+def test_hetero_view_follows_a_moved_game() -> None:
+    from routegame.explore._hetero import hetero_view, iid_game
+    from routegame.hetero import HeteroGame
+    from routegame.hetero.realdata import load_hetero_scenario
+
+    base, _, _ = iid_game(HET)
+    assert hetero_view(HET, base) is hetero_view(HET)  # the calibration: cached, with intervals
+    moved = base.replace(penalty=0.5, cost=[0.001, 0.03], success_prob=[0.4, 0.7])
+    v = hetero_view(HET, moved)
+    assert not v.at_calibration
+    assert v.replicates == 0
+    assert v.data.cost_interval is None
+    g = load_hetero_scenario(HET)
+    eq = HeteroGame(g.tasks, 120.0, 0.5, list(g.latency), [0.001, 0.03], user=g.user).equilibrium("strong")
+    assert (v.data.route, v.data.cascade) == (eq.route, eq.cascade)
+    assert v.data.provider_cost == eq.provider_cost
+    res = rg.solve(moved)  # the i.i.d. side is the game in the fields, p included
+    assert v.iid.provider_cost == float(res.equilibrium.provider_cost)
+    assert v.mean_success == (0.4, 0.7)
+    assert v.calibrated[6:] == tuple(float(x) for x in base.success_prob)

@@ -158,6 +158,8 @@ class HeteroView:
     follow_iid_abandon: float
     replicates: int
     seed: int
+    at_calibration: bool = True  # the game shown is the calibrated one (the intervals apply)
+    calibrated: tuple[float, ...] = ()  # (V, P, t1, t2, c1, c2, mean p1, mean p2) of the scenario
 
 
 def _words(route: int, s: float, q: float) -> str:
@@ -260,23 +262,51 @@ def _side(p: Any, gap: float, iv: dict[str, Any] | None) -> HeteroSide:
     )
 
 
-@functools.cache
-def hetero_view(name: str) -> HeteroView:
-    """The comparison of a shipped calibrated scenario (cached: about a second the first time).
+def hetero_view(name: str, game: GameParams | None = None) -> HeteroView:
+    """The comparison of a shipped calibrated scenario, at its calibration or at ``game``.
+
+    Without ``game`` (or with the scenario's own i.i.d. game) both sides are at the calibrated
+    values and carry the shipped bootstrap intervals. With another two-model ``game`` (the
+    fields moved), the real-data side is the scenario's task table with ``game``'s V, P, t and
+    c, the i.i.d. side is ``game`` itself, and there are no intervals. Cached per game (the
+    real-data equilibrium takes a few tenths of a second).
 
     Examples
     --------
     >>> v = hetero_view("lcb-gpt-4o-mini-vs-o3-mini")
-    >>> v.data.route, v.iid.route, v.replicates
-    (2, 1, 40)
+    >>> v.data.route, v.iid.route, v.replicates, v.at_calibration
+    (2, 1, 40, True)
+    >>> moved = iid_game("lcb-gpt-4o-mini-vs-o3-mini")[0].replace(penalty=0.01)
+    >>> w = hetero_view("lcb-gpt-4o-mini-vs-o3-mini", moved)
+    >>> w.at_calibration, w.replicates, w.task_value, w.penalty
+    (False, 0, 120.0, 0.01)
     """
-    import routegame as rg
-    from routegame.hetero import Policy
-
     g = _game(name)
-    rec = _intervals(name)
+    if game is None:
+        return _view(name, None)
+    key = (game.task_value, game.penalty, *game.latency, *game.cost, *game.success_prob)
+    base = _iid_params(g.task_value, g.penalty, g.latency, g.cost, g.tasks.mean())
+    calib = (base.task_value, base.penalty, *base.latency, *base.cost, *base.success_prob)
+    if game.num_models != 2 or tuple(float(x) for x in key) == tuple(float(x) for x in calib):
+        return _view(name, None)
+    return _view(name, tuple(float(x) for x in key))
+
+
+@functools.lru_cache(maxsize=64)
+def _view(name: str, at: tuple[float, ...] | None) -> HeteroView:
+    import routegame as rg
+    from routegame.hetero import HeteroGame, Policy
+
+    g0 = _game(name)
+    base = _iid_params(g0.task_value, g0.penalty, g0.latency, g0.cost, g0.tasks.mean())
+    calibrated = (base.task_value, base.penalty, *base.latency, *base.cost, *base.success_prob)
+    if at is None:
+        g, params, rec = g0, base, _intervals(name)
+    else:
+        V, P, t1, t2, c1, c2, p1, p2 = at
+        g = HeteroGame(g0.tasks, V, P, [t1, t2], [c1, c2], user=g0.user)
+        params, rec = GameParams.two_model(V, P, [t1, t2], [c1, c2], [p1, p2]), None
     eq, pref = g.equilibrium("strong"), g.user_preferred()
-    params = _iid_params(g.task_value, g.penalty, g.latency, g.cost, g.tasks.mean())
     res = rg.solve(params)
     follow = g.best_response(Policy(int(res.equilibrium.route), float(res.equilibrium.cascade)))
     desc = dict(hetero_scenarios())[name]
@@ -290,6 +320,7 @@ def hetero_view(name: str) -> HeteroView:
         follow_iid_cost=follow.provider_cost, follow_iid_utility=follow.user_utility,
         follow_iid_abandon=_q(follow.abandon),
         replicates=0 if rec is None else int(rec["replicates"]), seed=SEED if rec is None else int(rec["seed"]),
+        at_calibration=at is None, calibrated=tuple(float(x) for x in calibrated),
     )
 
 

@@ -205,11 +205,12 @@ def is_hetero(name: str | None) -> bool:
     return _is(name)
 
 
-def hetero_view(name: str) -> Any:
-    """The real-data vs i.i.d. comparison of a calibrated scenario (a ``HeteroView``; cached)."""
+def hetero_view(name: str, game: GameParams | None = None) -> Any:
+    """The real-data vs i.i.d. comparison of a calibrated scenario (a ``HeteroView``; cached),
+    at its calibration or, for another two-model ``game``, at that game's V, P, t and c."""
     from routegame.explore._hetero import hetero_view as _view
 
-    return _view(name)
+    return _view(name, game)
 
 
 def scenario_game(name: str | None = None, config: str | None = None) -> tuple[GameParams, dict[str, str], str]:
@@ -675,16 +676,19 @@ def _side_grid(x: float, field: str, up: bool, scale: float, m: int) -> np.ndarr
 
 
 def sensitivity(
-    game: GameParams, tie_break: str = "strong", points: int = 24, rounds: int = 5
+    game: GameParams, tie_break: str = "strong", points: int = 24, rounds: int = 5, max_rounds: int = 12
 ) -> list[SensitivityRow]:
     """For each of the eight parameters, how far it can move before the recommendation changes.
 
     Each side of each parameter is scanned on ``points`` values (geometric spacing: fine near the
     current value) out to the end of its range (for unbounded fields 1000 times the value), all
     in one :func:`~routegame.closed_form.solve_arrays` call; the first change on each side is
-    then bracketed and refined ``rounds`` times by 8 interior points per bracket (all brackets
-    in one call per round). The reported edge is the first value found with a different class;
-    a narrower change between two scan points can be missed (it is a scan, not a proof).
+    then bracketed and refined by 8 interior points per bracket (all brackets in one call per
+    round): at least ``rounds`` rounds, and more (up to ``max_rounds``) until every bracket is
+    narrower than 1e-5 of its distance from the current value (a change close to the current
+    value is located as precisely, relative to that distance, as a far one). The reported edge
+    is the middle of the last bracket; a narrower change between two scan points can be missed
+    (it is a scan, not a proof).
 
     Examples
     --------
@@ -735,7 +739,11 @@ def sensitivity(
         inner.append(v[sides[i][0]] if j == 0 else float(grid[j - 1]))
         outer.append(float(grid[j]))
     fr = np.linspace(0, 1, 10)[1:-1]
-    for _ in range(rounds if which else 0):
+    for n_round in range(max(rounds, max_rounds) if which else 0):
+        if n_round >= rounds and all(
+            abs(b - a) <= 1e-5 * abs(b - v[sides[i][0]]) for i, a, b in zip(which, inner, outer, strict=True)
+        ):
+            break
         pts = [a + (b - a) * fr for a, b in zip(inner, outer, strict=True)]
         cols = {f: [] for f in TWO_MODEL_FIELDS}
         for i, pt in zip(which, pts, strict=True):

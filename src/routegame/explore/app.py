@@ -8,6 +8,8 @@ Callbacks
 * ``_structure``: builds the input fields (V, P and t, c, p of each model) from the URL on first
   load, from a picked scenario, or when a model is added or removed.
 * ``_sync``: keeps each field's text box and slider in step (one callback per field, MATCH).
+* ``_hetero``: for a calibrated heterogeneous scenario, the real-data equilibrium beside the
+  i.i.d. one (its own callback: the real-data engine may take a few tenths of a second).
 * ``_update``: on every change, validates all fields (a bad one gets the CLI's message under it
   and the results keep the last valid game), then redraws the results, the plots and the
   sensitivity table, and writes the game into the URL and the export links.
@@ -26,7 +28,7 @@ from routegame.explore import _model as rgm
 from routegame.explore._state import ViewState, query_from_state, state_from_game, state_from_query
 from routegame.params import TWO_MODEL_FIELDS
 
-__all__ = ["DEFAULT_MAP_N", "build_outputs", "create_app", "update_request"]
+__all__ = ["DEFAULT_MAP_N", "build_outputs", "create_app", "hetero_outputs", "update_request"]
 
 #: Grid points per axis of the policy map (the interaction budget is measured at this size).
 DEFAULT_MAP_N = 61
@@ -370,7 +372,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def hetero_children(v: Any, game: Any) -> list[Any]:
+def hetero_children(v: Any, game: Any = None) -> list[Any]:
     """The real-data equilibrium beside the i.i.d. one (a calibrated heterogeneous scenario)."""
     from dash import html
 
@@ -384,8 +386,8 @@ def hetero_children(v: Any, game: Any) -> list[Any]:
     def freq(side: Any) -> str:
         return ", ".join(f"{k}: {_pct(x)}" for k, x in side.policy_frequency) or "-"
 
-    head = html.Tr([html.Th("quantity"), html.Th("real data (task table)"), html.Th("i.i.d. model"),
-                    html.Th("unit")])
+    head = html.Tr([html.Th("quantity"), html.Th("real data (task table)"),
+                    html.Th("i.i.d. model (the game in the fields)"), html.Th("unit")])
     rows = [
         head,
         row("policy and the user's answer", "words", d.words, i.words),
@@ -404,6 +406,9 @@ def hetero_children(v: Any, game: Any) -> list[Any]:
             "s"),
         row("share of resamples where this policy class is optimal", "freq", freq(d), freq(i)),
     ]
+    if not v.at_calibration:  # the intervals belong to the calibrated values only
+        bootstrap_rows = {"het-data-J-ci", "het-data-U-ci", "het-data-gap-ci", "het-data-freq"}
+        rows = [r for r in rows if getattr(r.children[1], "id", None) not in bootstrap_rows]
     excess = v.follow_iid_cost / d.provider_cost - 1 if d.provider_cost > 0 else float("nan")
     follow = (
         "If the provider follows the i.i.d. prescription on real tasks, it pays "
@@ -411,18 +416,20 @@ def hetero_children(v: Any, game: Any) -> list[Any]:
         "and the real user abandons after a "
         f"failure with probability {_num(v.follow_iid_abandon, 3)} (U = {_num(v.follow_iid_utility, 4)} s)."
     )
+    c = v.calibrated
     calib = (
-        f"Calibrated values: V = {_num(v.task_value)} s, P = {_num(v.penalty)} USD, {m1}: t1 = "
-        f"{_num(v.latency[0], 4)} s, c1 = {_num(v.cost[0], 4)} USD, mean p1 = {_num(v.mean_success[0], 4)}; "
-        f"{m2}: t2 = {_num(v.latency[1], 4)} s, c2 = {_num(v.cost[1], 4)} USD, mean p2 = "
-        f"{_num(v.mean_success[1], 4)}; {v.user} user."
+        f"Calibrated values: V = {_num(c[0])} s, P = {_num(c[1])} USD, {m1}: t1 = {_num(c[2], 4)} s, "
+        f"c1 = {_num(c[4], 4)} USD, mean p1 = {_num(c[6], 4)}; {m2}: t2 = {_num(c[3], 4)} s, "
+        f"c2 = {_num(c[5], 4)} USD, mean p2 = {_num(c[7], 4)}; {v.user} user."
     )
-    boot = (
-        f"Intervals: {v.replicates} bootstrap resamples of the problems (seed {v.seed}), each re-calibrated "
-        "and both games re-solved; precomputed when the scenario was shipped."
-        if v.replicates
-        else "No precomputed intervals match this scenario (run python -m routegame.explore._hetero)."
-    )
+    if not v.at_calibration:
+        boot = ("The bootstrap intervals are computed at the calibrated values only; set the fields back "
+                "(pick the scenario again) to see them.")
+    elif v.replicates:
+        boot = (f"Intervals: {v.replicates} bootstrap resamples of the problems (seed {v.seed}), each "
+                "re-calibrated and both games re-solved; precomputed when the scenario was shipped.")
+    else:
+        boot = "No precomputed intervals match this scenario (run python -m routegame.explore._hetero)."
     out: list[Any] = [
         html.P(_HETERO_HELP, className="small"),
         html.Table(rows, className="nums", id="het-table"),
@@ -430,15 +437,29 @@ def hetero_children(v: Any, game: Any) -> list[Any]:
         html.P(calib, className="small"),
         html.P(boot, className="small"),
     ]
-    calibrated = (v.task_value, v.penalty, *v.latency, *v.cost, *v.mean_success)
-    current = (game.task_value, game.penalty, *game.latency, *game.cost, *game.success_prob)
-    if game.num_models != 2 or any(abs(a - b) > 1e-12 * max(1.0, abs(a)) for a, b in
-                                   zip(calibrated, current, strict=True)):
+    if game is not None and game.num_models != 2:
         out.insert(0, html.P(
-            "You changed the game since loading this scenario: the sections around this one show your game, "
-            "this comparison stays at the calibrated values below (the real-data engine needs the task table).",
-            className="note", id="het-moved"))
+            "This comparison is a two-model one: it stays at the calibrated values while the game has "
+            f"{game.num_models} models.", className="note", id="het-moved"))
+    elif not v.at_calibration:
+        moved_p = any(abs(a - b) > 1e-12 for a, b in zip(v.mean_success, c[6:], strict=True))
+        out.insert(0, html.P(
+            "You moved the game away from the calibration: the real-data side is the scenario's task table "
+            "with your V, P, t and c"
+            + (" (the table fixes the success probabilities, so your p1, p2 move the i.i.d. side only)"
+               if moved_p else "")
+            + ", the i.i.d. side is the game in the fields.", className="note", id="het-moved"))
     return out
+
+
+def hetero_outputs(state: ViewState) -> tuple[list[Any], dict[str, str]] | None:
+    """The comparison panel of ``state`` (children, style); None when a field is refused."""
+    if not rgm.is_hetero(state.scenario):
+        return [], {"display": "none"}
+    game, _ = rgm.game_from_fields(state.values, state.names)
+    if game is None:
+        return None
+    return hetero_children(rgm.hetero_view(state.scenario, game), game), {"display": "block"}
 
 
 def curve_figure(c: rgm.CurveData, a: rgm.Analysis, units: dict[str, str]) -> dict[str, Any]:
@@ -649,8 +670,9 @@ def build_outputs(state: ViewState, map_n: int = DEFAULT_MAP_N) -> dict[str, Any
     """Everything the page redraws for ``state`` (the body of the main callback).
 
     Returns a dict with ``errors`` ({(field, model): message}); if there are none, also
-    ``results``, ``curve``, ``map``, ``sensitivity``, ``query``, ``two_model`` and, for a
-    calibrated heterogeneous scenario, ``hetero`` (the real-data vs i.i.d. comparison).
+    ``results``, ``curve``, ``map``, ``sensitivity``, ``query`` and ``two_model``. The panel of
+    a calibrated scenario is :func:`hetero_outputs`, a callback of its own (it may take a few
+    tenths of a second and must not hold up the rest of the page).
     """
     game, errors = rgm.game_from_fields(state.values, state.names)
     if game is None:
@@ -666,8 +688,6 @@ def build_outputs(state: ViewState, map_n: int = DEFAULT_MAP_N) -> dict[str, Any
         "query": query_from_state(state),
         "two_model": game.num_models == 2,
     }
-    if rgm.is_hetero(state.scenario):
-        out["hetero"] = hetero_children(rgm.hetero_view(state.scenario), game)
     if game.num_models == 2:
         out["curve"] = curve_figure(c, a, units)
         out["map"] = map_figure(m, units)
@@ -857,7 +877,7 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
     200
     """
     import dash
-    from dash import ALL, MATCH, Input, Output, State, ctx, no_update
+    from dash import ALL, MATCH, Input, Output, State, ctx, html, no_update
     from dash.exceptions import PreventUpdate
 
     if initial is None:
@@ -1014,8 +1034,6 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
         Output("map-graph", "figure"),
         Output("sensitivity", "children"),
         Output("two-model-sections", "style"),
-        Output("hetero", "children"),
-        Output("hetero-section", "style"),
         Output("url", "search"),
         Output("export-toml", "href"),
         Output("export-report", "href"),
@@ -1040,7 +1058,7 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
                 f"This game could not be solved ({type(exc).__name__}: {exc}); the results are the last game's."
             )
             keep = [no_update] * len(ctx.outputs_list[0]), [no_update] * len(ctx.outputs_list[1])
-            return (*keep, msg, "status bad", *([no_update] * 11))
+            return (*keep, msg, "status bad", *([no_update] * 9))
         errors = out["errors"]
         err_ids = [o["id"] for o in ctx.outputs_list[0]]
         cls_ids = [o["id"] for o in ctx.outputs_list[1]]
@@ -1055,13 +1073,13 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
                 f"{len(errors)} field{'s' if len(errors) > 1 else ''} refused (see the red message); "
                 "the results below are for the last valid game."
             )
-            return (err_children, classes, status, "status bad", *([no_update] * 11))
+            return (err_children, classes, status, "status bad", *([no_update] * 9))
         k = state.num_models
         status = (
             f"Showing the game with {k} models"
             + (f" (from scenario {state.scenario})" if state.scenario else "")
-            + (" (the i.i.d. game of a calibrated scenario: mean success probabilities)"
-               if "hetero" in out else "")
+            + (" (the i.i.d. game of a calibrated scenario: see the real data beside it below)"
+               if rgm.is_hetero(state.scenario) else "")
             + ("." if k == 2 else "; the exact K-model engine is used.")
         )
         q = out["query"]
@@ -1076,13 +1094,30 @@ def create_app(initial: ViewState | None = None, map_n: int = DEFAULT_MAP_N) -> 
             out.get("map", no_update),
             out.get("sensitivity", no_update),
             {"display": "block" if out["two_model"] else "none"},
-            out.get("hetero", []),
-            {"display": "block" if "hetero" in out else "none"},
             q,
             f"/export/scenario.toml{q}",
             f"/export/report.html{q}" if out["two_model"] else "",
             base + q,
         )
+
+    @app.callback(
+        Output("hetero", "children"),
+        Output("hetero-section", "style"),
+        Input(field_all, "value"),
+        Input({"type": "name", "model": ALL}, "value"),
+        State("meta", "data"),
+    )
+    def _hetero(_v: Any, _n: Any, meta: dict[str, Any]) -> tuple[Any, Any]:
+        state = _state_from_page(ctx.inputs_list[0], ctx.inputs_list[1], "strong", "stationary",
+                                 "penalty", "cost_2", meta or {})
+        try:
+            out = hetero_outputs(state)
+        except Exception as exc:  # the real-data engine failed on this game: say so, keep the page
+            return [html.P(f"The real-data game could not be solved here ({type(exc).__name__}: {exc}).",
+                           className="status bad")], {"display": "block"}
+        if out is None:
+            raise PreventUpdate
+        return out
 
     _add_routes(app.server)
     return app
