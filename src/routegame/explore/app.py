@@ -360,7 +360,7 @@ _HETERO_HELP = (
     "the mean success probability) predicts. Left: the exact equilibrium on the calibrated table of "
     "LiveCodeBench problems (routegame.hetero). Right: the i.i.d. game with the same mean success "
     "probabilities, which is the game in the fields on the left. Brackets: 95% bootstrap"
-    " intervals over problems."
+    " intervals over problems. Both sides use strong tie-breaking."
 )
 
 
