@@ -261,6 +261,24 @@ def test_cli_serves_on_loopback_and_stops_on_ctrl_c() -> None:
     assert "Traceback" not in err
 
 
+def test_cli_calibrated_scenario_and_multi_value_flags() -> None:
+    """``--scenario lcb-...`` opens the calibrated view; the shared flags take K values."""
+    proc, url = _start_cli("--scenario", "lcb-gpt-4o-mini-vs-o3-mini", "--latency", "9", "27")
+    try:
+        assert "scenario=lcb-gpt-4o-mini-vs-o3-mini" in url
+        assert "t=9%2C27" in url
+        assert "V=120" in url
+    finally:
+        code, _ = _stop_cli(proc)
+    assert code == 0
+    proc, url = _start_cli("--scenario", "aider-openai-3-tier", "--cost", "1", "2", "3")
+    try:
+        assert "c=1%2C2%2C3" in url
+    finally:
+        code, _ = _stop_cli(proc)
+    assert code == 0
+
+
 def test_cli_warns_for_another_host() -> None:
     proc, url = _start_cli("--host", "127.0.0.2")  # still loopback, but not the default
     try:
