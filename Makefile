@@ -23,6 +23,8 @@ run: $(VENV)/.installed-run
 	$(BIN)/routegame report --scenario $(SCENARIO) --out report --overwrite
 
 test: $(VENV)/.installed-dev
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) \
+		|| echo "warning: chromium not installed; the browser tests skip (and fail under CI=true)"
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q

@@ -35,6 +35,8 @@ def _main(
 
 
 # Command modules register themselves on import (keep this list in sync with the commands).
-COMMAND_MODULES = ("solve_cmd", "simulate_cmd", "sweep_cmd", "plot_cmd", "report_cmd", "calibrate_cmd")
+COMMAND_MODULES = (
+    "solve_cmd", "simulate_cmd", "sweep_cmd", "plot_cmd", "report_cmd", "calibrate_cmd", "explore_cmd",
+)
 for _name in COMMAND_MODULES:
     importlib.import_module(f"routegame.cli.{_name}")

@@ -133,7 +133,7 @@ def calibrate(
                 prog.stop()
     if out is not None:
         text = scenario_toml(pair, task_value, penalty, user, kappa, lcb)
-        with atomic_write(out, overwrite=overwrite) as tmp:
+        with atomic_write(out, overwrite=overwrite, field="--out") as tmp:
             tmp.write_text(text, encoding="utf-8")
         result["written"] = out
     if as_json:
