@@ -66,3 +66,12 @@ def test_single_game_user_flag_uses_the_k_model_engine():
     assert out["equilibrium"]["provider_cost"] == ref["equilibrium"]["provider_cost"]
     bad = CliRunner().invoke(app, ["solve", "--scenario", "default", "--user", "bogus"])
     assert bad.exit_code == 2
+
+
+def test_k_model_table_says_which_tie_break() -> None:
+    # a K-model row was labelled just "equilibrium" under --tie-break weak
+    for tb in ("strong", "weak"):
+        res = CliRunner().invoke(app, ["solve", "--scenario", "aider-openai-3-tier",
+                                       "--tie-break", tb], env={"COLUMNS": "160"})
+        assert res.exit_code == 0, res.output
+        assert f"equilibrium ({tb})" in res.stdout

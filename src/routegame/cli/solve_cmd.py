@@ -366,10 +366,11 @@ def _render_two_model(console: Any, out: Mapping[str, Any], tie_break: str) -> N
         )
 
 
-def _render_k_model(console: Any, out: Mapping[str, Any]) -> None:
+def _render_k_model(console: Any, out: Mapping[str, Any], tie_break: str = "strong") -> None:
     t = _policy_table(("route", "abandon q", "provider J", "user U", "success S"))
     lines: list[str] = []
-    for label, key in (("equilibrium", "equilibrium"), ("user-preferred", "user_preferred")):
+    eq_label = f"equilibrium ({tie_break})"
+    for label, key in ((eq_label, "equilibrium"), ("user-preferred", "user_preferred")):
         d = out.get(key)
         if not isinstance(d, Mapping):
             continue
@@ -570,7 +571,7 @@ def solve(
             if answer.get("regime") is not None:
                 _render_two_model(console, answer, tb)
             else:
-                _render_k_model(console, answer)
+                _render_k_model(console, answer, tb)
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. `routegame solve ... | head -1`: stop quietly, exit 0
         silence_stdout()
