@@ -1,4 +1,4 @@
-"""Batch lines with a task table: ``solve_record`` (the lead wires it into ``solve --batch``).
+"""Batch lines with a task table: ``solve_record`` (what ``routegame solve --batch`` calls for them).
 
 A line is today's two-model line with ``success_prob`` replaced by
 
