@@ -120,14 +120,19 @@ def simulate(
     where π is the transition row (solved p_j, abandoned (1 - p_j) q_j, moved to k != j
     (1 - p_j)(1 - q_j) R[j, k]) and Σ π_x = 1 - a_j; this factors as the geometric law of m
     with parameter 1 - a_j times the exit law π_x / (1 - a_j). So drawing the run length
-    (``Generator.geometric``) and then the exit (one uniform) gives exactly the distribution
-    of the pass-by-pass chain, passes per model, latency and cost included. A visit that would
-    take the episode past ``max_passes`` is cut at exactly ``max_passes`` passes and marked
-    truncated, as pass by pass. Random numbers are drawn in this order: task values (if
-    sampled), then chunk by chunk: the first model (when ``start`` is not a point mass), then
-    per round of visits one block of geometric variates for the live episodes and one block of
-    uniforms for those whose visit the cap did not cut. The same seed gives the same episodes
-    for a given method.
+    (by inversion of one uniform, ``1 + floor(log(1 - u) / log(a_j))``) and then the exit
+    (one uniform) gives exactly the distribution of the pass-by-pass chain, passes per model,
+    latency and cost included. A visit that would take the episode past ``max_passes`` is cut
+    at exactly ``max_passes`` passes and marked truncated, as pass by pass. Random numbers are
+    drawn in this order: task values (if sampled), then chunk by chunk: the first model (when
+    ``start`` is not a point mass), then per round of visits one block of uniforms for the run
+    lengths of the live episodes and one block of uniforms for those whose visit the cap did
+    not cut. The same seed gives the same episodes for a given method.
+
+    From :func:`routegame._jit.min_size` episodes on (numba installed, ``ROUTEGAME_JIT`` not
+    0) both methods run as compiled loops that consume the same uniforms in the same order
+    with the same formulas: the same episodes for a seed as the numpy path, which stays the
+    reference (:mod:`routegame.simulate._compiled`).
 
     An episode whose success probabilities are 0 (possible with ``tasks`` or
     ``success_schedule``) and whose user never abandons never ends: it runs to ``max_passes``

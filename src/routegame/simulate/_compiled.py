@@ -1,0 +1,401 @@
+"""Compiled (numba) pass and visit loops of the simulator: the same draws, in the same order.
+
+The numpy kernels of :mod:`routegame.simulate.kernels` stay the oracle. Each compiled kernel
+here is a fused loop over the same formulas, in the same order:
+
+* episodes are taken in chunks of the same size; per chunk, the first model of every episode
+  (one uniform each, when ``start`` is not a point mass), then **round by round** one uniform
+  per live episode, the live episodes in increasing order (pass loop: one round per pass;
+  visit loop: one uniform per live visit for its geometric length by inversion, then one per
+  visit the cap did not cut for its exit);
+* the thresholds are the numpy path's expressions (``b = p + (1 - p) q``,
+  ``b + (1 - b) cumR[j, k]``, the exit law of a visit), computed with the same IEEE
+  operations (no fastmath, so no contraction into fused multiply-adds).
+
+The uniforms come from the caller's :class:`numpy.random.Generator` itself: numba compiles
+``gen.random()`` into a call of the generator's own ``next_double`` (through the bit
+generator's ctypes interface), the function ``Generator.random(size)`` calls for each entry,
+and advances the same state in place. So the kernel sees exactly the uniforms the numpy path
+draws, the generator ends in the same state, and both paths give the same episodes for a seed
+(up to the last ulp of ``exp`` and ``log1p``, which numpy may take from its own SIMD library:
+a uniform must fall within a few ulps of a threshold for that to change an episode). Drawing
+inside the loop rather than into a buffer saves writing and re-reading every uniform.
+
+Inner loops are branch-free where the outcome is random (the comparisons with a uniform are
+added or stored, not branched on): a mispredicted branch per pass costs more than the rest of
+the pass. The live episodes of a chunk are one packed int64 each, local index and current
+model (``e << shift | k``).
+
+Kernels are compiled with ``cache=True`` and ``nogil=True``: blocks of a streamed simulation
+run in parallel on threads (:func:`routegame.simulate.simulate_summary` with
+``scheduler="threads"``), each on its own generator.
+
+Examples
+--------
+>>> import numpy as np
+>>> from routegame import GameParams, _jit
+>>> from routegame.simulate import simulate
+>>> g = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.3, 0.8))
+>>> with _jit.forced(True):
+...     a = simulate(g, [1, 0], [[0.5, 0.5], [0, 1]], 0.2, 1000, rng=3, method="pass")
+>>> with _jit.forced(False):
+...     b = simulate(g, [1, 0], [[0.5, 0.5], [0, 1]], 0.2, 1000, rng=3, method="pass")
+>>> bool(np.array_equal(a.passes, b.passes) and np.array_equal(a.latency, b.latency))
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numba
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from routegame.simulate.kernels import _PassStep, _Run, _VisitStep
+
+__all__ = ["drive_pass", "drive_visits"]
+
+# the success models of the pass loop (see kernels._Success)
+_FIXED, _TASK, _TASK_SCHEDULE, _TASK_SHIFT = 0, 1, 2, 3
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_models(m: int, K: int, shift: int, start_cum: Any, first: int, gen: Any,
+                  live: Any) -> int:
+    """The packed first states ``e << shift | k`` of a chunk's m episodes (``first >= 0``: a
+    point mass, no draws); returns the number of uniforms drawn."""
+    if first >= 0:
+        for i in range(m):
+            live[i] = (i << shift) | first
+        return 0
+    for i in range(m):
+        u = gen.random()
+        k = 0
+        for c in range(K - 1):
+            k += u >= start_cum[c]
+        live[i] = (i << shift) | k
+    return m
+
+
+@numba.njit(cache=True, nogil=True)
+def _finish(lo: int, m: int, K: int, latency: Any, cost: Any, passes: Any, lat: Any,
+            cst: Any) -> None:
+    """Latency and cost of the chunk's episodes, Σ_k passes_k t_k in model order (as numpy)."""
+    for e in range(lo, lo + m):
+        a = 0.0
+        c = 0.0
+        for k in range(K):
+            n_k = float(passes[e * K + k])
+            a += n_k * latency[k]
+            c += n_k * cost[k]
+        lat[e] = a
+        cst[e] = c
+
+
+@numba.njit(cache=True, nogil=True)
+def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, first: int,
+                 mode: int, fixed: Any, task: Any, attempts: int, shift_tab: Any, q_vec: Any,
+                 q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool,
+                 latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
+                 truncated: Any, live: Any, gen: Any) -> int:
+    """The pass loop of :meth:`routegame.simulate.kernels._PassStep.chunk` over all chunks;
+    returns the number of uniforms drawn."""
+    shift = 1
+    while (1 << shift) < K:
+        shift += 1
+    mask = (1 << shift) - 1
+    n_fix = fixed.shape[1]
+    n_shift = shift_tab.shape[1]
+    per_ep = mode != _FIXED or per_q
+    p_t = np.empty(K)
+    b_t = np.empty(K)
+    thr = np.empty((K, max(K - 1, 1)))
+    draws = 0
+    for lo in range(0, n, chunk):
+        m = min(chunk, n - lo)
+        draws += _first_models(m, K, shift, start_cum, first, gen, live)
+        nlive = m
+        attempt = 0
+        while nlive > 0 and attempt < max_passes:
+            attempt += 1
+            col_fix = min(attempt, n_fix) - 1
+            col_task = min(attempt, attempts) - 1
+            col_shift = min(attempt, n_shift) - 1
+            if mode == _FIXED:  # the per-model tables of this attempt (numpy: _PassStep.tables)
+                for k in range(K):
+                    pk = fixed[k, col_fix]
+                    bk = pk + (1.0 - pk) * q_vec[k]
+                    p_t[k] = pk
+                    b_t[k] = bk
+                    for c in range(K - 1):
+                        thr[k, c] = bk + (1.0 - bk) * cum_r[k, c]
+            w = 0
+            if not per_ep and not det:  # the common case, in its own tight loop
+                for i in range(nlive):
+                    x = live[i]
+                    k = x & mask
+                    e = lo + (x >> shift)
+                    passes[e * K + k] += 1
+                    u = gen.random()
+                    solved[e] = u < p_t[k]
+                    nxt = 0
+                    for c in range(K - 1):
+                        nxt += u >= thr[k, c]
+                    live[w] = (x & ~mask) | nxt
+                    w += u >= b_t[k]
+                draws += nlive
+                nlive = w
+                continue
+            for i in range(nlive):
+                x = live[i]
+                k = x & mask
+                e = lo + (x >> shift)
+                g = e * K + k
+                passes[g] += 1
+                if not per_ep:
+                    p = p_t[k]
+                    b = b_t[k]
+                else:
+                    if mode == _FIXED:
+                        p = p_t[k]
+                    elif mode == _TASK:
+                        p = task[g]
+                    elif mode == _TASK_SCHEDULE:
+                        p = task[g * attempts + col_task]
+                    else:
+                        p = 1.0 / (1.0 + np.exp(-(task[g] + shift_tab[k, col_shift])))
+                    q = q_flat[g] if per_q else q_vec[k]
+                    b = p + (1.0 - p) * q
+                u = gen.random()
+                solved[e] = u < p  # final when the episode stops (u < b); u >= b >= p else
+                if det:
+                    nxt = det_next[k]
+                elif not per_ep:
+                    nxt = 0
+                    for c in range(K - 1):
+                        nxt += u >= thr[k, c]
+                else:
+                    nxt = 0
+                    for c in range(K - 1):
+                        nxt += u >= b + (1.0 - b) * cum_r[k, c]
+                live[w] = (x & ~mask) | nxt
+                w += u >= b
+            draws += nlive
+            nlive = w
+        for i in range(nlive):
+            truncated[lo + (live[i] >> shift)] = True
+        _finish(lo, m, K, latency, cost, passes, lat, cst)
+    return draws
+
+
+@numba.njit(cache=True, nogil=True)
+def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, first: int,
+                  p: Any, diag: Any, moves: Any, q_flat: Any, per_q: bool, geo_vec: Any,
+                  endless_vec: Any, exit_cum: Any, move_cum: Any, last_move: Any,
+                  latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
+                  truncated: Any, live: Any, done: Any, gen: Any) -> int:
+    """The visit loop of :meth:`routegame.simulate.kernels._VisitStep.chunk` over all chunks;
+    returns the number of uniforms drawn."""
+    shift = 1
+    while (1 << shift) < K:
+        shift += 1
+    mask = (1 << shift) - 1
+    log_stay = np.log1p(-geo_vec)
+    draws = 0
+    for lo in range(0, n, chunk):
+        m = min(chunk, n - lo)
+        draws += _first_models(m, K, shift, start_cum, first, gen, live)
+        for i in range(m):
+            done[i] = 0
+        nlive = m
+        while nlive > 0:
+            # run lengths: geometric by inversion (kernels._geometric), cut at the cap
+            w = 0
+            for i in range(nlive):
+                x = live[i]
+                k = x & mask
+                e = lo + (x >> shift)
+                g = e * K + k
+                if per_q:
+                    leave = 1.0 - (1.0 - p[k]) * (1.0 - q_flat[g]) * diag[k]
+                    endless = leave <= 0
+                    ls = np.log1p(-1.0) if endless else np.log1p(-leave)
+                else:
+                    endless = endless_vec[k]
+                    ls = log_stay[k]
+                u = gen.random()
+                run = np.floor(np.log1p(-u) / ls) + 1.0
+                left = max_passes - done[i]
+                if endless or run > left:
+                    passes[g] += left
+                    truncated[e] = True
+                    continue
+                r = int(run)
+                passes[g] += r
+                live[w] = x
+                done[w] = done[i] + r
+                w += 1
+            draws += nlive
+            nlive = w
+            if nlive == 0:
+                break
+            # how each visit ends, from one uniform
+            w = 0
+            for i in range(nlive):
+                x = live[i]
+                k = x & mask
+                e = lo + (x >> shift)
+                u = gen.random()
+                if not per_q:
+                    code = 0
+                    for c in range(K + 1):
+                        code += u >= exit_cum[k, c]
+                    solved[e] = code == 0
+                    nxt = max(code - 2, 0)
+                    go = code >= 2
+                else:
+                    g = e * K + k
+                    p_c = p[k]
+                    q_c = q_flat[g]
+                    leave_c = 1.0 - (1.0 - p_c) * (1.0 - q_c) * diag[k]
+                    s_c = p_c / leave_c
+                    b_c = s_c + (1.0 - p_c) * q_c / leave_c
+                    if not moves[k]:
+                        b_c = 1.0
+                    go = u >= b_c
+                    solved[e] = u < s_c
+                    nxt = 0
+                    if go:
+                        y = (u - b_c) / (1.0 - b_c)
+                        for c in range(K - 1):
+                            nxt += y >= move_cum[k, c]
+                        nxt = min(nxt, last_move[k])
+                live[w] = (x & ~mask) | nxt
+                done[w] = done[i]
+                w += go
+            draws += nlive
+            nlive = w
+        _finish(lo, m, K, latency, cost, passes, lat, cst)
+    return draws
+
+
+def _start_args(start: np.ndarray) -> tuple[np.ndarray, int]:
+    from routegame.simulate.inputs import _cumulative
+
+    if np.count_nonzero(start) == 1:
+        return np.zeros(1), int(np.argmax(start))
+    return np.ascontiguousarray(_cumulative(start)[: start.size - 1], dtype=np.float64), -1
+
+
+def _outputs(n: int, K: int) -> tuple[np.ndarray, ...]:
+    """passes (flat n·K), latency, cost, solved, truncated."""
+    return (np.zeros(n * K, dtype=np.int64), np.empty(n), np.empty(n), np.zeros(n, dtype=bool),
+            np.zeros(n, dtype=bool))
+
+
+def _result(n: int, K: int, out: tuple[np.ndarray, ...], draws: int) -> _Run:
+    from routegame.simulate.kernels import _Run
+
+    passes, lat, cst, solved, truncated = out
+    abandoned = ~(solved | truncated)
+    return _Run(passes.reshape(n, K), lat, cst, solved, abandoned, truncated, int(draws))
+
+
+def _f64(a: Any) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def drive_pass(step: _PassStep, n: int, start: np.ndarray, latency: np.ndarray,
+               cost: np.ndarray, max_passes: int, gen: np.random.Generator,
+               chunk_size: int) -> _Run:
+    """The compiled pass loop for :func:`routegame.simulate.kernels._run` (same episodes).
+
+    Parameters
+    ----------
+    step : _PassStep
+        The prepared pass (cascade columns, success model, abandon probabilities).
+    n, start, latency, cost, max_passes, gen, chunk_size
+        As for :func:`routegame.simulate.kernels._drive`.
+
+    Returns
+    -------
+    _Run
+        The episodes' passes, latency, cost and outcomes, and the uniforms drawn.
+    """
+    K = step.q_vec.size
+    success = step.success
+    empty2 = np.zeros((1, 1))
+    if success.task is None:
+        assert success.fixed is not None
+        mode = _FIXED
+        fixed = _f64(success.fixed.reshape(K, -1))
+        task = np.zeros(1)
+    else:
+        fixed = empty2
+        task = _f64(success.task)
+        mode = (_TASK_SHIFT if success.shift is not None
+                else _TASK if success.attempts == 1 else _TASK_SCHEDULE)
+    shift_tab = _f64(success.shift) if success.shift is not None else empty2
+    start_cum, first = _start_args(start)
+    cum_r = _f64(step.cum_r).reshape(K, K - 1)
+    det = step.det_next is not None
+    det_next = (np.ascontiguousarray(step.det_next, dtype=np.int64) if det
+                else np.zeros(K, dtype=np.int64))
+    per_q = step.q_flat is not None
+    q_flat = _f64(step.q_flat) if per_q else np.zeros(1)
+    out = _outputs(n, K)
+    live = np.empty(min(chunk_size, n), dtype=np.int64)
+    draws = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode, fixed, task,
+                         success.attempts, shift_tab, _f64(step.q_vec), q_flat, per_q, cum_r,
+                         det_next, det, _f64(latency), _f64(cost), out[0], out[1], out[2],
+                         out[3], out[4], live, gen)
+    return _result(n, K, out, draws)
+
+
+def drive_visits(step: _VisitStep, n: int, start: np.ndarray, latency: np.ndarray,
+                 cost: np.ndarray, max_passes: int, gen: np.random.Generator,
+                 chunk_size: int) -> _Run:
+    """The compiled visit loop for :func:`routegame.simulate.kernels._run_visits`.
+
+    Parameters
+    ----------
+    step : _VisitStep
+        The prepared visit (stay probabilities, exit laws).
+    n, start, latency, cost, max_passes, gen, chunk_size
+        As for :func:`routegame.simulate.kernels._drive`.
+
+    Returns
+    -------
+    _Run
+        The episodes' passes, latency, cost and outcomes, and the uniforms drawn.
+    """
+    K = step.q_vec.size
+    per_q = step.q_flat is not None
+    if per_q:
+        assert step.move_cols is not None
+        assert step.last_move is not None
+        move_cum = _f64(np.column_stack(step.move_cols)) if step.move_cols else np.zeros((K, 1))
+        last_move = np.ascontiguousarray(step.last_move, dtype=np.int64)
+        geo_vec, endless_vec, exit_cum = np.full(K, 0.5), np.zeros(K, dtype=bool), np.zeros((K, 1))
+        q_flat = _f64(step.q_flat)
+    else:
+        assert step.geo_vec is not None
+        assert step.exit_cols is not None
+        move_cum, last_move = np.zeros((K, 1)), np.zeros(K, dtype=np.int64)
+        geo_vec = _f64(step.geo_vec)
+        endless_vec = (np.zeros(K, dtype=bool) if step.endless_vec is None
+                       else np.ascontiguousarray(step.endless_vec, dtype=bool))
+        exit_cum = _f64(np.column_stack(step.exit_cols))
+        q_flat = np.zeros(1)
+    start_cum, first = _start_args(start)
+    out = _outputs(n, K)
+    size = min(chunk_size, n)
+    live = np.empty(size, dtype=np.int64)
+    done = np.empty(size, dtype=np.int64)
+    draws = _visit_kernel(n, K, chunk_size, max_passes, start_cum, first, _f64(step.p),
+                          _f64(step.diag), np.ascontiguousarray(step.moves, dtype=bool), q_flat,
+                          per_q, geo_vec, endless_vec, exit_cum, move_cum, last_move,
+                          _f64(latency), _f64(cost), out[0], out[1], out[2], out[3], out[4],
+                          live, done, gen)
+    return _result(n, K, out, draws)
