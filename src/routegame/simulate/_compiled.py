@@ -94,6 +94,39 @@ def _finish(lo: int, m: int, K: int, latency: Any, cost: Any, passes: Any, lat: 
 
 
 @numba.njit(cache=True, nogil=True)
+def _round_per_model(lo: int, nlive: int, K: int, shift: int, p_t: Any, b_t: Any, thr: Any,
+                     passes: Any, solved: Any, live: Any, gen: Any) -> int:
+    """One pass of the live episodes with per-model tables (p, b, move thresholds); returns the
+    number still live (compacted at the front of ``live``)."""
+    w = 0
+    if K == 2:  # the paper's game: one move threshold
+        for i in range(nlive):
+            x = live[i]
+            k = x & 1
+            e = lo + (x >> 1)
+            passes[2 * e + k] += 1
+            u = gen.random()
+            solved[e] = u < p_t[k]  # final when the episode stops (u < b); u >= b >= p else
+            live[w] = (x & ~1) | (u >= thr[k, 0])
+            w += u >= b_t[k]
+        return w
+    mask = (1 << shift) - 1
+    for i in range(nlive):
+        x = live[i]
+        k = x & mask
+        e = lo + (x >> shift)
+        passes[e * K + k] += 1
+        u = gen.random()
+        solved[e] = u < p_t[k]
+        nxt = 0
+        for c in range(K - 1):
+            nxt += u >= thr[k, c]
+        live[w] = (x & ~mask) | nxt
+        w += u >= b_t[k]
+    return w
+
+
+@numba.njit(cache=True, nogil=True)
 def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, first: int,
                  mode: int, fixed: Any, task: Any, attempts: int, shift_tab: Any, q_vec: Any,
                  q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool,
@@ -132,18 +165,8 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                         thr[k, c] = bk + (1.0 - bk) * cum_r[k, c]
             w = 0
             if not per_ep and not det:  # the common case, in its own tight loop
-                for i in range(nlive):
-                    x = live[i]
-                    k = x & mask
-                    e = lo + (x >> shift)
-                    passes[e * K + k] += 1
-                    u = gen.random()
-                    solved[e] = u < p_t[k]
-                    nxt = 0
-                    for c in range(K - 1):
-                        nxt += u >= thr[k, c]
-                    live[w] = (x & ~mask) | nxt
-                    w += u >= b_t[k]
+                w = _round_per_model(lo, nlive, K, shift, p_t, b_t, thr, passes, solved, live,
+                                     gen)
                 draws += nlive
                 nlive = w
                 continue
