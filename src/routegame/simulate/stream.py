@@ -11,7 +11,10 @@ the blocks' moments are merged in block order (Chan et al.'s pairwise update). S
   process, on threads, or on a ``dask.distributed`` cluster with any number of workers (a block
   lost with a worker is recomputed from its seed, giving the same numbers);
 * it is not the same stream as one :func:`simulate` call with that seed (whose draws are not
-  split into blocks); with ``n_episodes <= block`` it is ``simulate(..., rng=child 0)``.
+  split into blocks); with ``n_episodes <= block`` it is ``simulate(..., rng=child 0)``;
+* the episodes are the same on the numpy and the compiled path (:mod:`routegame._jit`); a block
+  of at least ``_jit.min_size()`` episodes is then reduced by one compiled loop, whose
+  sequential sums equal numpy's pairwise sums to rounding (not bit for bit).
 
 :func:`simulate_blocks` yields the episodes block by block instead (for writing them out).
 
@@ -35,6 +38,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from routegame import _jit
 from routegame._types import ArrayLike
 from routegame.errors import ParameterError
 from routegame.params import GameParams
@@ -61,6 +65,11 @@ class _Moments:
 
     @classmethod
     def of(cls, ep: Episodes) -> _Moments:
+        if _jit.use_compiled(ep.n_episodes):  # one fused loop; equal to rounding
+            from routegame.simulate._compiled import moments
+
+            mean, m2, solved, abandoned, truncated = moments(ep)
+            return cls(ep.n_episodes, mean, m2, solved, abandoned, truncated)
         cols = [ep.solved.astype(float), ep.latency, ep.cost, ep.user_utility,
                 ep.provider_cost, *(ep.passes[:, k].astype(float) for k in range(ep.num_models))]
         mean = np.array([c.mean() for c in cols])
