@@ -180,8 +180,17 @@ def test_simulate_entry_point_same_episodes(method: str, tasks: str | None) -> N
 
 
 def test_dispatch_by_size() -> None:
-    """Above ``min_size`` episodes the compiled path runs (and gives the numpy episodes)."""
+    """Once the compiled loops are loaded, they run from ``min_size`` episodes on; before, only
+    from ``LOAD_PAYS`` (loading numba costs more than the numpy loops save on fewer)."""
     from routegame.simulate import _compiled
+    from routegame.simulate.kernels import LOAD_PAYS, compiled_by_size, compiled_pays
+
+    assert compiled_pays(_jit.min_size())  # loaded above
+    assert not compiled_pays(_jit.min_size() - 1)
+    assert not compiled_by_size(LOAD_PAYS - 1)
+    assert compiled_by_size(LOAD_PAYS)
+    with _jit.forced(False):
+        assert not compiled_pays(LOAD_PAYS)
 
     calls: list[int] = []
     original = _compiled.drive_pass
@@ -299,11 +308,15 @@ def _importtime(episodes: int, env_extra: dict[str, str]) -> str:
     return proc.stderr
 
 
-def test_small_simulate_does_not_import_numba() -> None:
+def test_default_simulate_does_not_import_numba() -> None:
+    """``routegame simulate`` with its default 100 000 episodes (above ``min_size``, below
+    ``LOAD_PAYS``) stays on the numpy loops and never imports numba."""
     small = _importtime(1000, {"ROUTEGAME_JIT_MIN_SIZE": "20000"})
     assert "numba" not in small
-    large = _importtime(1000, {"ROUTEGAME_JIT_MIN_SIZE": "1"})  # the check can see numba
-    assert "numba" in large
+    default = _importtime(100_000, {"ROUTEGAME_JIT_MIN_SIZE": "20000"})
+    assert "numba" not in default
+    forced = _importtime(1000, {"ROUTEGAME_JIT_MIN_SIZE": "0"})  # the check can see numba
+    assert "numba" in forced
 
 
 def test_streamed_blocks_same_on_one_and_two_threads() -> None:
@@ -336,12 +349,31 @@ def test_block_moments_match_numpy(case: dict[str, Any]) -> None:
                                    np.clip(case["p"], 0.01, 0.99).tolist())
     ep = simulate(params, case["start"], case["R"], case["q"], n, rng=rng,
                   max_passes=case["max_passes"], task_value=lambda m, g: g.uniform(1, 20, m))
-    with _jit.forced(True):
-        fused = _Moments.of(ep)
-    with _jit.forced(False):
-        ref = _Moments.of(ep)
+    fused = _Moments.of(ep, compiled=True)
+    ref = _Moments.of(ep)
     assert (fused.n, fused.solved, fused.abandoned, fused.truncated) == (
         ref.n, ref.solved, ref.abandoned, ref.truncated)
     scale = np.abs(ref.mean) + np.sqrt(ref.m2 / n)
     assert np.all(np.abs(fused.mean - ref.mean) <= 1e-12 * scale + 1e-300)
     assert np.allclose(fused.m2, ref.m2, rtol=1e-10, atol=1e-12 * n * scale.max() ** 2)
+
+
+@pytest.mark.parametrize("bit_generator", ["PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"])
+def test_every_bit_generator_same_stream(bit_generator: str) -> None:
+    """numba's ``Generator.random`` calls the bit generator's own ``next_double``, for every
+    bit generator numpy ships (not only the default PCG64)."""
+    cls = getattr(np.random, bit_generator)
+
+    def run(method: Any) -> Any:
+        def go(_: np.random.Generator) -> Any:
+            gen = np.random.Generator(cls(7))
+            ep = simulate(PAPER, [0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], 0.05, 5000, gen,
+                          method=method)
+            return ep, gen.random()
+        return go
+
+    for method in ("pass", "run"):
+        (a, ua), (b, ub) = _both(run(method), 0)
+        assert np.array_equal(a.passes, b.passes)
+        assert np.array_equal(a.solved, b.solved)
+        assert ua == ub

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -148,6 +149,48 @@ class _Success:
 
 
 
+#: Episodes from which loading the compiled loops (importing numba, about a second, and more
+#: on a busy machine) pays for itself in one call: the compiled loops save some 20-100 ns per
+#: episode over the numpy loops (``benchmarks/bench_simulate.py``).
+LOAD_PAYS = 1 << 25
+
+
+def compiled_pays(n: int) -> bool:
+    """Whether ``n`` episodes run on the compiled loops (:mod:`routegame.simulate._compiled`).
+
+    The rule of :func:`routegame._jit.use_compiled` (numba installed, not switched off,
+    ``n >= _jit.min_size()``) and, as loading numba costs about a second while the numpy loops
+    already run 100 000 episodes in about 10 ms, one of: the compiled loops are already loaded
+    in this process, ``n >= LOAD_PAYS``, or the compiled path is forced (``_jit.forced(True)``
+    or ``ROUTEGAME_JIT_MIN_SIZE=0``). So ``routegame simulate`` with its default 100 000
+    episodes never imports numba. Both paths give the same episodes for a seed.
+
+    Examples
+    --------
+    >>> from routegame import _jit
+    >>> with _jit.forced(False):
+    ...     compiled_pays(10**9)
+    False
+    >>> compiled_pays(10)
+    False
+    """
+    return compiled_by_size(n) or (
+        _jit.use_compiled(n) and "routegame.simulate._compiled" in sys.modules)
+
+
+def compiled_by_size(n: int) -> bool:
+    """:func:`compiled_pays` without "already loaded": a function of ``n`` and the environment
+    only (used where the two paths differ by rounding, the block moments of a stream, so that
+    a summary does not depend on what ran before in the process).
+
+    Examples
+    --------
+    >>> compiled_by_size(10)
+    False
+    """
+    return _jit.use_compiled(n) and (_jit.use_compiled(0) or n >= LOAD_PAYS)
+
+
 def _geometric(u: FloatArray, leave: FloatArray) -> FloatArray:
     """Geometric run lengths (as floats, possibly huge) by inversion of uniforms ``u`` in [0, 1).
 
@@ -169,7 +212,7 @@ def _drive(step: Any, n: int, start: FloatArray, latency: FloatArray, cost: Floa
     """Run ``n`` episodes chunk by chunk with a kernel's ``step.chunk`` (pass or visit); the
     compiled loop (:mod:`routegame.simulate._compiled`, the same draws in the same order) when
     :func:`routegame._jit.use_compiled` says so for ``n`` episodes."""
-    if _jit.use_compiled(n):
+    if compiled_pays(n):
         from routegame.simulate import _compiled
 
         drive = _compiled.drive_pass if isinstance(step, _PassStep) else _compiled.drive_visits
