@@ -198,7 +198,7 @@ def simulate(
         abandoned=run.abandoned,
         truncated=run.truncated,
         task_value=values,
-        penalty=np.full(n, params.penalty),
+        penalty=np.broadcast_to(np.float64(params.penalty), (n,)),  # read-only, no memory
         model_names=tuple(params.names),
     )
 
