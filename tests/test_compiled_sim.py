@@ -377,3 +377,50 @@ def test_every_bit_generator_same_stream(bit_generator: str) -> None:
         assert np.array_equal(a.passes, b.passes)
         assert np.array_equal(a.solved, b.solved)
         assert ua == ub
+
+
+@settings(max_examples=60, deadline=None)
+@given(_cases(), st.sampled_from(["pass", "run", "table3", "beta"]))
+def test_in_loop_reduction_matches_numpy_block(case: dict[str, Any], kind: str) -> None:
+    """A streamed block reduced inside the compiled loop (no per-episode arrays) against the
+    numpy path's episodes reduced by ``_Moments.of``: the same counts, moments to rounding."""
+    from routegame.simulate.stream import _moments_of_block
+
+    K, n = case["K"], case["n"]
+    rng = np.random.default_rng(case["seed"])
+    params = GameParams.from_lists(float(rng.uniform(1, 100)), float(rng.uniform(0, 50)),
+                                   rng.uniform(0.1, 5, K).tolist(), rng.uniform(0, 3, K).tolist(),
+                                   np.clip(case["p"], 0.01, 0.99).tolist())
+    q = case["q"] if np.ndim(case["q"]) < 2 else float(np.mean(case["q"]))
+    kwargs: dict[str, Any] = {"max_passes": case["max_passes"]}
+    if kind in ("pass", "run"):
+        kwargs["method"] = kind
+    elif kind == "table3":
+        kwargs["tasks"] = TaskDistribution.empirical(rng.uniform(0, 1, (5, K, 2)),
+                                                     weight=rng.uniform(0, 1, 5))
+    else:
+        kwargs.update(tasks=TaskDistribution.beta_mean(np.clip(case["p"], 0.01, 0.99), 2.0),
+                      task_value=lambda m, g: g.uniform(1, 20, m))
+    seed = np.random.SeedSequence(case["seed"])
+    args = (params, case["start"], case["R"], q, kwargs)
+    fused = _moments_of_block(args, n, seed, compiled=True)
+    ref = _moments_of_block(args, n, seed, compiled=False)
+    assert (fused.n, fused.solved, fused.abandoned, fused.truncated) == (
+        ref.n, ref.solved, ref.abandoned, ref.truncated)
+    scale = np.abs(ref.mean) + np.sqrt(ref.m2 / n)
+    assert np.all(np.abs(fused.mean - ref.mean) <= 1e-12 * scale + 1e-300)
+    assert np.allclose(fused.m2, ref.m2, rtol=1e-10, atol=1e-12 * n * scale.max() ** 2)
+
+
+def test_in_loop_reduction_over_many_chunks() -> None:
+    """Chunks of 65,536 episodes merged in order (Chan et al.) against one numpy block."""
+    from routegame.simulate.stream import _moments_of_block
+
+    args = (PAPER, [0.5, 0.5], [[0.5, 0.5], [0.3, 0.7]], [0.2, 0.1], {})
+    seed = np.random.SeedSequence(9)
+    fused = _moments_of_block(args, 200_003, seed, compiled=True)
+    with _jit.forced(False):
+        ref = _moments_of_block(args, 200_003, seed, compiled=False)
+    assert (fused.n, fused.solved, fused.abandoned) == (ref.n, ref.solved, ref.abandoned)
+    np.testing.assert_allclose(fused.mean, ref.mean, rtol=1e-13)
+    np.testing.assert_allclose(fused.m2, ref.m2, rtol=1e-11)

@@ -94,6 +94,57 @@ def _finish(lo: int, m: int, K: int, latency: Any, cost: Any, passes: Any, lat: 
 
 
 @numba.njit(cache=True, nogil=True)
+def _views(summary: bool, lo: int, m: int, K: int, passes: Any, solved: Any, truncated: Any,
+           lat: Any, cst: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """The outputs of the chunk of episodes lo..lo+m, indexed from 0: views of the
+    per-episode arrays, or (``summary``) the chunk-sized scratch arrays, cleared."""
+    if summary:
+        pas = passes[: m * K]
+        sol = solved[:m]
+        tru = truncated[:m]
+        pas[:] = 0
+        sol[:] = False
+        tru[:] = False
+        return pas, sol, tru, lat[:m], cst[:m]
+    return (passes[lo * K:(lo + m) * K], solved[lo:lo + m], truncated[lo:lo + m],
+            lat[lo:lo + m], cst[lo:lo + m])
+
+
+@numba.njit(cache=True, nogil=True)
+def _chunk_moments(lo: int, m: int, K: int, pas: Any, la: Any, cs: Any, sol: Any, tru: Any,
+                   task_value: Any, penalty: Any, stats: Any) -> None:
+    """Merge the moments of a chunk (two passes over its outputs) into ``stats``: row 0 the
+    count and outcome counts (n, solved, abandoned, truncated), row 1 the means, row 2 the
+    sums of squared deviations of the columns of :func:`_moments_kernel` (Chan et al.'s
+    pairwise update, as :meth:`routegame.simulate.stream._Moments.merge`)."""
+    Q = 5 + K
+    mean = np.zeros(Q)
+    m2 = np.zeros(Q)
+    none = np.empty(0)
+    pas2 = pas.reshape((m, K))
+    tv = task_value[lo:lo + m] if task_value.size > 1 else task_value
+    _moment_sums(pas2, la, cs, sol, tv, penalty, 0, m, none, mean)
+    for j in range(Q):
+        mean[j] /= m
+    _moment_sums(pas2, la, cs, sol, tv, penalty, 0, m, mean, m2)
+    n_old = stats[0, 0]
+    n_new = n_old + m
+    for j in range(Q):
+        delta = mean[j] - stats[1, j]
+        stats[1, j] += delta * (m / n_new)
+        stats[2, j] += m2[j] + delta * delta * (n_old * m / n_new)
+    n_solved = 0
+    n_trunc = 0
+    for e in range(m):
+        n_solved += sol[e]
+        n_trunc += tru[e]
+    stats[0, 0] = n_new
+    stats[0, 1] += n_solved
+    stats[0, 2] += m - n_solved - n_trunc
+    stats[0, 3] += n_trunc
+
+
+@numba.njit(cache=True, nogil=True)
 def _round_per_model(lo: int, nlive: int, K: int, shift: int, p_t: Any, b_t: Any, thr: Any,
                      passes: Any, solved: Any, live: Any, gen: Any) -> int:
     """One pass of the live episodes with per-model tables (p, b, move thresholds); returns the
@@ -104,7 +155,7 @@ def _round_per_model(lo: int, nlive: int, K: int, shift: int, p_t: Any, b_t: Any
             x = live[i]
             k = x & 1
             e = lo + (x >> 1)
-            passes[2 * e + k] += 1
+            passes[2 * e + k] += 1  # lo = 0: the chunk's own output views
             u = gen.random()
             solved[e] = u < p_t[k]  # final when the episode stops (u < b); u >= b >= p else
             live[w] = (x & ~1) | (u >= thr[k, 0])
@@ -131,9 +182,11 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                  mode: int, fixed: Any, task: Any, attempts: int, shift_tab: Any, q_vec: Any,
                  q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool,
                  latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
-                 truncated: Any, live: Any, gen: Any) -> int:
+                 truncated: Any, live: Any, gen: Any, summary: bool, task_value: Any,
+                 penalty: Any, stats: Any) -> int:
     """The pass loop of :meth:`routegame.simulate.kernels._PassStep.chunk` over all chunks;
-    returns the number of uniforms drawn."""
+    returns the number of uniforms drawn. Outputs per episode, or (``summary``) chunk-sized
+    scratch outputs reduced chunk by chunk into ``stats`` (:func:`_chunk_moments`)."""
     shift = 1
     while (1 << shift) < K:
         shift += 1
@@ -147,6 +200,7 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
     draws = 0
     for lo in range(0, n, chunk):
         m = min(chunk, n - lo)
+        pas, sol, tru, la, cs = _views(summary, lo, m, K, passes, solved, truncated, lat, cst)
         draws += _first_models(m, K, shift, start_cum, first, gen, live)
         nlive = m
         attempt = 0
@@ -165,17 +219,16 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                         thr[k, c] = bk + (1.0 - bk) * cum_r[k, c]
             w = 0
             if not per_ep and not det:  # the common case, in its own tight loop
-                w = _round_per_model(lo, nlive, K, shift, p_t, b_t, thr, passes, solved, live,
-                                     gen)
+                w = _round_per_model(0, nlive, K, shift, p_t, b_t, thr, pas, sol, live, gen)
                 draws += nlive
                 nlive = w
                 continue
             for i in range(nlive):
                 x = live[i]
                 k = x & mask
-                e = lo + (x >> shift)
-                g = e * K + k
-                passes[g] += 1
+                el = x >> shift
+                g = (lo + el) * K + k
+                pas[el * K + k] += 1
                 if not per_ep:
                     p = p_t[k]
                     b = b_t[k]
@@ -191,7 +244,7 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                     q = q_flat[g] if per_q else q_vec[k]
                     b = p + (1.0 - p) * q
                 u = gen.random()
-                solved[e] = u < p  # final when the episode stops (u < b); u >= b >= p else
+                sol[el] = u < p  # final when the episode stops (u < b); u >= b >= p else
                 if det:
                     nxt = det_next[k]
                 elif not per_ep:
@@ -207,8 +260,10 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
             draws += nlive
             nlive = w
         for i in range(nlive):
-            truncated[lo + (live[i] >> shift)] = True
-        _finish(lo, m, K, latency, cost, passes, lat, cst)
+            tru[live[i] >> shift] = True
+        _finish(0, m, K, latency, cost, pas, la, cs)
+        if summary:
+            _chunk_moments(lo, m, K, pas, la, cs, sol, tru, task_value, penalty, stats)
     return draws
 
 
@@ -217,9 +272,10 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                   p: Any, diag: Any, moves: Any, q_flat: Any, per_q: bool, geo_vec: Any,
                   endless_vec: Any, exit_cum: Any, move_cum: Any, last_move: Any,
                   latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
-                  truncated: Any, live: Any, done: Any, gen: Any) -> int:
+                  truncated: Any, live: Any, done: Any, gen: Any, summary: bool,
+                  task_value: Any, penalty: Any, stats: Any) -> int:
     """The visit loop of :meth:`routegame.simulate.kernels._VisitStep.chunk` over all chunks;
-    returns the number of uniforms drawn."""
+    returns the number of uniforms drawn (outputs as for :func:`_pass_kernel`)."""
     shift = 1
     while (1 << shift) < K:
         shift += 1
@@ -228,6 +284,7 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
     draws = 0
     for lo in range(0, n, chunk):
         m = min(chunk, n - lo)
+        pas, sol, tru, la, cs = _views(summary, lo, m, K, passes, solved, truncated, lat, cst)
         draws += _first_models(m, K, shift, start_cum, first, gen, live)
         for i in range(m):
             done[i] = 0
@@ -238,8 +295,8 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
             for i in range(nlive):
                 x = live[i]
                 k = x & mask
-                e = lo + (x >> shift)
-                g = e * K + k
+                el = x >> shift
+                g = (lo + el) * K + k
                 if per_q:
                     leave = 1.0 - (1.0 - p[k]) * (1.0 - q_flat[g]) * diag[k]
                     endless = leave <= 0
@@ -251,11 +308,11 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                 run = np.floor(np.log1p(-u) / ls) + 1.0
                 left = max_passes - done[i]
                 if endless or run > left:
-                    passes[g] += left
-                    truncated[e] = True
+                    pas[el * K + k] += left
+                    tru[el] = True
                     continue
                 r = int(run)
-                passes[g] += r
+                pas[el * K + k] += r
                 live[w] = x
                 done[w] = done[i] + r
                 w += 1
@@ -268,17 +325,17 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
             for i in range(nlive):
                 x = live[i]
                 k = x & mask
-                e = lo + (x >> shift)
+                el = x >> shift
                 u = gen.random()
                 if not per_q:
                     code = 0
                     for c in range(K + 1):
                         code += u >= exit_cum[k, c]
-                    solved[e] = code == 0
+                    sol[el] = code == 0
                     nxt = max(code - 2, 0)
                     go = code >= 2
                 else:
-                    g = e * K + k
+                    g = (lo + el) * K + k
                     p_c = p[k]
                     q_c = q_flat[g]
                     leave_c = 1.0 - (1.0 - p_c) * (1.0 - q_c) * diag[k]
@@ -287,7 +344,7 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                     if not moves[k]:
                         b_c = 1.0
                     go = u >= b_c
-                    solved[e] = u < s_c
+                    sol[el] = u < s_c
                     nxt = 0
                     if go:
                         y = (u - b_c) / (1.0 - b_c)
@@ -299,7 +356,9 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                 w += go
             draws += nlive
             nlive = w
-        _finish(lo, m, K, latency, cost, passes, lat, cst)
+        _finish(0, m, K, latency, cost, pas, la, cs)
+        if summary:
+            _chunk_moments(lo, m, K, pas, la, cs, sol, tru, task_value, penalty, stats)
     return draws
 
 
@@ -329,9 +388,29 @@ def _f64(a: Any) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
+def _reduce_args(n: int, K: int, chunk_size: int, summary: Any
+                 ) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """Outputs (per episode, or chunk-sized scratch), task values, penalty and the stats
+    array of a kernel call."""
+    if summary is None:
+        return _outputs(n, K), np.zeros(1), np.zeros(1), np.zeros((3, 1))
+    task_value, penalty = summary
+    return (_outputs(min(chunk_size, n), K), _per_episode(task_value),
+            _per_episode(penalty), np.zeros((3, 5 + K)))
+
+
+def _per_episode(x: Any) -> np.ndarray:
+    """A per-episode column as the kernels take it: one value when it is constant (a scalar
+    or a broadcast view), else the contiguous array."""
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 0 or (arr.size > 0 and arr.strides == (0,)):
+        return np.full(1, float(arr.reshape(-1)[0]))
+    return np.ascontiguousarray(arr)
+
+
 def drive_pass(step: _PassStep, n: int, start: np.ndarray, latency: np.ndarray,
                cost: np.ndarray, max_passes: int, gen: np.random.Generator,
-               chunk_size: int) -> _Run:
+               chunk_size: int, summary: Any = None) -> Any:
     """The compiled pass loop for :func:`routegame.simulate.kernels._run` (same episodes).
 
     Parameters
@@ -340,11 +419,16 @@ def drive_pass(step: _PassStep, n: int, start: np.ndarray, latency: np.ndarray,
         The prepared pass (cascade columns, success model, abandon probabilities).
     n, start, latency, cost, max_passes, gen, chunk_size
         As for :func:`routegame.simulate.kernels._drive`.
+    summary : (task_value, penalty), optional
+        Reduce the episodes chunk by chunk instead of keeping them: task values (n,) or one,
+        and the penalty.
 
     Returns
     -------
-    _Run
-        The episodes' passes, latency, cost and outcomes, and the uniforms drawn.
+    _Run or (stats, draws)
+        The episodes' passes, latency, cost and outcomes, and the uniforms drawn; with
+        ``summary``, the stats array of :func:`_chunk_moments` (count and outcome counts,
+        means, sums of squared deviations) and the uniforms drawn.
     """
     K = step.q_vec.size
     success = step.success
@@ -367,31 +451,31 @@ def drive_pass(step: _PassStep, n: int, start: np.ndarray, latency: np.ndarray,
                 else np.zeros(K, dtype=np.int64))
     per_q = step.q_flat is not None
     q_flat = _f64(step.q_flat) if per_q else np.zeros(1)
-    out = _outputs(n, K)
+    out, tv, pen, stats = _reduce_args(n, K, chunk_size, summary)
     live = np.empty(min(chunk_size, n), dtype=np.int64)
     draws = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode, fixed, task,
                          success.attempts, shift_tab, _f64(step.q_vec), q_flat, per_q, cum_r,
                          det_next, det, _f64(latency), _f64(cost), out[0], out[1], out[2],
-                         out[3], out[4], live, gen)
-    return _result(n, K, out, draws)
+                         out[3], out[4], live, gen, summary is not None, tv, pen, stats)
+    return (stats, int(draws)) if summary is not None else _result(n, K, out, draws)
 
 
 def drive_visits(step: _VisitStep, n: int, start: np.ndarray, latency: np.ndarray,
                  cost: np.ndarray, max_passes: int, gen: np.random.Generator,
-                 chunk_size: int) -> _Run:
+                 chunk_size: int, summary: Any = None) -> Any:
     """The compiled visit loop for :func:`routegame.simulate.kernels._run_visits`.
 
     Parameters
     ----------
     step : _VisitStep
         The prepared visit (stay probabilities, exit laws).
-    n, start, latency, cost, max_passes, gen, chunk_size
-        As for :func:`routegame.simulate.kernels._drive`.
+    n, start, latency, cost, max_passes, gen, chunk_size, summary
+        As for :func:`drive_pass`.
 
     Returns
     -------
-    _Run
-        The episodes' passes, latency, cost and outcomes, and the uniforms drawn.
+    _Run or (stats, draws)
+        As for :func:`drive_pass`.
     """
     K = step.q_vec.size
     per_q = step.q_flat is not None
@@ -412,7 +496,7 @@ def drive_visits(step: _VisitStep, n: int, start: np.ndarray, latency: np.ndarra
         exit_cum = _f64(np.column_stack(step.exit_cols))
         q_flat = np.zeros(1)
     start_cum, first = _start_args(start)
-    out = _outputs(n, K)
+    out, tv, pen, stats = _reduce_args(n, K, chunk_size, summary)
     size = min(chunk_size, n)
     live = np.empty(size, dtype=np.int64)
     done = np.empty(size, dtype=np.int64)
@@ -420,8 +504,8 @@ def drive_visits(step: _VisitStep, n: int, start: np.ndarray, latency: np.ndarra
                           _f64(step.diag), np.ascontiguousarray(step.moves, dtype=bool), q_flat,
                           per_q, geo_vec, endless_vec, exit_cum, move_cum, last_move,
                           _f64(latency), _f64(cost), out[0], out[1], out[2], out[3], out[4],
-                          live, done, gen)
-    return _result(n, K, out, draws)
+                          live, done, gen, summary is not None, tv, pen, stats)
+    return (stats, int(draws)) if summary is not None else _result(n, K, out, draws)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -439,8 +523,9 @@ def _moment_sums(passes: Any, lat: Any, cst: Any, solved: Any, task_value: Any, 
         x0 = 1.0 if won else 0.0
         x1 = lat[e]
         x2 = cst[e]
-        x3 = (task_value[e] if won else 0.0) - x1
-        x4 = x2 + (0.0 if won else penalty[e])
+        v = task_value[e] if task_value.size > 1 else task_value[0]
+        x3 = (v if won else 0.0) - x1
+        x4 = x2 + (0.0 if won else (penalty[e] if penalty.size > 1 else penalty[0]))
         if centred:
             x0 -= m0
             x1 -= m1
@@ -540,6 +625,6 @@ def moments(ep: Any) -> tuple[np.ndarray, np.ndarray, int, int, int]:
     m2 = np.zeros(5 + K)
     counts = _moments_kernel(np.ascontiguousarray(ep.passes), _f64(ep.latency), _f64(ep.cost),
                              np.ascontiguousarray(ep.solved, dtype=bool),
-                             np.ascontiguousarray(ep.truncated, dtype=bool), _f64(ep.task_value),
-                             _f64(ep.penalty), mean, m2)
+                             np.ascontiguousarray(ep.truncated, dtype=bool),
+                             _per_episode(ep.task_value), _per_episode(ep.penalty), mean, m2)
     return mean, m2, int(counts[0]), int(counts[1]), int(counts[2])

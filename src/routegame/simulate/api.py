@@ -157,6 +157,29 @@ def simulate(
     >>> bool(ep.abandoned[ep.passes[:, 1] > 0].any())
     False
     """
+    return _simulate(params, start, cascade, abandon, n_episodes, rng, max_passes=max_passes,
+                     success_schedule=success_schedule, tasks=tasks, task_value=task_value,
+                     method=method)
+
+
+def _simulate(
+    params: GameParams,
+    start: ArrayLike,
+    cascade: ArrayLike,
+    abandon: AbandonLike,
+    n_episodes: int,
+    rng: RNGLike = None,
+    *,
+    max_passes: int = DEFAULT_MAX_PASSES,
+    success_schedule: ArrayLike | None = None,
+    tasks: TaskDistribution | None = None,
+    task_value: TaskValueLike | None = None,
+    method: Literal["auto", "pass", "run"] = "auto",
+    reduce: bool = False,
+) -> Any:
+    """:func:`simulate`; with ``reduce`` (compiled path only) the moments of the episodes,
+    reduced chunk by chunk inside the compiled loop, as ``(stats, draws)`` (see
+    :func:`routegame.simulate._compiled.drive_pass`): the same draws, no per-episode arrays."""
     if not isinstance(params, GameParams):
         raise ParameterError("params", f"must be a GameParams, got {type(params).__name__}")
     K = params.num_models
@@ -184,12 +207,15 @@ def simulate(
             raise ParameterError("tasks", f"sample has shape {_fmt_shape(task_probs.shape)}")
     if use_runs and method == "auto":
         use_runs = _visits_pay(params.success_prob, R, q_model, q_table)
+    summary = (values, params.penalty) if reduce else None
     if use_runs:
         run = _run_visits(n, start_arr, R, params.success_prob, params.latency, params.cost,
-                          q_model, q_table, max_passes, gen)
+                          q_model, q_table, max_passes, gen, summary=summary)
     else:
         run = _run(n, start_arr, R, params.success_prob, params.latency, params.cost, schedule,
-                   task_probs, q_model, q_table, max_passes, gen)
+                   task_probs, q_model, q_table, max_passes, gen, summary=summary)
+    if reduce:
+        return run
     return Episodes(
         passes=run.passes,
         latency=run.latency,

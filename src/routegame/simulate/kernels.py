@@ -208,15 +208,16 @@ def _geometric(u: FloatArray, leave: FloatArray) -> FloatArray:
 
 
 def _drive(step: Any, n: int, start: FloatArray, latency: FloatArray, cost: FloatArray,
-           max_passes: int, gen: np.random.Generator, chunk_size: int) -> _Run:
+           max_passes: int, gen: np.random.Generator, chunk_size: int,
+           summary: Any = None) -> Any:
     """Run ``n`` episodes chunk by chunk with a kernel's ``step.chunk`` (pass or visit); the
     compiled loop (:mod:`routegame.simulate._compiled`, the same draws in the same order) when
     :func:`routegame._jit.use_compiled` says so for ``n`` episodes."""
-    if compiled_pays(n):
+    if summary is not None or compiled_pays(n):  # a summary: the caller chose this path
         from routegame.simulate import _compiled
 
         drive = _compiled.drive_pass if isinstance(step, _PassStep) else _compiled.drive_visits
-        return drive(step, n, start, latency, cost, max_passes, gen, chunk_size)
+        return drive(step, n, start, latency, cost, max_passes, gen, chunk_size, summary)
     out = _Out.empty(n, start.size)
     draws = 0
     for lo in range(0, n, chunk_size):
@@ -242,8 +243,12 @@ def _run(
     max_passes: int,
     gen: np.random.Generator,
     chunk_size: int = CHUNK_SIZE,
-) -> _Run:
+    summary: Any = None,
+) -> Any:
     """Step every live episode one pass at a time (the vectorised kernel).
+
+    ``summary`` (task values, penalty): on the compiled path only, reduce the episodes to
+    moments chunk by chunk instead of returning them (:func:`routegame.simulate._compiled.drive_pass`).
 
     One uniform u per pass decides everything that follows a pass on model j, as one draw
     from the chain's transition row: solved if u < p_j; abandoned if p_j <= u < b_j with
@@ -262,7 +267,7 @@ def _run(
     (:class:`_Success`).
     """
     step = _PassStep.of(cascade, _Success.of(success_prob, schedule, task_probs), q_model, q_table)
-    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size)
+    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size, summary)
 
 
 @attrs.frozen(eq=False)
@@ -367,8 +372,11 @@ def _run_visits(
     max_passes: int,
     gen: np.random.Generator,
     chunk_size: int = CHUNK_SIZE,
-) -> _Run:
+    summary: Any = None,
+) -> Any:
     """Step every live episode one *visit* at a time (i.i.d. passes with fixed p only).
+
+    ``summary``: as for :func:`_run`.
 
     A visit is a maximal run of consecutive passes on one model j. After a pass on j the chain
     moves on with the row (p_j, (1 - p_j) q_j, (1 - p_j)(1 - q_j) R[j, k] for k = 1..K); it
@@ -394,7 +402,7 @@ def _run_visits(
     counts these uniforms.
     """
     step = _VisitStep.of(cascade, success_prob, q_model, q_table)
-    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size)
+    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size, summary)
 
 
 @attrs.frozen(eq=False)

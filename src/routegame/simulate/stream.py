@@ -156,9 +156,17 @@ def _check_streamable(abandon: Any, task_value: Any) -> None:
 
 def _moments_of_block(args: tuple[Any, ...], size: int, seed: np.random.SeedSequence,
                       compiled: bool = False) -> _Moments:
+    """The moments of one block: on the numpy path from its episodes; on the compiled path
+    reduced inside the loop, chunk by chunk (the same episodes, never held in memory)."""
     params, start, cascade, abandon, kwargs = args
-    ep = simulate(params, start, cascade, abandon, size, np.random.default_rng(seed), **kwargs)
-    return _Moments.of(ep, compiled)
+    gen = np.random.default_rng(seed)
+    if not compiled:
+        return _Moments.of(simulate(params, start, cascade, abandon, size, gen, **kwargs))
+    from routegame.simulate.api import _simulate
+
+    stats, _ = _simulate(params, start, cascade, abandon, size, gen, reduce=True, **kwargs)
+    n, solved, abandoned, truncated = (int(x) for x in stats[0, :4])
+    return _Moments(n, stats[1].copy(), stats[2].copy(), solved, abandoned, truncated)
 
 
 def simulate_blocks(
