@@ -511,54 +511,58 @@ def drive_visits(step: _VisitStep, n: int, start: np.ndarray, latency: np.ndarra
 @numba.njit(cache=True, nogil=True)
 def _moment_sums(passes: Any, lat: Any, cst: Any, solved: Any, task_value: Any, penalty: Any,
                  lo: int, hi: int, mean: Any, out: Any) -> None:
-    """Σ x (``mean`` None-like: empty) or Σ (x - mean)^2 of every column over episodes lo..hi."""
+    """Add Σ x (``mean`` empty) or Σ (x - mean)^2 of every column over episodes lo..hi to
+    ``out``. Branch-free (solved is random): with x0 = 1 or 0, x0 V is V or 0 and (1 - x0) P
+    is 0 or P exactly (V and P are finite), as numpy's ``where``."""
     K = passes.shape[1]
-    centred = mean.size > 0
-    m0 = m1 = m2 = m3 = m4 = 0.0
-    if centred:
-        m0, m1, m2, m3, m4 = mean[0], mean[1], mean[2], mean[3], mean[4]
+    v_each = task_value.size > 1
+    p_each = penalty.size > 1
+    v0 = task_value[0]
+    p0 = penalty[0]
     a0 = a1 = a2 = a3 = a4 = 0.0
-    for e in range(lo, hi):
-        won = solved[e]
-        x0 = 1.0 if won else 0.0
-        x1 = lat[e]
-        x2 = cst[e]
-        v = task_value[e] if task_value.size > 1 else task_value[0]
-        x3 = (v if won else 0.0) - x1
-        x4 = x2 + (0.0 if won else (penalty[e] if penalty.size > 1 else penalty[0]))
-        if centred:
-            x0 -= m0
-            x1 -= m1
-            x2 -= m2
-            x3 -= m3
-            x4 -= m4
-            a0 += x0 * x0
-            a1 += x1 * x1
-            a2 += x2 * x2
-            a3 += x3 * x3
-            a4 += x4 * x4
-        else:
+    if mean.size == 0:
+        for e in range(lo, hi):
+            x0 = 1.0 * solved[e]
+            x1 = lat[e]
+            x2 = cst[e]
             a0 += x0
             a1 += x1
             a2 += x2
-            a3 += x3
-            a4 += x4
+            a3 += x0 * (task_value[e] if v_each else v0) - x1
+            a4 += x2 + (1.0 - x0) * (penalty[e] if p_each else p0)
+        for k in range(K):  # integer counts: summed exactly
+            total = 0
+            for e in range(lo, hi):
+                total += passes[e, k]
+            out[5 + k] += total
+    else:
+        c0, c1, c2, c3, c4 = mean[0], mean[1], mean[2], mean[3], mean[4]
+        for e in range(lo, hi):
+            x0 = 1.0 * solved[e]
+            x1 = lat[e]
+            x2 = cst[e]
+            d0 = x0 - c0
+            d1 = x1 - c1
+            d2 = x2 - c2
+            d3 = (x0 * (task_value[e] if v_each else v0) - x1) - c3
+            d4 = (x2 + (1.0 - x0) * (penalty[e] if p_each else p0)) - c4
+            a0 += d0 * d0
+            a1 += d1 * d1
+            a2 += d2 * d2
+            a3 += d3 * d3
+            a4 += d4 * d4
+        for k in range(K):
+            mk = mean[5 + k]
+            acc = 0.0
+            for e in range(lo, hi):
+                d = passes[e, k] - mk
+                acc += d * d
+            out[5 + k] += acc
     out[0] += a0
     out[1] += a1
     out[2] += a2
     out[3] += a3
     out[4] += a4
-    for k in range(K):
-        acc = 0.0
-        if centred:
-            mk = mean[5 + k]
-            for e in range(lo, hi):
-                d = passes[e, k] - mk
-                acc += d * d
-        else:
-            for e in range(lo, hi):
-                acc += passes[e, k]
-        out[5 + k] += acc
 
 
 @numba.njit(cache=True, nogil=True)
