@@ -17,7 +17,9 @@ uniforms from the same generator and give the same episodes for a seed.
    it ends). The ratio is the cost of one draw's bookkeeping in units of one raw uniform.
 3. the streamed summary (:func:`routegame.simulate.simulate_summary`, blocks of 2^18 episodes
    reduced to moments) against the in-memory ``simulate(...).summary()``: episodes per second
-   (target: within 1.3x) and peak traced memory (numpy's allocations, ``tracemalloc``); and the
+   (target: within 1.3x) and peak traced memory (numpy's allocations, ``tracemalloc``); the
+   streamed summary on both paths against raw uniforms (on the compiled path the moments are
+   reduced inside the loop, chunk by chunk, and no per-episode array is written); and the
    compiled stream on one thread against two (``scheduler="threads"``: blocks with their own
    spawned generators, so the result does not depend on the number of threads; wall-clock
    times, as threads share the process's CPU time).
@@ -260,6 +262,12 @@ def measure_stream(n_episodes: int = 2_000_000, repeat: int = 3) -> dict[str, fl
             tracemalloc.stop()
     out["ratio"] = out["memory_eps"] / out["stream_eps"]
     with _jit.forced(True):
+        out["stream_compiled_eps"] = n_episodes / _best_time(streamed, repeat)
+        out["memory_compiled_eps"] = n_episodes / _best_time(in_memory, repeat)
+    draws_per_episode = count_draws(game_k2(), block, 1) / block
+    raw_blocks, _ = raw_random_seconds(int(draws_per_episode * n_episodes), repeat)
+    out["raw_eps"] = n_episodes / raw_blocks
+    with _jit.forced(True):
         one = streamed()
         for name, sched in (("threads1", None), ("threads2", "threads")):
             out[f"{name}_eps"] = n_episodes / _best_time(partial(streamed, sched), repeat,
@@ -311,6 +319,12 @@ def report_stream(f: dict[str, float]) -> str:
         f"{f['stream_peak'] / 2**20:.1f} MiB; in memory: {f['memory_eps']:,.0f} episodes/s, peak "
         f"{f['memory_peak'] / 2**20:.1f} MiB; in-memory / streamed speed {f['ratio']:.2f}x "
         "(target <= 1.3x)\n"
+        f"paper's game, {f['raw_eps']:,.0f} episodes/s of raw uniforms (draw for draw): "
+        f"streamed summary numpy {f['stream_eps']:,.0f} episodes/s (raw / sim "
+        f"{f['raw_eps'] / f['stream_eps']:.2f}x), compiled {f['stream_compiled_eps']:,.0f} "
+        f"episodes/s (raw / sim {f['raw_eps'] / f['stream_compiled_eps']:.2f}x; moments reduced "
+        f"inside the loop); in memory compiled {f['memory_compiled_eps']:,.0f} episodes/s "
+        f"(raw / sim {f['raw_eps'] / f['memory_compiled_eps']:.2f}x, with .summary())\n"
         f"compiled stream, wall clock: 1 thread {f['threads1_eps']:,.0f} episodes/s, 2 threads "
         f"{f['threads2_eps']:,.0f} episodes/s: {f['thread_scaling']:.2f}x; same result on 1 and "
         f"2 threads: {bool(f['same_result'])}"
