@@ -266,7 +266,7 @@ def _check_tasks(tasks: Any, K: int) -> None:
 
 def _visits_pay(p: FloatArray, R: FloatArray, q_model: FloatArray | None,
                 q_table: FloatArray | None) -> bool:
-    """Runs pay off only when visits are long: a geometric variate costs several uniforms."""
+    """Runs pay off only when visits are long: a visit costs two uniforms and a logarithm."""
     q_visit = q_model if q_model is not None else np.asarray(q_table).mean(axis=0)
     a_stay = (1.0 - p) * (1.0 - q_visit) * np.diag(R)
     return bool(np.max(a_stay) >= _RUN_THRESHOLD)
