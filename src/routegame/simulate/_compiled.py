@@ -110,6 +110,96 @@ def _views(summary: bool, lo: int, m: int, K: int, passes: Any, solved: Any, tru
             lat[lo:lo + m], cst[lo:lo + m])
 
 
+#: Largest chunk size times pass cap for which the integer moments of a chunk cannot overflow
+#: (m · Σ n² - (Σ n)² <= m² max_passes² < 2^63).
+_EXACT_LIMIT = 3_000_000_000
+
+
+@numba.njit(cache=True, nogil=True)
+def _reduce_chunk(summary: bool, lo: int, m: int, K: int, max_passes: int, latency: Any,
+                  cost: Any, pas: Any, la: Any, cs: Any, sol: Any, tru: Any, task_value: Any,
+                  penalty: Any, stats: Any) -> None:
+    """End of a chunk: latency and cost per episode, or (``summary``) the chunk's moments
+    merged into ``stats``: from exact integer moments when V is the same for all episodes
+    (:func:`_chunk_moments_linear`), else from the per-episode columns."""
+    if summary and task_value.size == 1 and m * max_passes < _EXACT_LIMIT:
+        _chunk_moments_linear(m, K, latency, cost, pas, sol, tru, task_value[0], penalty[0],
+                              stats)
+        return
+    _finish(0, m, K, latency, cost, pas, la, cs)
+    if summary:
+        _chunk_moments(lo, m, K, pas, la, cs, sol, tru, task_value, penalty, stats)
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge(stats: Any, m: int, mean: Any, m2: Any, n_solved: int, n_trunc: int) -> None:
+    """Merge a chunk's (count, means, sums of squared deviations) into ``stats`` (Chan et
+    al.'s pairwise update, as :meth:`routegame.simulate.stream._Moments.merge`)."""
+    n_old = stats[0, 0]
+    n_new = n_old + m
+    for j in range(mean.size):
+        delta = mean[j] - stats[1, j]
+        stats[1, j] += delta * (m / n_new)
+        stats[2, j] += m2[j] + delta * delta * (n_old * m / n_new)
+    stats[0, 0] = n_new
+    stats[0, 1] += n_solved
+    stats[0, 2] += m - n_solved - n_trunc
+    stats[0, 3] += n_trunc
+
+
+@numba.njit(cache=True, nogil=True)
+def _chunk_moments_linear(m: int, K: int, latency: Any, cost: Any, pas: Any, sol: Any,
+                          tru: Any, V: float, P: float, stats: Any) -> None:
+    """The chunk's moments when V and P are the same for every episode.
+
+    Every column is then an affine function a + w·y of the integer vector
+    y = (solved, n_1, ..., n_K): latency t·n, cost c·n, user utility V s - t·n, provider cost
+    c·n + P (1 - s), passes n_k. So the means are a + w·ȳ and the sums of squared deviations
+    w' C w with the scatter matrix C = Σ (y - ȳ)(y - ȳ)' = (m Σ y y' - Σ y Σ y') / m, whose
+    numerator is summed **exactly** in integers (no overflow while m · max_passes <
+    :data:`_EXACT_LIMIT`). One pass of integer adds per episode, no per-episode latency or
+    cost.
+    """
+    D = K + 1
+    s1 = np.zeros(D, dtype=np.int64)
+    s2 = np.zeros((D, D), dtype=np.int64)
+    y = np.empty(D, dtype=np.int64)
+    n_trunc = 0
+    for e in range(m):
+        y[0] = sol[e]
+        for k in range(K):
+            y[1 + k] = pas[e * K + k]
+        n_trunc += tru[e]
+        for i in range(D):
+            s1[i] += y[i]
+            for j in range(i, D):
+                s2[i, j] += y[i] * y[j]
+    C = np.empty((D, D))
+    for i in range(D):
+        for j in range(i, D):
+            C[i, j] = (m * s2[i, j] - s1[i] * s1[j]) / m
+            C[j, i] = C[i, j]
+    ybar = s1 / m
+    Q = 5 + K
+    W = np.zeros((Q, D))
+    a = np.zeros(Q)
+    W[0, 0] = 1.0
+    for k in range(K):
+        W[1, 1 + k] = latency[k]
+        W[2, 1 + k] = cost[k]
+        W[3, 1 + k] = -latency[k]
+        W[4, 1 + k] = cost[k]
+        W[5 + k, 1 + k] = 1.0
+    W[3, 0] = V
+    W[4, 0] = -P
+    a[4] = P
+    mean = a + W @ ybar
+    m2 = np.empty(Q)
+    for j in range(Q):
+        m2[j] = max(W[j] @ (C @ W[j]), 0.0)
+    _merge(stats, m, mean, m2, int(s1[0]), n_trunc)
+
+
 @numba.njit(cache=True, nogil=True)
 def _chunk_moments(lo: int, m: int, K: int, pas: Any, la: Any, cs: Any, sol: Any, tru: Any,
                    task_value: Any, penalty: Any, stats: Any) -> None:
@@ -127,21 +217,12 @@ def _chunk_moments(lo: int, m: int, K: int, pas: Any, la: Any, cs: Any, sol: Any
     for j in range(Q):
         mean[j] /= m
     _moment_sums(pas2, la, cs, sol, tv, penalty, 0, m, mean, m2)
-    n_old = stats[0, 0]
-    n_new = n_old + m
-    for j in range(Q):
-        delta = mean[j] - stats[1, j]
-        stats[1, j] += delta * (m / n_new)
-        stats[2, j] += m2[j] + delta * delta * (n_old * m / n_new)
     n_solved = 0
     n_trunc = 0
     for e in range(m):
         n_solved += sol[e]
         n_trunc += tru[e]
-    stats[0, 0] = n_new
-    stats[0, 1] += n_solved
-    stats[0, 2] += m - n_solved - n_trunc
-    stats[0, 3] += n_trunc
+    _merge(stats, m, mean, m2, n_solved, n_trunc)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -261,9 +342,8 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
             nlive = w
         for i in range(nlive):
             tru[live[i] >> shift] = True
-        _finish(0, m, K, latency, cost, pas, la, cs)
-        if summary:
-            _chunk_moments(lo, m, K, pas, la, cs, sol, tru, task_value, penalty, stats)
+        _reduce_chunk(summary, lo, m, K, max_passes, latency, cost, pas, la, cs, sol, tru,
+                      task_value, penalty, stats)
     return draws
 
 
@@ -356,9 +436,8 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                 w += go
             draws += nlive
             nlive = w
-        _finish(0, m, K, latency, cost, pas, la, cs)
-        if summary:
-            _chunk_moments(lo, m, K, pas, la, cs, sol, tru, task_value, penalty, stats)
+        _reduce_chunk(summary, lo, m, K, max_passes, latency, cost, pas, la, cs, sol, tru,
+                      task_value, penalty, stats)
     return draws
 
 

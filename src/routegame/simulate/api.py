@@ -11,7 +11,7 @@ from routegame._types import ArrayLike, FloatArray, RNGLike
 from routegame.errors import ParameterError
 from routegame.markov.chain import two_model_policy
 from routegame.model.policy import check_cascade, check_route
-from routegame.params import GameParams
+from routegame.params import GameParams, check_array
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -197,7 +197,13 @@ def _simulate(
     if not callable(abandon):
         q_model, q_table = _abandon_table(abandon, np.empty(0), n, K)
     gen = _normalise_rng(rng)
-    values = _task_values(task_value, params.task_value, n, gen)
+    const_value = task_value is None or (not callable(task_value) and np.ndim(task_value) == 0)
+    if reduce and const_value and not callable(abandon):  # one V, no n-sized array (no draws)
+        values = np.full(1, params.task_value if task_value is None
+                         else float(_as_float_array(task_value, "task_value")))
+        check_array(values, "task_value")
+    else:
+        values = _task_values(task_value, params.task_value, n, gen)
     if callable(abandon):
         q_model, q_table = _abandon_table(abandon, values, n, K)
     task_probs = None
@@ -207,7 +213,9 @@ def _simulate(
             raise ParameterError("tasks", f"sample has shape {_fmt_shape(task_probs.shape)}")
     if use_runs and method == "auto":
         use_runs = _visits_pay(params.success_prob, R, q_model, q_table)
-    summary = (values, params.penalty) if reduce else None
+    summary = None
+    if reduce:  # one V for all episodes (a scalar) lets the loop use exact integer moments
+        summary = (float(values[0]) if const_value else values, params.penalty)
     if use_runs:
         run = _run_visits(n, start_arr, R, params.success_prob, params.latency, params.cost,
                           q_model, q_table, max_passes, gen, summary=summary)
