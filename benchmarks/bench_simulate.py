@@ -1,29 +1,33 @@
-"""Benchmark of the Monte Carlo simulator (``routegame.simulate``).
+"""Benchmark of the Monte Carlo simulator (``routegame.simulate``): numpy path and compiled path.
 
-Two comparisons, measured in the same run:
+Every comparison is measured in the same run, on both paths of :func:`routegame.simulate.simulate`:
+the numpy loops (``_jit.forced(False)``, the reference: "before") and the compiled numba loops
+(``_jit.forced(True)``, :mod:`routegame.simulate._compiled`: "after"), which draw the same
+uniforms from the same generator and give the same episodes for a seed.
 
-1. episodes per second of :func:`routegame.simulate.simulate` against a plain Python loop over
-   episodes (one episode at a time, scalar draws from the stdlib ``random``), for K = 2 (the
-   paper's game) and K = 5 (a random game and policy), plus a K = 2 game with long visits
-   (small p, R[j, j] near 1: where ``method="run"`` pays off); target ratio >= 20x;
+1. episodes per second against a plain Python loop over episodes (one episode at a time, scalar
+   draws from the stdlib ``random``), for K = 2 (the paper's game), K = 5 (a random game and
+   policy) and a K = 2 game with long visits (small p, R[j, j] near 1: where ``method="run"``
+   pays off); target ratio >= 50x (issue 10);
 2. random draws consumed per second by the simulator against the raw throughput of
-   ``numpy.random.Generator.random`` (drawn in blocks of the same size as the simulator's);
-   target: within 3x. **Draws** are the uniforms plus the geometric variates the simulator
-   consumes, each variate counted as one draw (whatever numpy uses inside to make it).
-   ``method="pass"`` consumes one uniform per pass (plus one per episode when the first model
-   is random), the least a pass-by-pass simulation can use; ``method="run"`` (the default for
-   these games) consumes one geometric variate and one uniform per visit (run of passes on one
-   model). The ratio is the cost of one draw's bookkeeping in units of one raw uniform.
-
-Both methods are measured, with the Python-loop baseline, in the same run.
-
+   ``numpy.random.Generator.random`` (drawn in blocks of 2·CHUNK_SIZE); target: within 3x.
+   **Draws** are the uniforms the simulator consumes: ``method="pass"`` one per pass (plus one
+   per episode when the first model is random), the least a pass-by-pass simulation can use;
+   ``method="run"`` two per visit (run of passes on one model: its length by inversion, then how
+   it ends). The ratio is the cost of one draw's bookkeeping in units of one raw uniform.
 3. the streamed summary (:func:`routegame.simulate.simulate_summary`, blocks of 2^18 episodes
-   reduced to moments) against the in-memory ``simulate(...).summary()`` of the same number of
-   episodes: episodes per second (target: within 1.3x) and peak traced memory (numpy's
-   allocations, ``tracemalloc``), which stays at one block for the stream.
+   reduced to moments) against the in-memory ``simulate(...).summary()``: episodes per second
+   (target: within 1.3x) and peak traced memory (numpy's allocations, ``tracemalloc``); the
+   streamed summary on both paths against raw uniforms (on the compiled path the moments are
+   reduced inside the loop, chunk by chunk, and no per-episode array is written); and the
+   compiled stream on one thread against two (``scheduler="threads"``: blocks with their own
+   spawned generators, so the result does not depend on the number of threads; wall-clock
+   times, as threads share the process's CPU time).
+4. the first compiled call: compile time with a cold numba cache (a fresh cache directory, in a
+   subprocess) against loading the cached machine code (a second subprocess on that directory).
 
 Times are CPU times of this process (``time.process_time``), best of ``--repeat`` runs, so
-other jobs on a shared machine disturb them less than wall-clock times.
+other jobs on a shared machine disturb them less than wall-clock times (except where stated).
 
 Run it as a script (``python benchmarks/bench_simulate.py [--episodes N]``) or with
 pytest-benchmark (``pytest benchmarks/bench_simulate.py``). It is never collected by the normal
@@ -34,7 +38,11 @@ not match ``test_*.py``.
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
@@ -42,6 +50,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from routegame import _jit
 from routegame.params import GameParams
 from routegame.simulate import CHUNK_SIZE, simulate
 from routegame.simulate.kernels import _run, _run_visits
@@ -134,28 +143,30 @@ def python_loop(params: GameParams, start: np.ndarray, R: np.ndarray, q: np.ndar
 # --------------------------------------------------------------------------------------------
 
 
-def _best_time(func: Callable[[], Any], repeat: int) -> float:
-    """Best CPU time of ``repeat`` calls."""
+def _best_time(func: Callable[[], Any], repeat: int,
+               clock: Callable[[], float] = time.process_time) -> float:
+    """Best time of ``repeat`` calls (CPU time of this process unless ``clock`` says)."""
     best = float("inf")
     for _ in range(repeat):
-        t0 = time.process_time()
+        t0 = clock()
         func()
-        best = min(best, time.process_time() - t0)
+        best = min(best, clock() - t0)
     return best
 
 
 def count_draws(game: tuple[GameParams, np.ndarray, np.ndarray, np.ndarray], n: int,
                 seed: int, method: str = "pass") -> int:
-    """Draws (uniforms + geometric variates) ``simulate(..., method=method)`` consumes for
-    this game and seed (same kernel, same draws)."""
+    """Uniforms ``simulate(..., method=method)`` consumes for this game and seed (same kernel,
+    same draws; both paths draw the same)."""
     params, start, R, q = game
     gen = np.random.default_rng(seed)
-    if method == "run":
-        run = _run_visits(n, start, R, params.success_prob, params.latency, params.cost, q,
-                          None, 10_000, gen)
-    else:
-        run = _run(n, start, R, params.success_prob, params.latency, params.cost, None, None, q,
-                   None, 10_000, gen)
+    with _jit.forced(False):
+        if method == "run":
+            run = _run_visits(n, start, R, params.success_prob, params.latency, params.cost, q,
+                              None, 10_000, gen)
+        else:
+            run = _run(n, start, R, params.success_prob, params.latency, params.cost, None, None,
+                       q, None, 10_000, gen)
     return run.draws
 
 
@@ -175,8 +186,8 @@ def raw_random_seconds(n_draws: int, repeat: int = 3) -> tuple[float, float]:
 
 def measure_game(game: tuple[GameParams, np.ndarray, np.ndarray, np.ndarray], n_episodes: int,
                  n_loop: int, repeat: int) -> dict[str, Any]:
-    """Figures for one game: loop episodes/s, and per method (``"pass"``, ``"run"``)
-    vectorised episodes/s, speed-up and draws/s against raw uniforms/s."""
+    """Figures for one game: loop episodes/s, and per method (``"pass"``, ``"run"``) and path
+    (``"numpy"``, ``"compiled"``) episodes/s, speed-up and draws/s against raw uniforms/s."""
     params, start, R, q = game
     loop = _best_time(lambda: python_loop(params, start, R, q, n_loop), repeat)
     loop_np = _best_time(lambda: python_loop(params, start, R, q, n_loop, uniform="numpy"),
@@ -188,26 +199,32 @@ def measure_game(game: tuple[GameParams, np.ndarray, np.ndarray, np.ndarray], n_
     }
     methods: tuple[Literal["pass", "run"], ...] = ("pass", "run")
     for method in methods:
-        vec = _best_time(
-            partial(simulate, params, start, R, q, n_episodes, rng=1, method=method), repeat)
-        ep = simulate(params, start, R, q, n_episodes, rng=1, method=method)
         draws = count_draws(game, n_episodes, 1, method)
         raw_blocks, raw_one = raw_random_seconds(draws, repeat)
-        out[method] = {
-            "vectorised_eps": n_episodes / vec,
-            "speedup": (n_episodes / vec) / (n_loop / loop),
-            "speedup_numpy": (n_episodes / vec) / (n_loop / loop_np),
-            "passes_per_episode": float(ep.passes.sum()) / n_episodes,
-            "passes_per_s": float(ep.passes.sum()) / vec,
-            "draws_per_episode": draws / n_episodes,
-            "draws_per_pass": draws / float(ep.passes.sum()),
-            "draws_per_s": draws / vec,
-            "raw_blocks_per_s": draws / raw_blocks,
-            "raw_one_block_per_s": draws / raw_one,
-            "raw_ratio": vec / raw_blocks,
-            "raw_ratio_one_block": vec / raw_one,
-            "success_vectorised": float(ep.solved.mean()),
-        }
+        for path, flag in (("numpy", False), ("compiled", True)):
+            with _jit.forced(flag):
+                simulate(params, start, R, q, 100, rng=1, method=method)  # compile / load
+                vec = _best_time(
+                    partial(simulate, params, start, R, q, n_episodes, rng=1, method=method),
+                    repeat)
+                ep = simulate(params, start, R, q, n_episodes, rng=1, method=method)
+            out[method, path] = {
+                "vectorised_eps": n_episodes / vec,
+                "speedup": (n_episodes / vec) / (n_loop / loop),
+                "speedup_numpy": (n_episodes / vec) / (n_loop / loop_np),
+                "passes_per_episode": float(ep.passes.sum()) / n_episodes,
+                "passes_per_s": float(ep.passes.sum()) / vec,
+                "draws_per_episode": draws / n_episodes,
+                "draws_per_pass": draws / float(ep.passes.sum()),
+                "draws_per_s": draws / vec,
+                "raw_blocks_per_s": draws / raw_blocks,
+                "raw_one_block_per_s": draws / raw_one,
+                "raw_ratio": vec / raw_blocks,
+                "raw_ratio_one_block": vec / raw_one,
+                "success_vectorised": float(ep.solved.mean()),
+                "seconds": vec,
+            }
+        out[method, "gain"] = out[method, "numpy"]["seconds"] / out[method, "compiled"]["seconds"]
     return out
 
 
@@ -219,7 +236,8 @@ def measure(n_episodes: int = 1_000_000, n_loop: int = 20_000, repeat: int = 3) 
 
 
 def measure_stream(n_episodes: int = 2_000_000, repeat: int = 3) -> dict[str, float]:
-    """Streamed summary against the in-memory one: episodes/s and peak traced memory."""
+    """Streamed summary against the in-memory one (episodes/s, peak traced memory), on the
+    numpy path; and the compiled stream on one and two threads (wall-clock episodes/s)."""
     import tracemalloc
 
     from routegame.simulate import simulate_summary
@@ -230,29 +248,92 @@ def measure_stream(n_episodes: int = 2_000_000, repeat: int = 3) -> dict[str, fl
     def in_memory() -> Any:
         return simulate(params, start, R, q, n_episodes, rng=1).summary()
 
-    def streamed() -> Any:
-        return simulate_summary(params, start, R, q, n_episodes, rng=1, block=block)
+    def streamed(scheduler: Any = None) -> Any:
+        return simulate_summary(params, start, R, q, n_episodes, rng=1, block=block,
+                                scheduler=scheduler)
 
     out: dict[str, float] = {}
     for name, func in (("memory", in_memory), ("stream", streamed)):
-        out[f"{name}_eps"] = n_episodes / _best_time(func, repeat)
-        tracemalloc.start()
-        func()
-        out[f"{name}_peak"] = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        with _jit.forced(False):
+            out[f"{name}_eps"] = n_episodes / _best_time(func, repeat)
+            tracemalloc.start()
+            func()
+            out[f"{name}_peak"] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
     out["ratio"] = out["memory_eps"] / out["stream_eps"]
+    with _jit.forced(True):
+        out["stream_compiled_eps"] = n_episodes / _best_time(streamed, repeat)
+        out["memory_compiled_eps"] = n_episodes / _best_time(in_memory, repeat)
+    draws_per_episode = count_draws(game_k2(), block, 1) / block
+    raw_blocks, _ = raw_random_seconds(int(draws_per_episode * n_episodes), repeat)
+    out["raw_eps"] = n_episodes / raw_blocks
+    with _jit.forced(True):
+        one = streamed()
+        for name, sched in (("threads1", None), ("threads2", "threads")):
+            out[f"{name}_eps"] = n_episodes / _best_time(partial(streamed, sched), repeat,
+                                                         clock=time.perf_counter)
+        out["same_result"] = float(one == streamed("threads"))
+    out["thread_scaling"] = out["threads2_eps"] / out["threads1_eps"]
     return out
 
 
+_COMPILE_SNIPPET = """
+import time
+t0 = time.perf_counter()
+from routegame import GameParams, _jit
+from routegame.simulate import simulate
+g = GameParams.from_lists(10, 5, [1, 4, 2], [1, 3, 2], [0.3, 0.8, 0.5])
+with _jit.forced(True):
+    t1 = time.perf_counter()
+    simulate(g, [1, 0, 0], [[0.5, 0.5, 0], [0, 1, 0], [0, 0, 1]], 0.2, 10, rng=0, method="pass")
+    simulate(g, [1, 0, 0], [[0.5, 0.5, 0], [0, 1, 0], [0, 0, 1]], 0.2, 10, rng=0, method="run")
+    t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
+
+
+def measure_compile() -> dict[str, float]:
+    """First compiled call (pass and visit loops) with a cold numba cache, then with the cache
+    that call wrote; each in a fresh interpreter (seconds, wall clock)."""
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for name in ("cold", "cached"):
+            proc = subprocess.run([sys.executable, "-c", _COMPILE_SNIPPET], env=env, check=True,
+                                  capture_output=True, text=True)
+            imports, first = (float(x) for x in proc.stdout.split())
+            out[f"{name}_import"] = imports
+            out[f"{name}_first_call"] = first
+    return out
+
+
+def report_compile(f: dict[str, float]) -> str:
+    return (f"first compiled call (pass + visit loops): {f['cold_first_call']:.2f} s with a cold "
+            f"numba cache (compiling), {f['cached_first_call']:.3f} s from the cache "
+            f"(import of routegame.simulate {f['cached_import']:.2f} s)")
+
+
 def report_stream(f: dict[str, float]) -> str:
-    return (f"streamed summary: {f['stream_eps']:,.0f} episodes/s, peak {f['stream_peak'] / 2**20:.1f}"
-            f" MiB; in memory: {f['memory_eps']:,.0f} episodes/s, peak "
-            f"{f['memory_peak'] / 2**20:.1f} MiB; in-memory / streamed speed {f['ratio']:.2f}x "
-            "(target <= 1.3x)")
+    return (
+        f"streamed summary (numpy path): {f['stream_eps']:,.0f} episodes/s, peak "
+        f"{f['stream_peak'] / 2**20:.1f} MiB; in memory: {f['memory_eps']:,.0f} episodes/s, peak "
+        f"{f['memory_peak'] / 2**20:.1f} MiB; in-memory / streamed speed {f['ratio']:.2f}x "
+        "(target <= 1.3x)\n"
+        f"paper's game, {f['raw_eps']:,.0f} episodes/s of raw uniforms (draw for draw): "
+        f"streamed summary numpy {f['stream_eps']:,.0f} episodes/s (raw / sim "
+        f"{f['raw_eps'] / f['stream_eps']:.2f}x), compiled {f['stream_compiled_eps']:,.0f} "
+        f"episodes/s (raw / sim {f['raw_eps'] / f['stream_compiled_eps']:.2f}x; moments reduced "
+        f"inside the loop); in memory compiled {f['memory_compiled_eps']:,.0f} episodes/s "
+        f"(raw / sim {f['raw_eps'] / f['memory_compiled_eps']:.2f}x, with .summary())\n"
+        f"compiled stream, wall clock: 1 thread {f['threads1_eps']:,.0f} episodes/s, 2 threads "
+        f"{f['threads2_eps']:,.0f} episodes/s: {f['thread_scaling']:.2f}x; same result on 1 and "
+        f"2 threads: {bool(f['same_result'])}"
+    )
 
 
 def report(figures: dict[str, Any]) -> str:
-    lines = ["draws = uniforms + geometric variates consumed (one variate = one draw)"]
+    lines = ["draws = uniforms consumed; numpy = the numpy path (before), compiled = the numba "
+             "path (after), same run"]
     for name, g in figures.items():
         lines += [
             f"{name}: python loop {g['loop_eps']:,.0f} episodes/s (stdlib random scalar draws), "
@@ -260,22 +341,24 @@ def report(figures: dict[str, Any]) -> str:
             f"success {g['success_loop']:.4f}",
         ]
         for method in ("pass", "run"):
-            f = g[method]
+            f0 = g[method, "numpy"]
             lines += [
-                f"  method={method!r}: {f['passes_per_episode']:.2f} passes per episode, "
-                f"{f['draws_per_episode']:.2f} draws per episode, "
-                f"{f['draws_per_pass']:.2f} draws per pass",
-                f"    vectorised   {f['vectorised_eps']:>14,.0f} episodes/s",
-                f"    speed-up     {f['speedup']:>14.1f}x   (vs stdlib loop; target >= 20x; "
-                f"vs numpy loop {f['speedup_numpy']:.1f}x)",
-                f"    passes       {f['passes_per_s']:>14,.0f} passes/s",
-                f"    draws        {f['draws_per_s']:>14,.0f} draws/s consumed by the simulator",
-                f"    raw random   {f['raw_blocks_per_s']:>14,.0f} uniforms/s (blocks of "
-                f"{2 * CHUNK_SIZE}); one block: {f['raw_one_block_per_s']:,.0f}/s",
-                f"    raw / sim    {f['raw_ratio']:>14.2f}x   (target <= 3x; vs one block: "
-                f"{f['raw_ratio_one_block']:.2f}x)",
-                f"    success      {f['success_vectorised']:.4f}",
+                f"  method={method!r}: {f0['passes_per_episode']:.2f} passes per episode, "
+                f"{f0['draws_per_episode']:.2f} draws per episode, "
+                f"{f0['draws_per_pass']:.2f} draws per pass; raw random "
+                f"{f0['raw_blocks_per_s']:,.0f} uniforms/s (blocks of {2 * CHUNK_SIZE}), one "
+                f"block {f0['raw_one_block_per_s']:,.0f}/s",
+                f"    {'':10} {'episodes/s':>14} {'vs loop':>9} {'draws/s':>14} "
+                f"{'raw / sim':>10} {'success':>8}",
             ]
+            for path in ("numpy", "compiled"):
+                f = g[method, path]
+                lines.append(
+                    f"    {path:10} {f['vectorised_eps']:>14,.0f} {f['speedup']:>8.1f}x "
+                    f"{f['draws_per_s']:>14,.0f} {f['raw_ratio']:>9.2f}x "
+                    f"{f['success_vectorised']:>8.4f}")
+            lines.append(f"    compiled / numpy: {g[method, 'gain']:.2f}x faster (targets: raw / "
+                         "sim <= 3x, vs loop >= 50x)")
     return "\n".join(lines)
 
 
@@ -312,8 +395,9 @@ def test_speedup_targets() -> None:
     print("\n" + report(figures))
     for g in figures.values():
         for method in ("pass", "run"):
-            assert g[method]["speedup"] >= 3.0
-            assert abs(g[method]["success_vectorised"] - g["success_loop"]) < 0.05
+            for path in ("numpy", "compiled"):
+                assert g[method, path]["speedup"] >= 3.0
+                assert abs(g[method, path]["success_vectorised"] - g["success_loop"]) < 0.05
 
 
 def main() -> None:
@@ -324,6 +408,7 @@ def main() -> None:
     args = parser.parse_args()
     print(report(measure(args.episodes, args.loop_episodes, args.repeat)))
     print(report_stream(measure_stream(2 * args.episodes, args.repeat)))
+    print(report_compile(measure_compile()))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,16 @@ Episodes are streamed in blocks of :data:`routegame.simulate.BLOCK` (bounded mem
 ``--episodes``; a progress bar on long runs), optionally on a cluster (``--scheduler``); the
 same ``--seed`` gives the same result on any scheduler. The exact values come from the
 absorbing Markov chain (``routegame.markov.chain.chain_outcomes``).
+
+A heterogeneous scenario (a shipped ``--scenario lcb-...`` or a ``--config`` file with a
+``[tasks]`` table, as ``routegame calibrate --out`` writes) is simulated on its task table:
+each episode draws a task (in proportion to the weights) and keeps it for all its passes, with
+the task's per-attempt schedule when the table has one. The policy is the given one or the
+equilibrium of the heterogeneous engine for the user (``--user``, default the scenario's); the
+exact values are that engine's (``routegame.hetero``: the weighted sum of per-task chains).
+The simulator's users are the stationary and the state-aware one; with the scenario's hazard
+or Bayes user give ``--user`` or a numeric ``--abandon``. The game flags override V, P,
+latencies and costs (the success probabilities are the table's).
 """
 
 from __future__ import annotations
@@ -153,9 +163,10 @@ def simulate_command(
         "--abandon", metavar="best|Q|Q1,Q2,...",
         help="q after a failure: 'best' (the user's best response to the policy), one number, "
         "or one per model.")] = "best",
-    user: Annotated[str, typer.Option(
+    user: Annotated[str | None, typer.Option(
         "--user", metavar="stationary|state-aware",
-        help="Whose best response --abandon best is.")] = "stationary",
+        help="Whose best response --abandon best is (default stationary; on a heterogeneous "
+        "scenario, the scenario's user).", show_default=False)] = None,
     episodes: Annotated[int, typer.Option("--episodes", help="Number of episodes.")] = 100_000,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Random seed (printed when not given).")] = None,
@@ -185,6 +196,16 @@ def simulate_command(
         check_output_path(out, overwrite)
     if seed is not None and seed < 0:
         raise ParameterError("--seed", f"must be an integer >= 0, got {seed}")
+    from routegame.cli.hetero_solve import hetero_source
+
+    source = hetero_source(scenario, config)
+    if source is not None:
+        flags = {"task_value": task_value, "penalty": penalty, "latency": latency, "cost": cost,
+                 "success_prob": success_prob}
+        _simulate_hetero(source, flags, route, cascade, policy, abandon, user, episodes, seed,
+                         max_passes, confidence, scheduler, progress, out, overwrite)
+        return
+    user = "stationary" if user is None else user
     sc = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
                                penalty=penalty, latency=latency, cost=cost,
                                success_prob=success_prob)
@@ -224,14 +245,16 @@ def simulate_command(
 
 def _run(params: Any, start: Any, R: Any, q: Any, episodes: int, seed: int, max_passes: int,
          confidence: float, scheduler: str | None, progress: bool | None, out: Path | None,
-         overwrite: bool) -> Any:
-    """The summary of the streamed episodes (and, with ``out``, the episodes written)."""
+         overwrite: bool, **kwargs: Any) -> Any:
+    """The summary of the streamed episodes (and, with ``out``, the episodes written);
+    ``kwargs`` (``tasks``) go to the simulator."""
     from routegame.simulate import simulate_blocks, simulate_summary
     from routegame.simulate.stream import summarize
 
     if out is None:
         return simulate_summary(params, start, R, q, episodes, seed, confidence=confidence,
-                                max_passes=max_passes, scheduler=scheduler, progress=progress)
+                                max_passes=max_passes, scheduler=scheduler, progress=progress,
+                                **kwargs)
     if scheduler is not None:
         raise ParameterError("--scheduler", "cannot be combined with --out (episodes are "
                              "written here, block by block)")
@@ -240,7 +263,8 @@ def _run(params: Any, start: Any, R: Any, q: Any, episodes: int, seed: int, max_
     seen: list[Any] = []
 
     def rows() -> Any:
-        for ep in simulate_blocks(params, start, R, q, episodes, seed, max_passes=max_passes):
+        for ep in simulate_blocks(params, start, R, q, episodes, seed, max_passes=max_passes,
+                                  **kwargs):
             seen.append(summarize(ep))
             yield ep.to_columns()
 
@@ -248,6 +272,90 @@ def _run(params: Any, start: Any, R: Any, q: Any, episodes: int, seed: int, max_
     from routegame.simulate.stream import merge
 
     return merge(seen).summary(confidence, tuple(params.names))
+
+
+def _hetero_params(game: Any, flags: dict[str, Any], names: Any) -> Any:
+    """The two-model game of a heterogeneous scenario (success probabilities: the table's
+    first-attempt means), with the game flags applied."""
+    import numpy as np
+
+    from routegame.cli._common import override_game
+    from routegame.params import GameParams
+
+    if flags.get("success_prob") is not None:
+        raise ParameterError("--success-prob", "a heterogeneous scenario has a task table; "
+                             "edit its [tasks] instead")
+    m = np.clip(game.tasks.mean(), 1e-12, 1.0 - 1e-12)
+    params = GameParams.from_lists(float(game.task_value), float(game.penalty),
+                                   [float(x) for x in game.latency], [float(x) for x in game.cost],
+                                   [float(x) for x in m], names=list(names))
+    return override_game(params, flags)
+
+
+def _simulate_hetero(source: str, flags: dict[str, Any], route: int | None,
+                     cascade: float | None, policy: str | None, abandon: str, user: str | None,
+                     episodes: int, seed: int | None, max_passes: int, confidence: float,
+                     scheduler: str | None, progress: bool | None, out: Path | None,
+                     overwrite: bool) -> None:
+    """``routegame simulate`` on a heterogeneous scenario: episodes on its task table, beside
+    the heterogeneous engine's exact values."""
+    import numpy as np
+
+    from routegame.engines import solve
+    from routegame.hetero.protocol import HeteroEngine
+    from routegame.hetero.scenarios import load_hetero
+    from routegame.markov.chain import two_model_policy
+    from routegame.simulate import TaskDistribution
+
+    sc = load_hetero(source)
+    game = sc.game
+    params = _hetero_params(game, flags, sc.model_names)
+    who = game.user if user is None else user
+    if who not in ("stationary", "state-aware", "hazard", "bayes"):
+        raise ParameterError("--user", f"must be 'stationary' or 'state-aware', got {who!r}")
+    engine = HeteroEngine(game.tasks, who)
+    if policy is not None:
+        if route is not None or cascade is not None:
+            raise ParameterError("--policy", "give either --policy or --route/--cascade")
+        start, R = parse_policy(policy, 2)
+        label = f"policy {policy}"
+    elif route is None and cascade is None:
+        eq = solve(params, engine=engine).equilibrium
+        route_, s = int(eq.route), float(eq.cascade)
+        start, R = two_model_policy(route_, s)
+        label = f"the equilibrium policy ({who} user): route {route_}, cascade {s:.6g}"
+    else:
+        route_, s = (1 if route is None else route), (0.0 if cascade is None else cascade)
+        try:
+            start, R = two_model_policy(route_, s)
+        except ParameterError as exc:
+            raise ParameterError(f"--{exc.field}", exc.reason) from None
+        label = f"route {route_}, cascade {s:g}"
+    if abandon.strip() == "best":
+        if who not in ("stationary", "state-aware"):
+            raise ParameterError("--user", f"the simulator's users are 'stationary' and "
+                                 f"'state-aware'; the scenario's user is {who!r} (give --user or "
+                                 f"a numeric --abandon)")
+        best = engine.best_response(params, start, R).abandon
+        q: Any = (float(best) if isinstance(best, float | int)
+                  else [float(x) for x in best])
+    else:
+        q = _parse_abandon(abandon, 2)
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    table = game.tasks
+    prob = table.prob[:, :, 0] if table.num_attempts == 1 else table.prob
+    tasks = TaskDistribution.empirical(prob, weight=table.weight)
+    try:
+        summary = _run(params, start, R, q, episodes, seed, max_passes, confidence, scheduler,
+                       progress, out, overwrite, tasks=tasks)
+    except ParameterError as exc:
+        raise ParameterError(_OPTION.get(exc.field, exc.field), exc.reason) from None
+    exact = engine.outcomes(params, start, R, q)
+    name = (f"{sc.name} ({table.num_tasks} tasks"
+            + (f", schedules of {table.num_attempts} attempts" if table.num_attempts > 1 else "")
+            + ")")
+    _print(name, label, abandon, q, seed, summary, summary.compare(exact), confidence, out)
 
 
 def _print(name: str, label: str, abandon: str, q: Any, seed: int, summary: Any,

@@ -33,10 +33,16 @@ loop over episodes, and each pass draws one uniform per live episode, in one blo
 gives the same episodes.
 That single uniform is a draw from the chain's transition row (solved / abandoned / next model).
 With i.i.d. passes (no ``success_schedule``, no ``tasks``) ``method="run"`` steps one *visit* at
-a time instead: a geometric run of passes on one model, then one uniform for how the visit ends;
-the same distribution with fewer draws (see :func:`simulate`). A geometric variate costs several
-uniforms, so ``method="auto"`` uses runs only when some model's expected visit is at least two
-passes (stay probability (1 - p_j)(1 - q_j) R[j, j] >= 1/2), and passes otherwise.
+a time instead: a geometric run of passes on one model (one uniform, by inversion), then one
+uniform for how the visit ends; the same distribution with fewer draws (see :func:`simulate`).
+A visit costs two uniforms and a logarithm, so ``method="auto"`` uses runs only when some
+model's expected visit is at least two passes (stay probability (1 - p_j)(1 - q_j) R[j, j] >=
+1/2), and passes otherwise.
+
+From :func:`routegame._jit.min_size` episodes on (and numba installed) both loops run compiled
+(:mod:`routegame.simulate._compiled`): the same uniforms from the same ``rng``, consumed in the
+same order by the same formulas, so the compiled and numpy paths give the same episodes for a
+seed.
 
 Any number of episodes: :func:`simulate_summary` streams them in blocks of :data:`BLOCK` (bounded
 memory, a progress bar, optionally on a dask cluster; the same seed gives the same result on any

@@ -11,7 +11,7 @@ from routegame._types import ArrayLike, FloatArray, RNGLike
 from routegame.errors import ParameterError
 from routegame.markov.chain import two_model_policy
 from routegame.model.policy import check_cascade, check_route
-from routegame.params import GameParams
+from routegame.params import GameParams, check_array
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -120,14 +120,19 @@ def simulate(
     where π is the transition row (solved p_j, abandoned (1 - p_j) q_j, moved to k != j
     (1 - p_j)(1 - q_j) R[j, k]) and Σ π_x = 1 - a_j; this factors as the geometric law of m
     with parameter 1 - a_j times the exit law π_x / (1 - a_j). So drawing the run length
-    (``Generator.geometric``) and then the exit (one uniform) gives exactly the distribution
-    of the pass-by-pass chain, passes per model, latency and cost included. A visit that would
-    take the episode past ``max_passes`` is cut at exactly ``max_passes`` passes and marked
-    truncated, as pass by pass. Random numbers are drawn in this order: task values (if
-    sampled), then chunk by chunk: the first model (when ``start`` is not a point mass), then
-    per round of visits one block of geometric variates for the live episodes and one block of
-    uniforms for those whose visit the cap did not cut. The same seed gives the same episodes
-    for a given method.
+    (by inversion of one uniform, ``1 + floor(log(1 - u) / log(a_j))``) and then the exit
+    (one uniform) gives exactly the distribution of the pass-by-pass chain, passes per model,
+    latency and cost included. A visit that would take the episode past ``max_passes`` is cut
+    at exactly ``max_passes`` passes and marked truncated, as pass by pass. Random numbers are
+    drawn in this order: task values (if sampled), then chunk by chunk: the first model (when
+    ``start`` is not a point mass), then per round of visits one block of uniforms for the run
+    lengths of the live episodes and one block of uniforms for those whose visit the cap did
+    not cut. The same seed gives the same episodes for a given method.
+
+    From :func:`routegame._jit.min_size` episodes on (numba installed, ``ROUTEGAME_JIT`` not
+    0) both methods run as compiled loops that consume the same uniforms in the same order
+    with the same formulas: the same episodes for a seed as the numpy path, which stays the
+    reference (:mod:`routegame.simulate._compiled`).
 
     An episode whose success probabilities are 0 (possible with ``tasks`` or
     ``success_schedule``) and whose user never abandons never ends: it runs to ``max_passes``
@@ -152,6 +157,29 @@ def simulate(
     >>> bool(ep.abandoned[ep.passes[:, 1] > 0].any())
     False
     """
+    return _simulate(params, start, cascade, abandon, n_episodes, rng, max_passes=max_passes,
+                     success_schedule=success_schedule, tasks=tasks, task_value=task_value,
+                     method=method)
+
+
+def _simulate(
+    params: GameParams,
+    start: ArrayLike,
+    cascade: ArrayLike,
+    abandon: AbandonLike,
+    n_episodes: int,
+    rng: RNGLike = None,
+    *,
+    max_passes: int = DEFAULT_MAX_PASSES,
+    success_schedule: ArrayLike | None = None,
+    tasks: TaskDistribution | None = None,
+    task_value: TaskValueLike | None = None,
+    method: Literal["auto", "pass", "run"] = "auto",
+    reduce: bool = False,
+) -> Any:
+    """:func:`simulate`; with ``reduce`` (compiled path only) the moments of the episodes,
+    reduced chunk by chunk inside the compiled loop, as ``(stats, draws)`` (see
+    :func:`routegame.simulate._compiled.drive_pass`): the same draws, no per-episode arrays."""
     if not isinstance(params, GameParams):
         raise ParameterError("params", f"must be a GameParams, got {type(params).__name__}")
     K = params.num_models
@@ -169,7 +197,13 @@ def simulate(
     if not callable(abandon):
         q_model, q_table = _abandon_table(abandon, np.empty(0), n, K)
     gen = _normalise_rng(rng)
-    values = _task_values(task_value, params.task_value, n, gen)
+    const_value = task_value is None or (not callable(task_value) and np.ndim(task_value) == 0)
+    if reduce and const_value and not callable(abandon):  # one V, no n-sized array (no draws)
+        values = np.full(1, params.task_value if task_value is None
+                         else float(_as_float_array(task_value, "task_value")))
+        check_array(values, "task_value")
+    else:
+        values = _task_values(task_value, params.task_value, n, gen)
     if callable(abandon):
         q_model, q_table = _abandon_table(abandon, values, n, K)
     task_probs = None
@@ -179,12 +213,17 @@ def simulate(
             raise ParameterError("tasks", f"sample has shape {_fmt_shape(task_probs.shape)}")
     if use_runs and method == "auto":
         use_runs = _visits_pay(params.success_prob, R, q_model, q_table)
+    summary = None
+    if reduce:  # one V for all episodes (a scalar) lets the loop use exact integer moments
+        summary = (float(values[0]) if const_value else values, params.penalty)
     if use_runs:
         run = _run_visits(n, start_arr, R, params.success_prob, params.latency, params.cost,
-                          q_model, q_table, max_passes, gen)
+                          q_model, q_table, max_passes, gen, summary=summary)
     else:
         run = _run(n, start_arr, R, params.success_prob, params.latency, params.cost, schedule,
-                   task_probs, q_model, q_table, max_passes, gen)
+                   task_probs, q_model, q_table, max_passes, gen, summary=summary)
+    if reduce:
+        return run
     return Episodes(
         passes=run.passes,
         latency=run.latency,
@@ -193,7 +232,7 @@ def simulate(
         abandoned=run.abandoned,
         truncated=run.truncated,
         task_value=values,
-        penalty=np.full(n, params.penalty),
+        penalty=np.broadcast_to(np.float64(params.penalty), (n,)),  # read-only, no memory
         model_names=tuple(params.names),
     )
 
@@ -235,7 +274,7 @@ def _check_tasks(tasks: Any, K: int) -> None:
 
 def _visits_pay(p: FloatArray, R: FloatArray, q_model: FloatArray | None,
                 q_table: FloatArray | None) -> bool:
-    """Runs pay off only when visits are long: a geometric variate costs several uniforms."""
+    """Runs pay off only when visits are long: a visit costs two uniforms and a logarithm."""
     q_visit = q_model if q_model is not None else np.asarray(q_table).mean(axis=0)
     a_stay = (1.0 - p) * (1.0 - q_visit) * np.diag(R)
     return bool(np.max(a_stay) >= _RUN_THRESHOLD)

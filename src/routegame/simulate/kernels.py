@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 
+from routegame import _jit
 from routegame._types import BoolArray, FloatArray, IntArray
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -147,9 +149,75 @@ class _Success:
 
 
 
+#: Episodes from which loading the compiled loops (importing numba, about a second, and more
+#: on a busy machine) pays for itself in one call: the compiled loops save some 20-100 ns per
+#: episode over the numpy loops (``benchmarks/bench_simulate.py``).
+LOAD_PAYS = 1 << 25
+
+
+def compiled_pays(n: int) -> bool:
+    """Whether ``n`` episodes run on the compiled loops (:mod:`routegame.simulate._compiled`).
+
+    The rule of :func:`routegame._jit.use_compiled` (numba installed, not switched off,
+    ``n >= _jit.min_size()``) and, as loading numba costs about a second while the numpy loops
+    already run 100 000 episodes in about 10 ms, one of: the compiled loops are already loaded
+    in this process, ``n >= LOAD_PAYS``, or the compiled path is forced (``_jit.forced(True)``
+    or ``ROUTEGAME_JIT_MIN_SIZE=0``). So ``routegame simulate`` with its default 100 000
+    episodes never imports numba. Both paths give the same episodes for a seed.
+
+    Examples
+    --------
+    >>> from routegame import _jit
+    >>> with _jit.forced(False):
+    ...     compiled_pays(10**9)
+    False
+    >>> compiled_pays(10)
+    False
+    """
+    return compiled_by_size(n) or (
+        _jit.use_compiled(n) and "routegame.simulate._compiled" in sys.modules)
+
+
+def compiled_by_size(n: int) -> bool:
+    """:func:`compiled_pays` without "already loaded": a function of ``n`` and the environment
+    only (used where the two paths differ by rounding, the block moments of a stream, so that
+    a summary does not depend on what ran before in the process).
+
+    Examples
+    --------
+    >>> compiled_by_size(10)
+    False
+    """
+    return _jit.use_compiled(n) and (_jit.use_compiled(0) or n >= LOAD_PAYS)
+
+
+def _geometric(u: FloatArray, leave: FloatArray) -> FloatArray:
+    """Geometric run lengths (as floats, possibly huge) by inversion of uniforms ``u`` in [0, 1).
+
+    ``N = 1 + floor(log(1 - u) / log(1 - leave))`` has P(N > m) = (1 - leave)^m: the number of
+    passes of a visit each of which ends it with probability ``leave`` in (0, 1]. One uniform
+    per variate (the compiled loop computes the same expression).
+
+    Examples
+    --------
+    >>> _geometric(np.array([0.0, 0.5, 0.75]), np.array([0.5, 0.5, 0.5])).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    with np.errstate(divide="ignore"):
+        return np.floor(np.log1p(-u) / np.log1p(-leave)) + 1.0
+
+
 def _drive(step: Any, n: int, start: FloatArray, latency: FloatArray, cost: FloatArray,
-           max_passes: int, gen: np.random.Generator, chunk_size: int) -> _Run:
-    """Run ``n`` episodes chunk by chunk with a kernel's ``step.chunk`` (pass or visit)."""
+           max_passes: int, gen: np.random.Generator, chunk_size: int,
+           summary: Any = None) -> Any:
+    """Run ``n`` episodes chunk by chunk with a kernel's ``step.chunk`` (pass or visit); the
+    compiled loop (:mod:`routegame.simulate._compiled`, the same draws in the same order) when
+    :func:`routegame._jit.use_compiled` says so for ``n`` episodes."""
+    if summary is not None or compiled_pays(n):  # a summary: the caller chose this path
+        from routegame.simulate import _compiled
+
+        drive = _compiled.drive_pass if isinstance(step, _PassStep) else _compiled.drive_visits
+        return drive(step, n, start, latency, cost, max_passes, gen, chunk_size, summary)
     out = _Out.empty(n, start.size)
     draws = 0
     for lo in range(0, n, chunk_size):
@@ -175,8 +243,12 @@ def _run(
     max_passes: int,
     gen: np.random.Generator,
     chunk_size: int = CHUNK_SIZE,
-) -> _Run:
+    summary: Any = None,
+) -> Any:
     """Step every live episode one pass at a time (the vectorised kernel).
+
+    ``summary`` (task values, penalty): on the compiled path only, reduce the episodes to
+    moments chunk by chunk instead of returning them (:func:`routegame.simulate._compiled.drive_pass`).
 
     One uniform u per pass decides everything that follows a pass on model j, as one draw
     from the chain's transition row: solved if u < p_j; abandoned if p_j <= u < b_j with
@@ -195,7 +267,7 @@ def _run(
     (:class:`_Success`).
     """
     step = _PassStep.of(cascade, _Success.of(success_prob, schedule, task_probs), q_model, q_table)
-    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size)
+    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size, summary)
 
 
 @attrs.frozen(eq=False)
@@ -300,8 +372,11 @@ def _run_visits(
     max_passes: int,
     gen: np.random.Generator,
     chunk_size: int = CHUNK_SIZE,
-) -> _Run:
+    summary: Any = None,
+) -> Any:
     """Step every live episode one *visit* at a time (i.i.d. passes with fixed p only).
+
+    ``summary``: as for :func:`_run`.
 
     A visit is a maximal run of consecutive passes on one model j. After a pass on j the chain
     moves on with the row (p_j, (1 - p_j) q_j, (1 - p_j)(1 - q_j) R[j, k] for k = 1..K); it
@@ -310,8 +385,8 @@ def _run_visits(
     with a fixed p_j (no schedule, no per-task p). So the visit length N is geometric,
     P(N = m) = a_j^(m - 1) (1 - a_j), and the way the visit ends is independent of N, with
     the row above restricted to k != j and divided by 1 - a_j: P(N = m, exit = x) =
-    a_j^(m - 1) π_x = [a_j^(m - 1) (1 - a_j)] [π_x / (1 - a_j)]. Drawing N with
-    ``Generator.geometric(1 - a_j)`` and the exit with one uniform therefore gives the episodes
+    a_j^(m - 1) π_x = [a_j^(m - 1) (1 - a_j)] [π_x / (1 - a_j)]. Drawing N by inversion of
+    one uniform (:func:`_geometric`) and the exit with another therefore gives the episodes
     the same distribution as :func:`_run` (not the same episodes for a seed). With a per-episode
     q the same holds episode by episode, with a_j read from that episode's q.
 
@@ -321,13 +396,13 @@ def _run_visits(
     the episode is marked truncated; a visit that ends exactly at the cap by a move to another
     model gives a next visit with no passes left, so it is truncated too. Both cases match.
 
-    Draws per round of visits, in this order: one geometric variate per live episode, then one
-    uniform per episode whose visit was not cut by the cap (plus, per chunk, one uniform per
-    episode for the first model when ``start`` is not a point mass). ``draws`` counts uniforms
-    and geometric variates (one each, whatever numpy uses inside to make a variate).
+    Draws per round of visits, in this order: one uniform per live episode for its run length,
+    then one uniform per episode whose visit was not cut by the cap (plus, per chunk, one
+    uniform per episode for the first model when ``start`` is not a point mass). ``draws``
+    counts these uniforms.
     """
     step = _VisitStep.of(cascade, success_prob, q_model, q_table)
-    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size)
+    return _drive(step, n, start, latency, cost, max_passes, gen, chunk_size, summary)
 
 
 @attrs.frozen(eq=False)
@@ -427,14 +502,13 @@ class _VisitStep:
         while base.size:
             pos = base + cur
             geo_p, endless, per_ep = self.geometric(cur, pos + lo * K)
-            run = gen.geometric(geo_p)
+            run_f = _geometric(gen.random(base.size), geo_p)
             draws += base.size
             left = max_passes - done
-            over = run > left
+            over = run_f > left
             if endless is not None:
                 over |= endless
-            over |= run < 1  # defensive: an overflowed variate is a very long run
-            run = np.where(over, left, run)
+            run = np.where(over, left, run_f).astype(np.int64)
             counts[pos] += run
             done = done + run
             if over.any():

@@ -153,8 +153,9 @@ class SimulationSummary:
 
         Notes
         -----
-        z = (estimate − exact) / s.e.; when s.e. is 0 (e.g. every episode solved) z is 0 if the
-        estimate equals the exact value up to rounding (1e-9 relative) and ±inf otherwise.
+        z = (estimate − exact) / s.e.; z is 0 when the estimate equals the exact value up to
+        rounding (1e-9 relative: e.g. every episode solved, or a latency that is the same in
+        every episode, whose s.e. is 0 or rounding noise), and ±inf when s.e. is 0 otherwise.
         """
 
         def get(name: str) -> Any:
@@ -181,12 +182,12 @@ class SimulationSummary:
         rows = []
         for (name, est), ex in zip(self.items(), values, strict=True):
             diff = est.mean - ex
-            if est.std_error > 0:
+            if abs(diff) <= 1e-9 * (1.0 + abs(ex)):  # equal up to rounding (a constant column
+                z = 0.0  # has a rounding-sized s.e.: no z of 600 for a rounding difference)
+            elif est.std_error > 0:
                 z = diff / est.std_error
             elif math.isnan(est.std_error):
                 z = math.nan
-            elif abs(diff) <= 1e-9 * (1.0 + abs(ex)):
-                z = 0.0
             else:
                 z = math.copysign(math.inf, diff)
             rows.append(ComparisonRow(name, est.mean, est.std_error, ex, z))
@@ -207,7 +208,7 @@ class Episodes:
         How the episode ended: exactly one is True for each episode (truncated = cut short by
         ``max_passes``).
     task_value, penalty : ndarray of float, shape (n,)
-        V and P of each episode.
+        V and P of each episode (``simulate`` gives P as a read-only broadcast view).
     model_names : tuple of str
         Names of the K models (``M1``, ``M2``, ... by default).
 

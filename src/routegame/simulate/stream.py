@@ -11,7 +11,11 @@ the blocks' moments are merged in block order (Chan et al.'s pairwise update). S
   process, on threads, or on a ``dask.distributed`` cluster with any number of workers (a block
   lost with a worker is recomputed from its seed, giving the same numbers);
 * it is not the same stream as one :func:`simulate` call with that seed (whose draws are not
-  split into blocks); with ``n_episodes <= block`` it is ``simulate(..., rng=child 0)``.
+  split into blocks); with ``n_episodes <= block`` it is ``simulate(..., rng=child 0)``;
+* the episodes are the same on the numpy and the compiled path (:mod:`routegame._jit`); when
+  the whole run is on the compiled path by its size
+  (:func:`~routegame.simulate.kernels.compiled_by_size`) its blocks are reduced by one compiled
+  loop, whose blocked sums equal numpy's pairwise sums to rounding (not bit for bit).
 
 :func:`simulate_blocks` yields the episodes block by block instead (for writing them out).
 
@@ -40,6 +44,7 @@ from routegame.errors import ParameterError
 from routegame.params import GameParams
 from routegame.simulate.api import simulate
 from routegame.simulate.inputs import _check_n_episodes
+from routegame.simulate.kernels import compiled_by_size, compiled_pays
 from routegame.simulate.results import _SCALARS, Episodes, Estimate, SimulationSummary
 
 __all__ = ["BLOCK", "merge", "simulate_blocks", "simulate_summary", "summarize"]
@@ -60,7 +65,14 @@ class _Moments:
     truncated: int
 
     @classmethod
-    def of(cls, ep: Episodes) -> _Moments:
+    def of(cls, ep: Episodes, compiled: bool = False) -> _Moments:
+        """The moments of a block, on the numpy path or (``compiled``) in one fused loop,
+        equal to rounding."""
+        if compiled:
+            from routegame.simulate._compiled import moments
+
+            mean, m2, solved, abandoned, truncated = moments(ep)
+            return cls(ep.n_episodes, mean, m2, solved, abandoned, truncated)
         cols = [ep.solved.astype(float), ep.latency, ep.cost, ep.user_utility,
                 ep.provider_cost, *(ep.passes[:, k].astype(float) for k in range(ep.num_models))]
         mean = np.array([c.mean() for c in cols])
@@ -98,9 +110,10 @@ class _Moments:
         )
 
 
-def summarize(ep: Episodes) -> _Moments:
-    """The moments of one block of episodes (merge them with :func:`merge`)."""
-    return _Moments.of(ep)
+def summarize(ep: Episodes, compiled: bool = False) -> _Moments:
+    """The moments of one block of episodes (merge them with :func:`merge`); ``compiled``:
+    in one compiled loop (equal to rounding; see :func:`~routegame.simulate.kernels.compiled_by_size`)."""
+    return _Moments.of(ep, compiled)
 
 
 def merge(parts: list[_Moments]) -> _Moments:
@@ -141,10 +154,19 @@ def _check_streamable(abandon: Any, task_value: Any) -> None:
                                  "scalar, a per-model vector or a function (or use simulate)")
 
 
-def _moments_of_block(args: tuple[Any, ...], size: int, seed: np.random.SeedSequence) -> _Moments:
+def _moments_of_block(args: tuple[Any, ...], size: int, seed: np.random.SeedSequence,
+                      compiled: bool = False) -> _Moments:
+    """The moments of one block: on the numpy path from its episodes; on the compiled path
+    reduced inside the loop, chunk by chunk (the same episodes, never held in memory)."""
     params, start, cascade, abandon, kwargs = args
-    ep = simulate(params, start, cascade, abandon, size, np.random.default_rng(seed), **kwargs)
-    return _Moments.of(ep)
+    gen = np.random.default_rng(seed)
+    if not compiled:
+        return _Moments.of(simulate(params, start, cascade, abandon, size, gen, **kwargs))
+    from routegame.simulate.api import _simulate
+
+    stats, _ = _simulate(params, start, cascade, abandon, size, gen, reduce=True, **kwargs)
+    n, solved, abandoned, truncated = (int(x) for x in stats[0, :4])
+    return _Moments(n, stats[1].copy(), stats[2].copy(), solved, abandoned, truncated)
 
 
 def simulate_blocks(
@@ -155,8 +177,19 @@ def simulate_blocks(
     n = _check_n_episodes(n_episodes)
     _check_streamable(abandon, kwargs.get("task_value"))
     sizes = _block_sizes(n, _check_block(block))
+    _load_compiled(n)
     for size, seed in zip(sizes, _seeds(rng, len(sizes)), strict=True):
         yield simulate(params, start, cascade, abandon, size, np.random.default_rng(seed), **kwargs)
+
+
+def _load_compiled(n: int) -> bool:
+    """Load the compiled loops when the whole run pays for it (its blocks, each smaller than
+    :data:`~routegame.simulate.kernels.LOAD_PAYS`, then run on them); whether the blocks'
+    moments are reduced by the compiled loop (a function of ``n`` and the environment only,
+    so the summary is the same on every scheduler)."""
+    if compiled_pays(n):
+        import routegame.simulate._compiled  # noqa: F401
+    return compiled_by_size(n)
 
 
 def _check_block(block: Any) -> int:
@@ -211,6 +244,7 @@ def simulate_summary(
     _check_streamable(abandon, kwargs.get("task_value"))
     sizes = _block_sizes(n, _check_block(block))
     seeds = _seeds(rng, len(sizes))
+    compiled = _load_compiled(n)
     args = (params, start, cascade, abandon, kwargs)
     # validate everything on a tiny run before any block is scheduled
     simulate(params, start, cascade, abandon, 1, np.random.default_rng(0), **kwargs)
@@ -219,28 +253,29 @@ def simulate_summary(
         if scheduler is None:
             parts = []
             for size, seed in zip(sizes, seeds, strict=True):
-                parts.append(_moments_of_block(args, size, seed))
+                parts.append(_moments_of_block(args, size, seed, compiled))
                 advance(size)
         else:
-            parts = _run_on(scheduler, args, sizes, seeds, advance, _scheduler)
+            parts = _run_on(scheduler, args, sizes, seeds, advance, _scheduler, compiled)
     return merge(parts).summary(float(confidence), names)
 
 
 def _run_on(scheduler: Any, args: tuple[Any, ...], sizes: list[int],
             seeds: list[np.random.SeedSequence], advance: Callable[[int], None],
-            open_scheduler: Any) -> list[_Moments]:
+            open_scheduler: Any, compiled: bool) -> list[_Moments]:
     with open_scheduler(scheduler) as (kind, sched):
         if kind == "local":
             import dask
 
-            tasks = [dask.delayed(_moments_of_block, pure=False)(args, size, seed)
+            tasks = [dask.delayed(_moments_of_block, pure=False)(args, size, seed, compiled)
                      for size, seed in zip(sizes, seeds, strict=True)]
             parts = list(dask.compute(*tasks, scheduler=sched))
             advance(sum(sizes))
             return parts
         from distributed import as_completed
 
-        futures = sched.map(_moments_of_block, [args] * len(sizes), sizes, seeds, pure=False)
+        futures = sched.map(_moments_of_block, [args] * len(sizes), sizes, seeds,
+                            [compiled] * len(sizes), pure=False)
         try:
             for fut in as_completed(futures, loop=sched.loop):
                 fut.result()

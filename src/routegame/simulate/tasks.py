@@ -14,7 +14,13 @@ from routegame.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
-from routegame.simulate.inputs import _as_float_array, _check_unit_interval, _fmt_shape, _normalise_rng
+from routegame.simulate.inputs import (
+    _as_float_array,
+    _check_unit_interval,
+    _cumulative,
+    _fmt_shape,
+    _normalise_rng,
+)
 
 __all__ = ['TaskDistribution']
 
@@ -30,8 +36,9 @@ class TaskDistribution:
 
     Build it with :meth:`beta` (independent Beta(a_k, b_k) per model; fields ``a``, ``b``),
     :meth:`beta_mean` (Beta with a given mean and concentration a_k + b_k), or
-    :meth:`empirical` (rows of a table of per-task probabilities, sampled with replacement;
-    the correlation across models within a task is kept).
+    :meth:`empirical` (rows of a table of per-task probabilities, sampled with replacement,
+    uniformly or in proportion to task weights; the correlation across models within a task is
+    kept).
 
     Examples
     --------
@@ -48,6 +55,7 @@ class TaskDistribution:
     a: FloatArray | None = None
     b: FloatArray | None = None
     table: FloatArray | None = None
+    weight: FloatArray | None = None
 
     @classmethod
     def beta(cls, a: ArrayLike, b: ArrayLike) -> TaskDistribution:
@@ -89,25 +97,37 @@ class TaskDistribution:
         return cls.beta(m * kappa, (1.0 - m) * kappa)
 
     @classmethod
-    def empirical(cls, table: ArrayLike) -> TaskDistribution:
+    def empirical(cls, table: ArrayLike, weight: ArrayLike | None = None) -> TaskDistribution:
         """Rows of per-task success probabilities, sampled with replacement.
 
         Shape (m, K): one probability per task and model; or (m, K, A): a per-task feedback
         schedule, the probability of the a-th pass of the episode (a = 1..A, the last
-        repeating), as the exact heterogeneous engine takes it.
+        repeating), as the exact heterogeneous engine takes it (``TaskTable.prob``).
+        ``weight`` (m,): rows are drawn in proportion to these (>= 0, not all 0; default equal,
+        drawn with ``Generator.integers``; weighted rows by inversion of one uniform each).
 
         Examples
         --------
         >>> t = TaskDistribution.empirical([[[0.2, 0.4], [0.5, 0.7]]])
         >>> t.num_models, t.num_attempts, t.mean().tolist()
         (2, 2, [0.2, 0.5])
+        >>> TaskDistribution.empirical([[0.1, 0.5], [0.5, 0.9]], weight=[3, 1]).mean().tolist()
+        [0.2, 0.6]
         """
         t = _as_float_array(table, "tasks.table")
         if t.ndim not in (2, 3) or min(t.shape) < 1:
             raise ParameterError("tasks.table", f"must have shape (m, K) or (m, K, A) with m >= 1, "
                                                 f"got {_fmt_shape(t.shape)}")
         _check_unit_interval(t, "tasks.table")
-        return cls(kind="empirical", table=t)
+        if weight is None:
+            return cls(kind="empirical", table=t)
+        w = _as_float_array(weight, "tasks.weight")
+        if w.shape != (t.shape[0],):
+            raise ParameterError("tasks.weight", f"must have shape ({t.shape[0]},) (one per "
+                                                 f"row), got {_fmt_shape(w.shape)}")
+        if not (np.all(np.isfinite(w) & (w >= 0)) and w.sum() > 0):
+            raise ParameterError("tasks.weight", "must be finite, >= 0 and not all 0")
+        return cls(kind="empirical", table=t, weight=w / w.sum())
 
     @property
     def num_models(self) -> int:
@@ -126,6 +146,8 @@ class TaskDistribution:
             return np.asarray(self.a / (self.a + self.b), dtype=np.float64)
         assert self.table is not None
         first = self.table if self.table.ndim == 2 else self.table[:, :, 0]
+        if self.weight is not None:
+            return np.asarray(self.weight @ first, dtype=np.float64)
         return np.asarray(first.mean(axis=0), dtype=np.float64)
 
     @property
@@ -143,5 +165,8 @@ class TaskDistribution:
             assert self.b is not None
             return gen.beta(self.a, self.b, size=(n, self.a.size))
         assert self.table is not None
-        rows = gen.integers(0, self.table.shape[0], size=n)
+        if self.weight is None:
+            rows = gen.integers(0, self.table.shape[0], size=n)
+        else:
+            rows = np.searchsorted(_cumulative(self.weight), gen.random(n), side="right")
         return np.asarray(self.table[rows], dtype=np.float64)
