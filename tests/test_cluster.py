@@ -111,7 +111,9 @@ def test_sweep_and_simulation_on_a_real_cluster_survive_a_killed_worker(
     procs.append(_start_worker(address, tmp_path))
     _wait_workers(address, 2)
     g = load_scenario("default").params
-    args = (g, [1.0, 0.0], [[0.5, 0.5], [0.0, 1.0]], 0.3, 3_000_000)
+    # 20 M episodes in 77 blocks: long enough (seconds) that the kill lands mid-run even on a
+    # quiet machine, where the compiled-era simulator does 3 M episodes in about 0.6 s
+    args = (g, [1.0, 0.0], [[0.5, 0.5], [0.0, 1.0]], 0.3, 20_000_000)
     killer = threading.Timer(1.0, procs[-1].kill)
     killer.start()
     try:
