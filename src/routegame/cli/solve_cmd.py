@@ -499,6 +499,11 @@ def solve(
         "--user", metavar="stationary|state-aware",
         help="Solve with the K-model engine over all policies for this user (default: the paper's "
         "two-model game for 2 models, the stationary user otherwise).")] = None,
+    policies: Annotated[str, typer.Option(
+        "--policies", metavar="paper|all",
+        help="Heterogeneous scenarios: the provider's policy class, the paper's (route, s) or "
+        "all policies (start mixture, cascade matrix; the best found on a lattice plus "
+        "refinement, shown beside the paper class).")] = "paper",
 ) -> None:
     """Solve routing games: equilibrium, user-preferred policy, misalignment gap, throttling.
 
@@ -545,9 +550,13 @@ def solve(
         if query:
             raise ParameterError("--query", "not available for a heterogeneous scenario")
         solve_hetero(_console(), hsrc, tb, as_json=as_json, user=user, given_flags=given_flags,
+                     policies=policies,
                      overrides={"task_value": task_value, "penalty": penalty, "latency": latency,
                                 "cost": cost, "success_prob": success_prob})
         return
+    if policies != "paper":
+        raise ParameterError("--policies", "only for a heterogeneous scenario (a task table); "
+                             "K-model games search all policies with --user")
     sc = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
                                penalty=penalty, latency=latency, cost=cost,
                                success_prob=success_prob, default=None)
