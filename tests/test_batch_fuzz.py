@@ -3,7 +3,8 @@
 Lines are valid game records, records with one field broken (wrong type, out of range, huge
 integers, NaN, deep nesting, unknown fields), K-model records, task-table records (valid and
 broken) and random text. The contract:
-one JSON object per line (a blank line: an error with field "line"), in order, each with ``id`` and ``line``; an answer has
+one JSON object per line (a blank line: an error with field "line"),
+in order, each with ``id`` and ``line``; an answer has
 ``equilibrium``, an error has ``error: {field, message}`` with a one-line message starting with
 the field; nothing is an internal error.
 """

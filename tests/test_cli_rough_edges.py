@@ -39,7 +39,8 @@ def test_blank_batch_lines_are_answered_in_place() -> None:
     assert r.exit_code == 0, r.stderr
     out = [json.loads(x) for x in r.stdout.splitlines()]
     assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 6]  # answer k is line k
-    assert "equilibrium" in out[0] and "equilibrium" in out[3]
+    assert "equilibrium" in out[0]
+    assert "equilibrium" in out[3]
     for k in (1, 2, 4, 5):
         assert out[k]["error"]["field"] == "line"
         assert out[k]["error"]["message"].startswith(f"line: {k + 1} is blank")
@@ -49,7 +50,9 @@ def test_blank_batch_lines_are_answered_in_place() -> None:
 def test_blank_lines_through_the_generator() -> None:
     answers = [a for a, _ in _answer_lines([b"", json.dumps(GOOD).encode(), b" \t"], "strong")]
     assert [a["line"] for a in answers] == [1, 2, 3]
-    assert "error" in answers[0] and "error" not in answers[1] and "error" in answers[2]
+    assert "error" in answers[0]
+    assert "error" not in answers[1]
+    assert "error" in answers[2]
 
 
 @pytest.mark.parametrize("command", [["solve"], ["report", "--out", "rep"], ["simulate"],

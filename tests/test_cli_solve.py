@@ -171,7 +171,8 @@ def test_batch_bad_line_in_the_middle(tmp_path: Path) -> None:
     assert outs[8] == {"line": 9, **solve_record({"id": "f", **GAME_RECORD})}
     assert outs[5] == {"line": 6, **solve_record(json.loads(lines[5]))}
     for blank in (outs[1], outs[4]):
-        assert blank["error"]["field"] == "line" and "blank" in blank["error"]["message"]
+        assert blank["error"]["field"] == "line"
+        assert "blank" in blank["error"]["message"]
     outs = [o for o in outs if o["line"] not in (2, 5)]  # the checks below: non-blank lines
     assert outs[1]["error"]["field"] == "success_prob[2]"
     assert outs[1]["line"] == 3

@@ -178,9 +178,10 @@ def check_lengths(lists: Any, fields: Sequence[str] = ("latency", "cost", "succe
     Examples
     --------
     >>> check_lengths({"latency": [3, 6, 7], "cost": [1, 4], "success_prob": [0.2, 0.5]})
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    routegame.errors.ParameterError: latency: has 3 entries but cost and success_prob have 2; the per-model lists must have the same length (one entry per model)
+    routegame.errors.ParameterError: latency: has 3 entries but cost and success_prob have 2; ...
     """
     from collections import Counter
 

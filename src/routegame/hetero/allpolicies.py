@@ -260,7 +260,7 @@ def global_search(
             if better[a_i]:
                 cur[idx] = nb[a_i, k[a_i]]
                 fcur[idx] = best[a_i]
-                cur_ev = _put(cur_ev, idx, e.take([a_i * D + k[a_i]]))
+                cur_ev = _put(cur_ev, int(idx), e.take([a_i * D + k[a_i]]))
                 src[idx] = "refined"
             else:
                 h[idx] /= 2.0

@@ -199,10 +199,7 @@ def hetero_sweep(
                              f"{MAX_EXACT:,}, about 0.5 s each); use method map for (V, P) grids")
     if how == "map" and n > MAX_MAP:
         raise ParameterError("grid", f"{n:,} points is too many (at most {MAX_MAP:,})")
-    if how == "map":
-        data = _map(sc, grids, dims, u, s_grid)
-    else:
-        data = _exact(sc, grids, dims, shape, u, tb)
+    data = _map(sc, grids, dims, u, s_grid) if how == "map" else _exact(sc, grids, dims, shape, u, tb)
     return _dataset(sc, grids, dims, data, u, tb, how, s_grid)
 
 
@@ -343,8 +340,8 @@ def _dataset(sc: HeteroScenario, grids: Mapping[str, np.ndarray], dims: tuple[st
         "user": user,
         "num_tasks": int(tasks.num_tasks),
         "tasks_sha256": tsha,
-        "precision": ("map: s-grid step 1/%d on smooth pieces (exact at jumps); weak optimum "
-                      "not computed" % (s_grid - 1)) if method == "map" else
+        "precision": (f"map: s-grid step 1/{s_grid - 1} on smooth pieces (exact at jumps); "
+                      "weak optimum not computed") if method == "map" else
                      "exact: the answers of routegame solve at every point",
         "note": "success_prob_1/2 are the task table's mean success probabilities",
     }
@@ -397,7 +394,8 @@ def hetero_sweep_to_file(
             if suffix == ".zarr":
                 ds.to_zarr(tmp, mode="w", consolidated=False)
             else:
-                ds.to_netcdf(tmp, engine=_netcdf_engine())
+                engine: Any = _netcdf_engine()
+                ds.to_netcdf(tmp, engine=engine)
             _remove(path)
             os.replace(tmp, path)
     finally:
