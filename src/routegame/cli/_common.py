@@ -208,17 +208,17 @@ def check_input_file(path: str | os.PathLike[str], flag: str) -> None:
     >>> check_input_file("missing.toml", "--config")
     Traceback (most recent call last):
     ...
-    routegame.errors.ParameterError: --config: no such file 'missing.toml'
+    routegame.errors.ParameterError: --config: missing.toml: no such file
     """
     from pathlib import Path
 
     p = Path(path)
     if p.is_dir():
-        raise ParameterError(flag, f"is a directory, not a file: {str(path)!r}")
+        raise ParameterError(flag, f"{path}: is a directory, not a file")
     if not p.exists():
-        raise ParameterError(flag, f"no such file {str(path)!r}")
+        raise ParameterError(flag, f"{path}: no such file")
     if not os.access(p, os.R_OK):
-        raise ParameterError(flag, f"cannot read {str(path)!r} (permission denied)")
+        raise ParameterError(flag, f"{path}: permission denied")
 
 
 def resolve_game_scenario(
@@ -257,7 +257,7 @@ def resolve_game_scenario(
     from routegame.io.resolve import resolve_scenario
     from routegame.params import GameParams
 
-    if config is not None:
+    if config is not None and scenario is None:  # (both given: resolve_scenario says so)
         check_input_file(config, "--config")
     from routegame.scenarios import Scenario, check_num_models
 

@@ -505,7 +505,10 @@ def solve(
     scenario: ScenarioOpt = None,
     batch: Annotated[str | None, typer.Option(
         "--batch", metavar="IN.jsonl",
-        help="Solve one JSON object per line ('-' = stdin); one JSON line out per line in.",
+        help="Solve one JSON object per line ('-' = stdin); one JSON line out per line in "
+        "(a blank line gets an error object). Task-table lines (\"tasks\") carry "
+        "response_gap and truncation_bound in every policy block; \"policies\": \"all\" "
+        "adds the optimum over all policies (docs/real_data.md).",
     )] = None,
     table: Annotated[str | None, typer.Option(
         "--table", metavar="IN.csv|IN.parquet",
