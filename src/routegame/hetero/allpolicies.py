@@ -294,7 +294,9 @@ def global_search(
             count += 1
             if float(_score(se, objective)[0]) <= pick[0] + SNAP_TOL * max(1.0, abs(pick[0])):
                 point = se
-    if pick[3]:
+    if pick[3] and not (pick[4] == "extra" and np.all(np.isfinite(point.gap))):
+        # (an extra candidate that comes with its certificate, e.g. the paper-class optimum,
+        # is kept as it is: a re-search could pick another member of a tie at a jump)
         cert = responder(point.start, point.cascade, True)
         count += 1
         point = cert

@@ -131,7 +131,8 @@ def sweep(
     from routegame.sweep.hetero import hetero_base, hetero_sweep, refuse_options
 
     if hetero_base(base) is not None:  # a task table: routegame.sweep.hetero (in memory)
-        refuse_options(chunks=chunks, store=store, scheduler=scheduler, lazy=lazy)
+        refuse_options(chunks=chunks, store=store, scheduler=scheduler, lazy=lazy,
+                       overwrite=overwrite)
         return hetero_sweep(base, all_grids, tie_break=tie_break)
     plan = _plan(base, all_grids, tie_break)
     _check_scheduler(scheduler)
