@@ -169,10 +169,13 @@ def test_cli_batch_line_policies_all_and_errors() -> None:
     base = {"task_value": 10, "penalty": 5, "latency": [1, 4], "cost": [1, 3],
             "tasks": {"success_prob": ROWS, "weight": [2, 1, 1]}}
     lines = [json.dumps({"id": 1, **base, "policies": "all"}),
-             json.dumps({"id": 2, **base, "policies": "every"})]
+             json.dumps({"id": 2, **base, "policies": "every"}),
+             json.dumps({"id": 3, **base, "policies": "all", "user": "bayes"})]
     r = _cli("solve", "--batch", "-", stdin="\n".join(lines) + "\n")
     assert r.exit_code == 0, r.stderr
-    a, b = (json.loads(x) for x in r.stdout.splitlines())
+    a, b, c = (json.loads(x) for x in r.stdout.splitlines())
+    assert c["error"]["field"] == "policies"
+    assert "Bayes" in c["error"]["message"]
     allp = a["all_policies"]
     for key in ("equilibrium", "equilibrium_weak", "user_preferred"):
         p = allp[key]
@@ -196,6 +199,10 @@ def test_cli_solve_policies_all_on_a_scenario_and_refusal_elsewhere() -> None:
     assert "--policies" in r.stderr
     assert "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+    r = _cli("solve", "--scenario", "lcb-gpt-4o-vs-o4-mini", "--policies", "all", "--user",
+             "bayes")
+    assert r.exit_code == 2
+    assert "--policies" in r.stderr
     r = _cli("solve", "--scenario", "lcb-gpt-4o-vs-o4-mini", "--policies", "most")
     assert r.exit_code == 2
     assert "--policies" in r.stderr

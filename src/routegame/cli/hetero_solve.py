@@ -58,6 +58,9 @@ def solve_hetero_json(source: str, tie_break: str, overrides: Mapping[str, Any] 
         pol = _check_policies(policies)
     except ParameterError:
         raise ParameterError("--policies", f"must be paper or all, got {policies!r}") from None
+    if pol == "all" and (user or g.user) == "bayes":
+        raise ParameterError("--policies", "all is not available for the Bayes user (it is "
+                             "solved on the paper's class (route, s)); use paper")
     eng = HeteroEngine(g.tasks, user or g.user, policies=pol)
     out: dict[str, Any] = {"scenario": sc.name, "description": sc.description,
                            "models": list(sc.model_names), "units": sc.units}

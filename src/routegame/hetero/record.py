@@ -114,6 +114,9 @@ def solve_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
         if policies not in ("paper", "all"):
             raise ParameterError("policies", f"must be 'paper' (route, s) or 'all' (start, "
                                  f"cascade matrix), got {policies!r}")
+        if policies == "all" and game.user == "bayes":
+            raise ParameterError("policies", "'all' is not available for the Bayes user (it is "
+                                 "solved on the paper's class (route, s)); use 'paper'")
         out: dict[str, Any] = {"id": rid}
         out.update(_answer(game, tb, policies))
         return out
