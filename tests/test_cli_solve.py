@@ -163,11 +163,17 @@ def test_batch_bad_line_in_the_middle(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     assert r.stderr == ""
     outs = [json.loads(x) for x in r.stdout.splitlines()]
-    assert [o["id"] for o in outs] == ["a", "b", None, "d", "e", None, "f"]
+    # one answer per input line: blank lines are answered by an error object (field "line")
+    assert [o["id"] for o in outs] == ["a", None, "b", None, None, "d", "e", None, "f"]
+    assert [o["line"] for o in outs] == list(range(1, 10))
     # successful answers carry their line too (issue 11), so duplicate ids can be matched
     assert outs[0] == {"line": 1, **solve_record({"id": "a", **GAME_RECORD})}
-    assert outs[6] == {"line": 9, **solve_record({"id": "f", **GAME_RECORD})}
-    assert outs[3] == {"line": 6, **solve_record(json.loads(lines[5]))}
+    assert outs[8] == {"line": 9, **solve_record({"id": "f", **GAME_RECORD})}
+    assert outs[5] == {"line": 6, **solve_record(json.loads(lines[5]))}
+    for blank in (outs[1], outs[4]):
+        assert blank["error"]["field"] == "line"
+        assert "blank" in blank["error"]["message"]
+    outs = [o for o in outs if o["line"] not in (2, 5)]  # the checks below: non-blank lines
     assert outs[1]["error"]["field"] == "success_prob[2]"
     assert outs[1]["line"] == 3
     assert outs[2]["error"]["field"] == "json"

@@ -52,11 +52,20 @@ def test_batch_task_line_has_the_two_model_keys_and_iid(user: str) -> None:
     g = rg.GameParams.two_model(10, 5, (1, 4), (1, 3), (0.5, 0.5))
     table = TaskTable.from_rows(ROWS, [2, 1, 1])
     lib = rg.solve(g, engine=HeteroEngine(table, user)).to_json_dict()
-    assert out["equilibrium"] == lib["equilibrium"]
+    certs = ("response_gap", "truncation_bound")
+    assert {k: v for k, v in out["equilibrium"].items() if k not in certs} == lib["equilibrium"]
+    # every policy block carries its certificate
+    for block in (out, out["iid"]):
+        for part in ("equilibrium", "equilibrium_weak", "user_preferred"):
+            assert block[part]["response_gap"] >= 0.0
+            assert block[part]["truncation_bound"] >= 0.0
+            if user != "bayes":
+                assert block[part]["truncation_bound"] == 0.0
     m = table.mean()
     assert out["mean_success_prob"] == pytest.approx(m.tolist(), rel=1e-14)
     iid = rg.solve(g, engine=HeteroEngine(TaskTable.iid(list(m)), user)).to_json_dict()
-    assert out["iid"]["equilibrium"] == iid["equilibrium"]
+    assert {k: v for k, v in out["iid"]["equilibrium"].items() if k not in certs} == (
+        iid["equilibrium"])
 
 
 def test_batch_equal_weights_by_default_and_one_row_equals_the_paper() -> None:

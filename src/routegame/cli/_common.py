@@ -168,6 +168,59 @@ def _values(text: str, field: str, k: int | None) -> list[float]:
     return [_number(v, field, f"{field}[{n + 1}]") for n, v in enumerate(parts)]
 
 
+def check_lengths(lists: Any, fields: Sequence[str] = ("latency", "cost", "success_prob"),
+                  flag: str = "") -> None:
+    """Refuse per-model lists of different lengths, naming the odd one out.
+
+    The field named is the one whose length differs from the others' common length (the
+    majority); the message gives every length, since either side may be the mistake.
+
+    Examples
+    --------
+    >>> check_lengths({"latency": [3, 6, 7], "cost": [1, 4], "success_prob": [0.2, 0.5]})
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: latency: has 3 entries but cost and success_prob have 2; ...
+    """
+    from collections import Counter
+
+    lens = {f: len(v) for f in fields
+            if isinstance(v := lists.get(f), (list, tuple)) and not isinstance(v, str)}
+    if len(set(lens.values())) <= 1:
+        return
+    common, _ = Counter(lens.values()).most_common(1)[0]
+    odd = next(f for f, n in lens.items() if n != common)
+    others = [f"{flag}{f.replace('_', '-')}" if flag else f
+              for f, n in lens.items() if n == common and f != odd]
+    name = f"{flag}{odd.replace('_', '-')}" if flag else odd
+    raise ParameterError(
+        name, f"has {lens[odd]} entries but {' and '.join(others)} "
+        f"{'has' if len(others) == 1 else 'have'} {common}; the per-model lists must have the "
+        "same length (one entry per model)")
+
+
+def check_input_file(path: str | os.PathLike[str], flag: str) -> None:
+    """Refuse a missing, directory or unreadable input file in one line naming the flag.
+
+    Examples
+    --------
+    >>> check_input_file("missing.toml", "--config")
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: --config: missing.toml: no such file
+    """
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        raise ParameterError(flag, f"{path}: is a directory, not a file")
+    if not p.exists():
+        raise ParameterError(flag, f"{path}: no such file")
+    if not os.access(p, os.R_OK):
+        raise ParameterError(flag, f"{path}: permission denied")
+
+
 def resolve_game_scenario(
     *,
     scenario: str | None = None,
@@ -203,6 +256,9 @@ def resolve_game_scenario(
 
     from routegame.io.resolve import resolve_scenario
     from routegame.params import GameParams
+
+    if config is not None and scenario is None:  # (both given: resolve_scenario says so)
+        check_input_file(config, "--config")
     from routegame.scenarios import Scenario, check_num_models
 
     flags: dict[str, Any] = {"task_value": task_value, "penalty": penalty, "latency": latency,
@@ -214,6 +270,7 @@ def resolve_game_scenario(
 
     if scenario is None and config is None and len(given) == len(flags):
         lists = {k: _values(text(given[k]), k, None) for k in MULTI_FLAGS_FIELDS}
+        check_lengths(lists, MULTI_FLAGS_FIELDS, flag="--")
         check_num_models(max(len(v) for v in lists.values()), "latency")
         params = GameParams.from_lists(
             _number(text(given["task_value"]), "task_value", "task_value"),

@@ -90,6 +90,9 @@ def calibrate(
     if kappa is not None and not kappa > 0:
         raise ParameterError("--kappa", f"must be > 0, got {kappa}")
     if out is not None:
+        if not out.lower().endswith(".toml"):
+            raise ParameterError("--out", f"must end in .toml (a scenario file that solve, "
+                                 f"report, sweep and plot read with --config), got {out!r}")
         check_output_path(out, overwrite, "--out")
     lcb = load_livecodebench()
     pr = PAIRS[pair]
@@ -147,9 +150,9 @@ def calibrate(
     for k, (d, m) in checks.items():
         print(f"  {k:20s} data {d:.4f}  table {m:.4f}")
     opt, iid = result["optimum"], result["iid"]
-    print(f"data optimum : {opt['class']} (s = {_fmt(opt['cascade'])}), abandon "
+    print(f"data optimum : {_policy_text(opt)}, abandon "
           f"{opt['abandon']}, J* = {_fmt(opt['provider_cost'])}, U* = {_fmt(opt['user_utility'])}")
-    print(f"i.i.d. answer: {iid['class']} (s = {_fmt(iid['cascade'])}), predicts J = "
+    print(f"i.i.d. answer: {_policy_text(iid)}, predicts J = "
           f"{_fmt(iid['predicted_provider_cost'])}, U = {_fmt(iid['predicted_user_utility'])}")
     print(f"following the i.i.d. answer costs {100 * result['follow_iid_excess']:.1f}% more "
           f"than the data optimum")
@@ -170,3 +173,9 @@ def calibrate(
             print(f"  P(optimal = {k}) = {v:.2f}")
     if out is not None:
         print(f"scenario written to {out}")
+
+
+def _policy_text(d: dict[str, Any]) -> str:
+    """The policy class, with the cascade s when the class text does not already give it."""
+    cls = str(d["class"])
+    return cls if "s =" in cls or "route 2" in cls else f"{cls} (s = {_fmt(d['cascade'])})"

@@ -23,9 +23,11 @@ def hetero_source(scenario: str | None, config: str | None) -> str | None:
 
 
 def solve_hetero_json(source: str, tie_break: str, overrides: Mapping[str, Any] | None = None,
-                      user: str | None = None) -> dict[str, Any]:
-    """The JSON answer for a heterogeneous scenario: the batch schema plus the cost of
-    following the i.i.d. prescription on the data (``follow_iid``).
+                      user: str | None = None, policies: str = "paper") -> dict[str, Any]:
+    """The JSON answer for a heterogeneous scenario: the batch schema (with the certificates
+    ``response_gap`` and ``truncation_bound`` in every policy block, and the ``all_policies``
+    block with ``policies="all"``) plus the cost of following the i.i.d. prescription on the
+    data (``follow_iid``).
 
     Examples
     --------
@@ -35,7 +37,7 @@ def solve_hetero_json(source: str, tie_break: str, overrides: Mapping[str, Any] 
     """
     import numpy as np
 
-    from routegame.engines import solve
+    from routegame.hetero.engine import _check_policies
     from routegame.hetero.protocol import HeteroEngine
     from routegame.hetero.scenarios import load_hetero
     from routegame.model.params import GameParams
@@ -52,17 +54,23 @@ def solve_hetero_json(source: str, tie_break: str, overrides: Mapping[str, Any] 
     c = _pair(ov.get("cost"), "cost", g.cost)
     m = np.clip(g.tasks.mean(), 1e-12, 1.0 - 1e-12)
     params = GameParams.two_model(V, P, t, c, (float(m[0]), float(m[1])))
-    eng = HeteroEngine(g.tasks, user or g.user)
-    res = solve(params, tie_break=tie_break, engine=eng)  # type: ignore[arg-type]
+    try:
+        pol = _check_policies(policies)
+    except ParameterError:
+        raise ParameterError("--policies", f"must be paper or all, got {policies!r}") from None
+    if pol == "all" and (user or g.user) == "bayes":
+        raise ParameterError("--policies", "all is not available for the Bayes user (it is "
+                             "solved on the paper's class (route, s)); use paper")
+    eng = HeteroEngine(g.tasks, user or g.user, policies=pol)
     out: dict[str, Any] = {"scenario": sc.name, "description": sc.description,
                            "models": list(sc.model_names), "units": sc.units}
-    out.update(res.to_json_dict())
-    assert res.iid is not None
-    route, s = int(res.iid.equilibrium.route), float(res.iid.equilibrium.cascade)
+    out.update(eng.solve_json(params, tie_break))  # type: ignore[arg-type]
+    iid_eq = out["iid"]["equilibrium"]
+    route, s = int(iid_eq["route"]), float(iid_eq["cascade"])
     st = np.eye(2)[route - 1]
     R = np.array([[1 - s, s], [0.0, 1.0]])
     br = eng.best_response(params, st, R, tie_break)  # type: ignore[arg-type]
-    J_star = float(res.equilibrium.provider_cost)
+    J_star = float(out["equilibrium"]["provider_cost"])
     out["follow_iid"] = {
         "route": route, "cascade": s, "abandon": br.abandon,
         "provider_cost": br.provider_cost, "user_utility": br.user_utility,
@@ -103,11 +111,11 @@ def _fmt(x: Any) -> str:
 
 def solve_hetero(console: Any, source: str, tie_break: str, *, as_json: bool,
                  overrides: Mapping[str, Any] | None = None, user: str | None = None,
-                 given_flags: Sequence[str] = ()) -> None:
+                 given_flags: Sequence[str] = (), policies: str = "paper") -> None:
     """Print the answer (tables, or one JSON line with ``as_json``)."""
     import json
 
-    d = solve_hetero_json(source, tie_break, overrides, user)
+    d = solve_hetero_json(source, tie_break, overrides, user, policies)
     if as_json:
         print(json.dumps(d, allow_nan=False, default=lambda o: None))
         return
@@ -124,15 +132,23 @@ def solve_hetero(console: Any, source: str, tie_break: str, *, as_json: bool,
         markup=False)
     t = Table(title="real data (task table) vs the i.i.d. game with the mean probabilities",
               show_edge=False)
-    for col in ("", "policy", "route", "cascade s", "abandon q", f"J {cu}".strip(), "U"):
+    for col in ("", "policy", "route", "cascade s", "abandon q", f"J {cu}".strip(), "U",
+                "response gap"):
         t.add_column(col, justify="left" if col in ("", "policy") else "right")
     for label, part in (("equilibrium", "equilibrium"), ("weak eq.", "equilibrium_weak"),
                         ("user-preferred", "user_preferred")):
         for src, block in (("data", d), ("i.i.d.", d["iid"])):
             p = block[part]
             t.add_row(label if src == "data" else "", src, _fmt(p["route"]), _fmt(p["cascade"]),
-                      _fmt(p["abandon"]), _fmt(p["provider_cost"]), _fmt(p["user_utility"]))
+                      _fmt(p["abandon"]), _fmt(p["provider_cost"]), _fmt(p["user_utility"]),
+                      _fmt(p.get("response_gap")))
     console.print(t, markup=False)
+    console.print("response gap: no response of the user beats the reported one by more "
+                  "(certified)" + ("; Bayes truncation bound "
+                                   f"{_fmt(d['equilibrium'].get('truncation_bound'))}"
+                                   if d["user"] == "bayes" else ""), markup=False)
+    if "all_policies" in d:
+        _render_all(console, d["all_policies"], cu)
     f = d["follow_iid"]
     console.print(
         f"misalignment gap: data {_fmt(d['misalignment_gap'])}, i.i.d. "
@@ -145,3 +161,27 @@ def solve_hetero(console: Any, source: str, tie_break: str, *, as_json: bool,
         f"the data: the user answers q = {_fmt(f['abandon'])}, J = {_fmt(f['provider_cost'])}"
         + (f" ({100 * excess:+.3g}% vs the data optimum)" if excess is not None else ""),
         markup=False)
+
+
+def _render_all(console: Any, a: Mapping[str, Any], cu: str) -> None:
+    """The optimum over all policies (start pi_1, cascade s, way back u) on the data."""
+    from rich.table import Table
+
+    t = Table(title="all policies on the data: start pi_1 = P(first pass on M1), "
+              "s = R_12, u = R_21 (way back)", show_edge=False)
+    for col in ("", "pi_1", "s", "u", "abandon q", f"J {cu}".strip(), "U", "response gap"):
+        t.add_column(col, justify="left" if not col else "right")
+    for label, part in (("equilibrium", "equilibrium"), ("weak eq.", "equilibrium_weak"),
+                        ("user-preferred", "user_preferred")):
+        p = a[part]
+        t.add_row(label, _fmt(p["start"][0]), _fmt(p["cascade"][0][1]), _fmt(p["cascade"][1][0]),
+                  _fmt(p["abandon"]), _fmt(p["provider_cost"]), _fmt(p["user_utility"]),
+                  _fmt(p["response_gap"]))
+    console.print(t, markup=False)
+    paper, saving = a["paper_class_cost"], a["saving"]
+    rel = f" ({100 * saving / paper:.3g}% of the paper class's J)" if paper else ""
+    console.print(
+        f"paper class (route, s): J = {_fmt(paper)}; all policies save {_fmt(saving)}{rel}. "
+        f"Best found on a lattice of step {_fmt(a['lattice_step'])} plus refinement to "
+        f"{_fmt(a['refine_step'])} ({a['evaluations']} policies); not a certified global "
+        "minimum (J jumps with the user's response).", markup=False)

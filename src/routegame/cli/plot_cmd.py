@@ -112,6 +112,43 @@ def two_model_view(sc: Any, models: str | None) -> Any:
     return attrs.evolve(sc, params=sub, name=f"{sc.name} (models {i} and {j})")
 
 
+def _hetero_figure(kind: str, source: str, config: str | None, models: str | None,
+                   map_opts: dict[str, Any], n: int | None, tie_break: str,
+                   flags: dict[str, Any]) -> Any:
+    """The figure of a heterogeneous scenario: the policy map, data beside i.i.d.
+    (:func:`routegame.hetero.figures.policy_map_figure`); other kinds are refused."""
+    from routegame.hetero.figures import policy_map_figure
+    from routegame.hetero.scenarios import load_hetero
+
+    label = "--config" if config is not None else "--scenario"
+    if kind != "policy-map":
+        raise ParameterError(
+            "KIND", f"{kind} is a figure of the i.i.d. theory; for a heterogeneous scenario "
+            f"({label} {source}) draw 'policy-map' (the data's optimal policy beside the "
+            "i.i.d. one) or write 'routegame report'")
+    given = [f for f, v in flags.items() if v is not None]
+    if given:
+        raise ParameterError(given[0], "not available with a heterogeneous scenario in plot "
+                             "(the map spans V and P; edit the file for t and c)")
+    if models is not None:
+        raise ParameterError("--models", "a heterogeneous scenario has two models")
+    if tie_break != "strong":
+        raise ParameterError("--tie-break", "the heterogeneous policy map uses strong "
+                             "tie-breaking")
+    x, y = map_opts.get("--x"), map_opts.get("--y")
+    if (x, y) not in ((None, None), ("task_value", "penalty")):
+        raise ParameterError("--x", "the heterogeneous policy map is over --x task_value "
+                             f"--y penalty, got {x} and {y}")
+    try:
+        return policy_map_figure(load_hetero(source), n=60 if n is None else n,
+                                 x_range=map_opts.get("--x-range"),
+                                 y_range=map_opts.get("--y-range"))
+    except ParameterError as exc:
+        field = {"n": "--n", "x_range": "--x-range", "y_range": "--y-range",
+                 "user": label}.get(str(exc.field), exc.field)
+        raise ParameterError(field, exc.reason) from None
+
+
 @app.command("plot", cls=GameCommand)
 @handle_errors
 def plot(
@@ -148,7 +185,12 @@ def plot(
         "--tie-break", help="Stackelberg tie-breaking convention.")] = TieBreakOption.strong,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG output.")] = 150,
 ) -> None:
-    """Draw one figure of a two-model game (the scenario's point is marked)."""
+    """Draw one figure of a two-model game (the scenario's point is marked).
+
+    A heterogeneous scenario (--scenario lcb-..., or --config of a calibrate file) has one
+    figure, policy-map: the optimal policy over task value and penalty on the data beside the
+    i.i.d. one (default --n 60); the other kinds are i.i.d. figures and are refused.
+    """
     from routegame.plot import FIGURES, save_figure  # figures never touch pyplot's backends
 
     k = _kind(kind)
@@ -184,6 +226,17 @@ def plot(
     elif tie_break is not TieBreakOption.strong:
         raise ParameterError("--tie-break", "not used by regime-map")
     check_output_path(target, overwrite)  # fail before the work, not after
+    from routegame.cli.hetero_solve import hetero_source
+
+    if (hsrc := hetero_source(scenario, config)) is not None:  # a task table
+        fig = _hetero_figure(k, hsrc, config, models, map_opts, n, tie_break.value,
+                             {"--task-value": task_value, "--penalty": penalty,
+                              "--latency": latency, "--cost": cost,
+                              "--success-prob": success_prob})
+        with atomic_write(target, overwrite=overwrite) as tmp:
+            save_figure(fig, tmp, dpi=dpi, fmt=suffix[1:])
+        print(f"wrote {target}")
+        return
     game = two_model_view(resolve_game_scenario(
         scenario=scenario, config=config, task_value=task_value, penalty=penalty,
         latency=latency, cost=cost, success_prob=success_prob), models)

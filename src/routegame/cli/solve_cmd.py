@@ -174,8 +174,14 @@ def dispatch_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
     >>> dispatch_record({"id": 2, "task_value": 0})["error"]["field"]
     'task_value'
     """
+    from routegame.cli._common import check_lengths
     from routegame.game import solve_record
 
+    if isinstance(record, Mapping):  # per-model lists of different lengths: name the odd one
+        try:
+            check_lengths(record)
+        except RouteGameError as exc:
+            return _error_object(record.get("id"), exc)
     if isinstance(record, Mapping) and "tasks" in record:  # a task table: the hetero engine
         from routegame.hetero.record import solve_record as solve_tasks_record
 
@@ -394,12 +400,32 @@ def _render_k_model(console: Any, out: Mapping[str, Any], tie_break: str = "stro
 # batch
 
 
+def _blank_line(n: int) -> dict[str, Any]:
+    """The answer to a blank input line: an error object, so that answer k is line k."""
+    return {"id": None, "line": n, "error": {
+        "field": "line", "message": f"line: {n} is blank; expected a JSON object "
+        "(one answer per input line, so blank lines are answered too)"}}
+
+
 def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict[str, Any], bool]]:
-    """(answer, internal_error) for every non-blank line."""
+    """(answer, internal_error) for every line; a blank line is answered by an error object
+    (``field: "line"``), so the k-th answer is the k-th input line."""
     from routegame.errors import DataFormatError
     from routegame.io import iter_jsonl
 
-    for n, record in iter_jsonl(lines):
+    total = 0
+
+    def counted() -> Iterator[bytes]:
+        nonlocal total
+        for raw in lines:
+            total += 1
+            yield raw
+
+    last = 0
+    for n, record in iter_jsonl(counted()):
+        for blank in range(last + 1, n):  # iter_jsonl skips blank lines: answer them here
+            yield _blank_line(blank), False
+        last = n
         if isinstance(record, DataFormatError):
             yield {"id": None, "line": n, **_error_object(None, record)}, False
             continue
@@ -415,6 +441,8 @@ def _answer_lines(lines: Iterable[bytes], tie_break: str) -> Iterator[tuple[dict
         else:  # successful answers carry the line too, so duplicate ids can be matched
             out = {"id": out.get("id"), "line": n, **{k: v for k, v in out.items() if k != "id"}}
         yield out, False
+    for blank in range(last + 1, total + 1):  # trailing blank lines
+        yield _blank_line(blank), False
 
 
 def _console() -> Any:
@@ -477,7 +505,10 @@ def solve(
     scenario: ScenarioOpt = None,
     batch: Annotated[str | None, typer.Option(
         "--batch", metavar="IN.jsonl",
-        help="Solve one JSON object per line ('-' = stdin); one JSON line out per line in.",
+        help="Solve one JSON object per line ('-' = stdin); one JSON line out per line in "
+        "(a blank line gets an error object). Task-table lines (\"tasks\") carry "
+        "response_gap and truncation_bound in every policy block; \"policies\": \"all\" "
+        "adds the optimum over all policies (docs/real_data.md).",
     )] = None,
     table: Annotated[str | None, typer.Option(
         "--table", metavar="IN.csv|IN.parquet",
@@ -499,6 +530,11 @@ def solve(
         "--user", metavar="stationary|state-aware",
         help="Solve with the K-model engine over all policies for this user (default: the paper's "
         "two-model game for 2 models, the stationary user otherwise).")] = None,
+    policies: Annotated[str, typer.Option(
+        "--policies", metavar="paper|all",
+        help="Heterogeneous scenarios: the provider's policy class, the paper's (route, s) or "
+        "all policies (start mixture, cascade matrix; the best found on a lattice plus "
+        "refinement, shown beside the paper class).")] = "paper",
 ) -> None:
     """Solve routing games: equilibrium, user-preferred policy, misalignment gap, throttling.
 
@@ -545,9 +581,13 @@ def solve(
         if query:
             raise ParameterError("--query", "not available for a heterogeneous scenario")
         solve_hetero(_console(), hsrc, tb, as_json=as_json, user=user, given_flags=given_flags,
+                     policies=policies,
                      overrides={"task_value": task_value, "penalty": penalty, "latency": latency,
                                 "cost": cost, "success_prob": success_prob})
         return
+    if policies != "paper":
+        raise ParameterError("--policies", "only for a heterogeneous scenario (a task table); "
+                             "K-model games search all policies with --user")
     sc = resolve_game_scenario(scenario=scenario, config=config, task_value=task_value,
                                penalty=penalty, latency=latency, cost=cost,
                                success_prob=success_prob, default=None)

@@ -133,7 +133,8 @@ def parse_chunks(text: str) -> int | dict[str, int]:
 
 _CLI_WORDS = (("overwrite=True", "--overwrite"), ("resume=True", "--resume"))
 _CLI_FIELDS = {"out": "--out", "store": "--out", "resume": "--resume", "chunks": "--chunks",
-               "scheduler": "--scheduler", "grid": "--grid", "base": "--scenario"}
+               "scheduler": "--scheduler", "grid": "--grid", "base": "--scenario",
+               "method": "--method", "user": "--user"}
 
 
 def cli_error(exc: RouteGameError) -> RouteGameError:
@@ -206,18 +207,78 @@ def sweep_command(
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress", help="Progress bar on stderr (default: on a terminal).",
         show_default=False)] = None,
+    method: Annotated[str | None, typer.Option(
+        "--method", metavar="auto|map|exact",
+        help="Heterogeneous scenarios (a task table): map (policy map over task_value and "
+        "penalty, s-grid precision, no weak optimum) or exact (the answers of solve at every "
+        "point, ~0.5 s each); auto picks map when it applies.")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", metavar="stationary|state-aware|hazard|bayes",
+        help="Heterogeneous scenarios: the user (default: the scenario's).")] = None,
 ) -> None:
     """Solve the two-model game over a grid of parameters and write the result to a file.
 
     Give the axes in a sweep file or with --grid; the other parameters stay at the base game
     (the sweep file's, or --scenario/--config, with the game flags overriding single values).
     """
+    flags = {"task_value": task_value, "penalty": penalty, "latency": latency, "cost": cost,
+             "success_prob": success_prob}
     try:
-        _sweep(sweep_file, scenario, config, {"task_value": task_value, "penalty": penalty,
-               "latency": latency, "cost": cost, "success_prob": success_prob}, grid, out,
+        from routegame.cli.hetero_solve import hetero_source
+
+        if sweep_file is None and (hsrc := hetero_source(scenario, config)) is not None:
+            _sweep_hetero(hsrc, flags, grid, out, overwrite, resume, chunks, scheduler,
+                          tie_break, method, user)
+            return
+        if method is not None or user is not None:
+            raise ParameterError("--method" if method is not None else "--user",
+                                 "only for a heterogeneous scenario (a task table)")
+        _sweep(sweep_file, scenario, config, flags, grid, out,
                overwrite, resume, chunks, scheduler, tie_break, progress)
     except RouteGameError as exc:
         raise cli_error(exc) from None
+
+
+def _sweep_hetero(source: str, flags: dict[str, Any], grid: list[str] | None, out: str | None,
+                  overwrite: bool, resume: bool, chunks: str | None, scheduler: str | None,
+                  tie_break: str | None, method: str | None, user: str | None) -> None:
+    """``sweep`` of a heterogeneous scenario (:mod:`routegame.sweep.hetero`)."""
+    import attrs
+
+    from routegame.cli.hetero_solve import _pair, _scalar
+    from routegame.hetero.scenarios import load_hetero
+    from routegame.sweep.hetero import hetero_sweep_to_file, refuse_options
+
+    if out is None:
+        raise ParameterError("--out", "missing; give --out OUT.zarr|OUT.nc|OUT.parquet|OUT.csv")
+    refuse_options(chunks=chunks, scheduler=scheduler, resume=resume)
+    if flags.get("success_prob") is not None:
+        raise ParameterError("--success-prob", "a heterogeneous scenario has a task table; "
+                             "edit its [tasks] instead")
+    sc = load_hetero(source)
+    g = sc.game
+    g = attrs.evolve(
+        g, task_value=_scalar(flags.get("task_value"), "task_value", "--task-value",
+                              g.task_value),
+        penalty=_scalar(flags.get("penalty"), "penalty", "--penalty", g.penalty),
+        latency=_pair(flags.get("latency"), "latency", g.latency),
+        cost=_pair(flags.get("cost"), "cost", g.cost))
+    sc = attrs.evolve(sc, game=g)
+    axes: dict[str, Any] = {}
+    for text in grid or []:
+        name, values = parse_grid(text)
+        axes.pop(name, None)
+        axes[name] = values
+    if not axes:
+        raise ParameterError("--grid", "missing; give at least one axis (--grid NAME=START:STOP:NUM)")
+    tb = tie_break or "strong"
+    if tb not in ("strong", "weak"):
+        raise ParameterError("--tie-break", f"must be 'strong' or 'weak', got {tb!r}")
+    report = hetero_sweep_to_file(sc, out, axes, tie_break=tb, method=method or "auto",
+                                  user=user, overwrite=overwrite)
+    dims = " x ".join(f"{d} ({n})" for d, n in zip(report.dims, report.shape, strict=True))
+    print(f"wrote {report.points:,} heterogeneous games ({sc.name}) over {dims} to "
+          f"{report.path} in {report.seconds:.1f} s")
 
 
 def _sweep(sweep_file: Path | None, scenario: str | None, config: str | None,

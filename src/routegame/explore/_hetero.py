@@ -16,7 +16,8 @@ side,
   the i.i.d. game of each resample. 95% percentile intervals and the median.
 
 The bootstrap takes about a second per replicate, so the intervals of the shipped scenarios are
-precomputed (:data:`routegame.explore._hetero_intervals.INTERVALS`, written by
+precomputed (``routegame/data/hetero_intervals.json``, read by
+:func:`routegame.explore._hetero_intervals.load_intervals`, written by
 ``python -m routegame.explore._hetero``) and the point answers are cached per scenario; nothing
 of this runs on a slider move.
 """
@@ -325,24 +326,19 @@ def _view(name: str, at: tuple[float, ...] | None) -> HeteroView:
 
 
 def _write(path: str) -> None:  # pragma: no cover - run by hand when a scenario changes
-    import pprint
+    import json
 
     recs = {}
     for name, _ in hetero_scenarios():
         print(f"{name}: {REPLICATES} replicates ...", file=sys.stderr, flush=True)
         recs[name] = bootstrap_both(name)
-    text = (
-        '"""Bootstrap intervals of the shipped calibrated scenarios (generated: do not edit).\n\n'
-        f"Written by ``python -m routegame.explore._hetero`` ({REPLICATES} replicates, seed {SEED});\n"
-        'see :func:`routegame.explore._hetero.bootstrap_both`.\n"""\n\n'
-        "from typing import Any\n\n"
-        f"INTERVALS: dict[str, Any] = {pprint.pformat(recs, width=100, sort_dicts=True)}\n"
-    )
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+        fh.write(json.dumps(recs, indent=1, sort_keys=True, allow_nan=False) + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover
     from pathlib import Path
 
-    _write(str(Path(__file__).with_name("_hetero_intervals.py")))
+    from routegame.explore._hetero_intervals import DATA_FILE
+
+    _write(str(Path(__file__).parent.parent / "data" / DATA_FILE))

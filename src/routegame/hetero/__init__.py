@@ -5,7 +5,11 @@
 * :mod:`routegame.hetero.search`: certified global best responses (box bounds from monotonicity).
 * :mod:`routegame.hetero.bayes`: the Bayes-optimal stopping user (backward induction).
 * :mod:`routegame.hetero.provider`: the provider's optimum over (route, s), strong and weak.
-* :mod:`routegame.hetero.kmodel`: K-model outcomes and the stationary user's response.
+* :mod:`routegame.hetero.allpolicies`: the provider's optimum over all policies (start,
+  cascade matrix): lattice, refinement, certified responses (``policies="all"``).
+* :mod:`routegame.hetero.kmodel`: K-model outcomes, the stationary user's response and the
+  optimum over all K-model policies (``k_model_optimum``).
+* :mod:`routegame.hetero.figures`: the (V, P) policy map of ``routegame plot``.
 * :mod:`routegame.hetero.calibration`, :mod:`routegame.hetero.realdata`: real pairs.
 * :class:`HeteroEngine`: the engine protocol (``routegame.solve(params, tasks=...)``);
 * :class:`HeteroGame`: the facade; :func:`solve_record` answers a batch line.

@@ -15,6 +15,7 @@ import numpy as np
 
 from routegame._types import FloatArray, TieBreak
 from routegame.errors import ParameterError
+from routegame.hetero.allpolicies import AllPolicyOptimum, search_all_policies
 from routegame.hetero.provider import (
     USERS,
     Ctx,
@@ -28,7 +29,7 @@ from routegame.hetero.provider import (
 from routegame.hetero.tasks import TaskTable
 from routegame.params import check_scalar, check_tie_break
 
-__all__ = ["HeteroGame", "HeteroOutcomes", "HeteroSolution", "Policy", "PolicyPoint"]
+__all__ = ["POLICY_CLASSES", "HeteroGame", "HeteroOutcomes", "HeteroSolution", "Policy", "PolicyPoint"]
 
 
 @attrs.frozen
@@ -95,7 +96,10 @@ class PolicyPoint:
     ``abandon`` is q (stationary), (q_1, q_2) (state-aware), q(1..H) (hazard) or the
     probability of abandoning after the first failure (Bayes). ``response_gap`` is the certified
     bound on how much better the user could do than the reported response; ``truncation_bound``
-    the Bayes user's truncation bound.
+    the Bayes user's truncation bound. Policies outside the paper's class (the search over all
+    policies, ``policies="all"``) also carry ``start1`` (pi_1, the probability that the first
+    pass is on M1; ``route`` is 0 when it is mixed) and ``back`` (R_21); paper-class points
+    have ``start1 = None``.
     """
 
     route: int
@@ -109,13 +113,32 @@ class PolicyPoint:
     indifferent: bool = False
     response_gap: float = 0.0
     truncation_bound: float = 0.0
+    start1: float | None = None
+    back: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (routes 1 and 2)."""
+        """JSON-ready dictionary (routes 1 and 2; ``start1`` and ``back`` for general policies)."""
         d = attrs.asdict(self)
+        if self.start1 is None:
+            del d["start1"], d["back"]
         d["abandon"] = list(self.abandon) if isinstance(self.abandon, tuple) else self.abandon
         d["passes"] = list(self.passes)
         return d
+
+
+def _general_point(opt: AllPolicyOptimum) -> PolicyPoint:
+    """A policy of the search over all policies as a :class:`PolicyPoint` (route 0: mixed)."""
+    e = opt.point
+    p1, s, u = float(e.start[0, 0]), float(e.cascade[0, 0, 1]), float(e.cascade[0, 1, 0])
+    q = [float(x) for x in np.asarray(e.abandon)[0]]
+    return PolicyPoint(
+        route=1 if p1 == 1.0 else (2 if p1 == 0.0 else 0), cascade=s,
+        abandon=q[0] if len(q) == 1 else tuple(q),
+        provider_cost=float(e.provider_cost[0]), user_utility=float(e.user_utility[0]),
+        success=float(e.success[0]), passes=(float(e.passes[0, 0]), float(e.passes[0, 1])),
+        attained=opt.attained, indifferent=bool(e.indifferent[0]),
+        response_gap=float(e.gap[0]), truncation_bound=float(e.truncation[0]),
+        start1=p1, back=u)
 
 
 def _point(route: int, s: float, r: PolicyResponses, attained: bool = True) -> PolicyPoint:
@@ -153,10 +176,17 @@ class HeteroSolution:
     throttling: dict[str, Any]
     user: str
     tie_break: str
+    policies: str = "paper"
+    #: with ``policies="all"``: the paper-class optimum's J (strong, weak) and the searches'
+    #: bookkeeping (lattice step, evaluations), else None
+    paper_class: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
-        return {
+        extra: dict[str, Any] = {}
+        if self.paper_class is not None:
+            extra = {"policies": self.policies, "paper_class": dict(self.paper_class)}
+        return extra | {
             "equilibrium": self.equilibrium.to_dict(),
             "equilibrium_weak": self.equilibrium_weak.to_dict(),
             "user_preferred": self.user_preferred.to_dict(),
@@ -310,14 +340,21 @@ class HeteroGame:
         r = respond(self.ctx, p1, s, u, tb)
         return _point(pol.route, float(s[0]), r)
 
-    def equilibrium(self, tie_break: TieBreak = "strong") -> PolicyPoint:
-        """The provider's optimum over (route, s) (see :mod:`routegame.hetero.provider`)."""
+    def equilibrium(self, tie_break: TieBreak = "strong", policies: str = "paper") -> PolicyPoint:
+        """The provider's optimum over (route, s) (see :mod:`routegame.hetero.provider`), or with
+        ``policies="all"`` over all policies (pi_1, s, u) (:mod:`routegame.hetero.allpolicies`:
+        the best found on a lattice plus refinement, never worse than the paper class)."""
         tb = check_tie_break(tie_break)
+        if _check_policies(policies) == "all":
+            return _general_point(search_all_policies(self.ctx, tb, "provider")[0])
         c = search_paper_class(self.ctx, tb, "provider")
         return _point(c.route, c.cascade, c.resp, c.attained)
 
-    def user_preferred(self) -> PolicyPoint:
-        """The policy (route, s) that maximises the user's utility (with the user's response)."""
+    def user_preferred(self, policies: str = "paper") -> PolicyPoint:
+        """The policy that maximises the user's utility (with the user's response), over the
+        paper's class or, with ``policies="all"``, over all policies."""
+        if _check_policies(policies) == "all":
+            return _general_point(search_all_policies(self.ctx, "strong", "user")[0])
         c = search_paper_class(self.ctx, "strong", "user")
         return _point(c.route, c.cascade, c.resp, True)
 
@@ -361,13 +398,43 @@ class HeteroGame:
             raise ParameterError("mass", "must not be all zero")
         return population_optimum(self.ctx, arr, s_grid, check_tie_break(tie_break))
 
-    def solve(self, tie_break: TieBreak = "strong") -> HeteroSolution:
-        """Equilibria, user-preferred policy, misalignment gap, price of alignment, throttling."""
+    def solve(self, tie_break: TieBreak = "strong", policies: str = "paper") -> HeteroSolution:
+        """Equilibria, user-preferred policy, misalignment gap, price of alignment, throttling.
+
+        ``policies="all"`` searches all policies (start mixture pi_1, cascade s, way back u)
+        instead of the paper's (route, s); ``paper_class`` then gives the paper-class optimum's
+        J beside it (the all-policies J is never larger).
+
+        Examples
+        --------
+        >>> g = HeteroGame([[0.9, 0.95], [0.05, 0.6]], 10, 5, [1, 4], [1, 3])
+        >>> sol = g.solve(policies="all")
+        >>> bool(sol.equilibrium.provider_cost <= sol.paper_class["provider_cost"] + 1e-12)
+        True
+        """
         tb = check_tie_break(tie_break)
-        strong = self.equilibrium("strong")
-        weak = self.equilibrium("weak")
+        pol = _check_policies(policies)
+        paper_info: dict[str, Any] | None = None
+        if pol == "all":
+            ctx = self.ctx
+            runs = {k: search_all_policies(ctx, k, "provider") for k in ("strong", "weak")}
+            strong, weak = (_general_point(runs[k][0]) for k in ("strong", "weak"))
+            pref = _general_point(search_all_policies(ctx, "strong", "user")[0])
+            paper_info = {
+                "provider_cost": float(runs[tb][1].provider_cost[0]),
+                "provider_cost_strong": float(runs["strong"][1].provider_cost[0]),
+                "provider_cost_weak": float(runs["weak"][1].provider_cost[0]),
+                "saving": float(runs[tb][1].provider_cost[0]) - (
+                    strong if tb == "strong" else weak).provider_cost,
+                "lattice_step": 1.0 / runs[tb][0].lattice,
+                "refine_step": runs[tb][0].step,
+                "evaluations": int(runs[tb][0].evaluations),
+            }
+        else:
+            strong = self.equilibrium("strong")
+            weak = self.equilibrium("weak")
+            pref = self.user_preferred()
         eq = strong if tb == "strong" else weak
-        pref = self.user_preferred()
         m = self.tasks.mean()
         one_pass = self.cost + self.penalty * (1.0 - m)
         k = int(np.argmin(one_pass))
@@ -386,4 +453,17 @@ class HeteroGame:
             throttling=thr,
             user=self.user,
             tie_break=tb,
+            policies=pol,
+            paper_class=paper_info,
         )
+
+
+#: the policy classes of the heterogeneous searches
+POLICY_CLASSES = ("paper", "all")
+
+
+def _check_policies(policies: Any) -> str:
+    if policies not in POLICY_CLASSES:
+        raise ParameterError("policies", f"must be 'paper' (route, s) or 'all' (start, cascade "
+                             f"matrix), got {policies!r}")
+    return str(policies)

@@ -18,6 +18,16 @@ The result is of ``kind="two-model"``: policies are (route, cascade s); ``net_va
 :meth:`~routegame.hetero.HeteroGame.solve` (the cheapest one-pass outcome beats J*), with NaN
 latencies (no least throttle is computed on a table). ``result.iid`` is the same answer for the
 i.i.d. game with the tasks' mean success probabilities (same user), and ``result.tasks`` the table.
+
+``HeteroEngine(..., policies="all")`` searches all policies (start mixture, cascade s, way back
+u: :mod:`routegame.hetero.allpolicies`) and answers with a result of ``kind="k-model"``
+(policies as start distribution and cascade matrix); its ``iid`` is the exact K-model engine's
+answer over all policies for the mean probabilities (stationary and state-aware users).
+
+:meth:`HeteroEngine.solve_json` is the JSON answer of a batch line: the result's JSON with the
+certificates in every policy block (``response_gap``: no response beats the reported one by
+more; ``truncation_bound``: the Bayes user's truncation bound) and, with ``policies="all"``,
+an ``all_policies`` block beside the paper-class answer.
 """
 
 from __future__ import annotations
@@ -29,14 +39,20 @@ import numpy as np
 
 from routegame._types import TieBreak
 from routegame.errors import NotSolvableError, ParameterError
-from routegame.hetero.engine import HeteroGame, PolicyPoint
+from routegame.hetero.engine import (
+    POLICY_CLASSES,
+    HeteroGame,
+    HeteroSolution,
+    PolicyPoint,
+    _check_policies,
+)
 from routegame.hetero.provider import USERS, outcomes_at, respond
 from routegame.hetero.tasks import TaskTable
 from routegame.model.params import GameParams
 from routegame.model.policy import check_policy, check_tie_break
 from routegame.model.results import GameResult, Outcome, PolicyResult, Response, ThrottleResult
 
-__all__ = ["HeteroEngine"]
+__all__ = ["POLICY_CLASSES", "HeteroEngine"]
 
 
 def _check_user(user: Any) -> str:
@@ -71,6 +87,9 @@ class HeteroEngine:
         The hazard user's abandon probability after the a-th failure.
     iid : bool
         Also solve the i.i.d. game with the mean success probabilities (``result.iid``).
+    policies : {"paper", "all"}
+        The provider's policy class: the paper's (route, s) or all policies (start mixture,
+        cascade matrix); see :mod:`routegame.hetero.allpolicies`.
 
     Examples
     --------
@@ -82,6 +101,9 @@ class HeteroEngine:
     (1, 1.0)
     >>> int(res.iid.equilibrium.route), round(float(res.iid.equilibrium.provider_cost), 4)  # = closed form
     (1, 2.1053)
+    >>> res_all = HeteroEngine([[0.9, 0.95], [0.05, 0.6]], policies="all").solve(g)
+    >>> res_all.kind, res_all.equilibrium.start.tolist()
+    ('k-model', [1.0, 0.0])
     """
 
     tasks: TaskTable | None = attrs.field(default=None, converter=_check_tasks)
@@ -90,6 +112,7 @@ class HeteroEngine:
     hazard: tuple[float, ...] = (1.0,)
     iid: bool = True
     name: str = "hetero"
+    policies: str = attrs.field(default="paper", converter=_check_policies, kw_only=True)
 
     def supports(self, params: GameParams) -> bool:
         """Two-model games (the table, if given, has two columns)."""
@@ -156,15 +179,118 @@ class HeteroEngine:
 
     def solve(self, params: GameParams, tie_break: TieBreak = "strong") -> GameResult:
         """Equilibria, user-preferred policy, gap, price of alignment (and ``iid``)."""
-        tb = check_tie_break(tie_break)
+        return self._solve(params, check_tie_break(tie_break))[0]
+
+    def _solve(self, params: GameParams, tb: str) -> tuple[GameResult, HeteroSolution,
+                                                            HeteroSolution | None]:
         g = self.game(params)
-        res = _result(g, tb)
+        sol = g.solve(tb, self.policies)  # type: ignore[arg-type]
+        if self.policies == "all":
+            return _general_result(g, sol, params, self.iid), sol, None
+        res = _result(g, sol)
         if not self.iid:
-            return res
+            return res, sol, None
         if g.tasks.num_tasks == 1 and g.tasks.num_attempts == 1:  # already the i.i.d. game
-            return attrs.evolve(res, iid=res)
+            return attrs.evolve(res, iid=res), sol, sol
         iid_game = self.game(params, TaskTable.iid([float(x) for x in g.tasks.mean()]))
-        return attrs.evolve(res, iid=_result(iid_game, tb))
+        iid_sol = iid_game.solve(tb)  # type: ignore[arg-type]
+        return attrs.evolve(res, iid=_result(iid_game, iid_sol)), sol, iid_sol
+
+    def solve_json(self, params: GameParams, tie_break: TieBreak = "strong") -> dict[str, Any]:
+        """The JSON answer (the batch schema) with the certificates; see the module docstring.
+
+        Examples
+        --------
+        >>> from routegame import GameParams
+        >>> g = GameParams.two_model(10, 5, (1, 4), (1, 3), (0.5, 0.8))
+        >>> d = HeteroEngine([[0.9, 0.95], [0.05, 0.6]]).solve_json(g)
+        >>> d["equilibrium"]["response_gap"] >= 0, d["equilibrium"]["truncation_bound"]
+        (True, 0.0)
+        """
+        tb = check_tie_break(tie_break)
+        if self.policies == "all":
+            paper = attrs.evolve(self, policies="paper")
+            out = paper.solve_json(params, tb)
+            res, sol, _ = self._solve(params, tb)
+            out["all_policies"] = _all_json(sol)
+            return out
+        res, sol, iid_sol = self._solve(params, tb)
+        out = res.to_json_dict()
+        _certify(out, sol)
+        if iid_sol is not None and isinstance(out.get("iid"), dict):
+            _certify(out["iid"], iid_sol)
+        return out
+
+
+def _certify(block: dict[str, Any], sol: HeteroSolution) -> None:
+    """Add ``response_gap`` and ``truncation_bound`` to the policy blocks of a JSON answer."""
+    for key in ("equilibrium", "equilibrium_weak", "user_preferred"):
+        p: PolicyPoint = getattr(sol, key)
+        if isinstance(block.get(key), dict):
+            block[key]["response_gap"] = p.response_gap
+            block[key]["truncation_bound"] = p.truncation_bound
+
+
+def _general_json(p: PolicyPoint) -> dict[str, Any]:
+    """A general two-model policy: start, cascade matrix, the response and its certificate."""
+    assert p.start1 is not None
+    return {
+        "route": p.route or None,
+        "start": [p.start1, 1.0 - p.start1],
+        "cascade": [[1.0 - p.cascade, p.cascade], [p.back, 1.0 - p.back]],
+        "abandon": list(p.abandon) if isinstance(p.abandon, tuple) else p.abandon,
+        "provider_cost": p.provider_cost, "user_utility": p.user_utility, "success": p.success,
+        "passes": list(p.passes), "attained": p.attained, "indifferent": p.indifferent,
+        "response_gap": p.response_gap, "truncation_bound": p.truncation_bound,
+    }
+
+
+def _all_json(sol: HeteroSolution) -> dict[str, Any]:
+    """The ``all_policies`` block of a JSON answer."""
+    info = dict(sol.paper_class or {})
+    out: dict[str, Any] = {k: _general_json(getattr(sol, k))
+                           for k in ("equilibrium", "equilibrium_weak", "user_preferred")}
+    out.update(misalignment_gap=sol.misalignment_gap, price_of_alignment=sol.price_of_alignment,
+               paper_class_cost=info.get("provider_cost"), saving=info.get("saving"),
+               lattice_step=info.get("lattice_step"), refine_step=info.get("refine_step"),
+               evaluations=info.get("evaluations"),
+               certified=("the best found on the lattice plus refinement; every value is "
+                          "attained and the response certified up to response_gap; no lower "
+                          "bound on the optimum is claimed"))
+    return out
+
+
+def _general_policy_result(p: PolicyPoint) -> PolicyResult:
+    assert p.start1 is not None
+    return PolicyResult(
+        route=np.asarray(p.route), start=np.array([p.start1, 1.0 - p.start1]),
+        cascade=np.array([[1.0 - p.cascade, p.cascade], [p.back, 1.0 - p.back]]),
+        abandon=np.asarray(p.abandon, dtype=float), provider_cost=np.asarray(p.provider_cost),
+        user_utility=np.asarray(p.user_utility), success=np.asarray(p.success),
+        attained=np.asarray(p.attained), indifferent=np.asarray(p.indifferent))
+
+
+def _general_result(game: HeteroGame, sol: HeteroSolution, params: GameParams,
+                    with_iid: bool) -> GameResult:
+    iid = None
+    if with_iid and game.user in ("stationary", "state-aware"):
+        from routegame.engines.kmodel import KModelEngine
+
+        m = np.clip(game.tasks.mean(), 1e-12, 1.0 - 1e-12)
+        iid_params = GameParams.two_model(game.task_value, game.penalty, tuple(game.latency),
+                                          tuple(game.cost), (float(m[0]), float(m[1])))
+        iid = KModelEngine(game.user).solve(iid_params, sol.tie_break)  # type: ignore[arg-type]
+    m = game.tasks.mean()
+    return GameResult(
+        kind="k-model", tie_break=sol.tie_break, user=game.user,
+        net_value=np.asarray(game.task_value * m - game.latency),
+        equilibrium=_general_policy_result(sol.equilibrium),
+        equilibrium_weak=_general_policy_result(sol.equilibrium_weak),
+        user_preferred=_general_policy_result(sol.user_preferred),
+        misalignment_gap=np.asarray(sol.misalignment_gap),
+        price_of_alignment=np.asarray(sol.price_of_alignment),
+        tasks=game.tasks, iid=iid,
+    )
 
 
 def _policy_result(p: PolicyPoint, with_attained: bool = True) -> PolicyResult:
@@ -176,10 +302,10 @@ def _policy_result(p: PolicyPoint, with_attained: bool = True) -> PolicyResult:
         indifferent=np.asarray(p.indifferent))
 
 
-def _result(game: HeteroGame, tie_break: str) -> GameResult:
+def _result(game: HeteroGame, sol: HeteroSolution) -> GameResult:
     from routegame.closed_form.user import regime_code
 
-    sol = game.solve(tie_break)  # type: ignore[arg-type]
+    tie_break = sol.tie_break
     m = game.tasks.mean()
     xi = game.task_value * m - game.latency
     eq = _policy_result(sol.equilibrium)

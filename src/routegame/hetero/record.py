@@ -6,9 +6,14 @@ A line is today's two-model line with ``success_prob`` replaced by
 
 (weights optional, equal by default) and an optional ``"user"``: ``"stationary"``,
 ``"state-aware"``, ``"bayes"`` (or ``"hazard"`` with ``"hazard": [q(1), q(2), ...]``) and
-``"latency_weight"``. The answer has the keys of the two-model output (``equilibrium``,
-``equilibrium_weak``, ``user_preferred``, ``misalignment_gap``, ``throttling``, ...) plus
-``"iid"``: the same answers for the i.i.d. game with the tasks' mean success probabilities.
+``"latency_weight"``, and ``"policies": "paper" | "all"``. The answer has the keys of the
+two-model output (``equilibrium``, ``equilibrium_weak``, ``user_preferred``,
+``misalignment_gap``, ``throttling``, ...) plus ``"iid"``: the same answers for the i.i.d. game
+with the tasks' mean success probabilities. Every policy block carries its certificate:
+``response_gap`` (no response of the user beats the reported one by more than this) and
+``truncation_bound`` (the Bayes user's truncation bound; 0 for the other users). With
+``"policies": "all"`` an ``all_policies`` block gives the optimum over all policies (start
+mixture, cascade matrix; :mod:`routegame.hetero.allpolicies`) beside the paper class's.
 A bad line gives ``{"id": ..., "error": {"field": ..., "message": ...}}``.
 """
 
@@ -26,7 +31,7 @@ from routegame.params import check_tie_break
 __all__ = ["solve_record"]
 
 _KNOWN = {"id", "task_value", "penalty", "latency", "cost", "tasks", "user", "tie_break",
-          "latency_weight", "hazard"}
+          "latency_weight", "hazard", "policies"}
 
 
 def _game(record: Mapping[str, Any]) -> HeteroGame:
@@ -73,18 +78,17 @@ def _game(record: Mapping[str, Any]) -> HeteroGame:
                       record["cost"], user=user, **kwargs)
 
 
-def _answer(game: HeteroGame, tie_break: str) -> dict[str, Any]:
+def _answer(game: HeteroGame, tie_break: str, policies: str = "paper") -> dict[str, Any]:
     """The JSON answer through the engine protocol (:class:`HeteroEngine`, one result type)."""
     import numpy as np
 
-    from routegame.engines import solve
     from routegame.model.params import GameParams
 
     m = np.clip(game.tasks.mean(), 1e-12, 1.0 - 1e-12)  # params' own p: unused by the engine
     params = GameParams.two_model(game.task_value, game.penalty, tuple(game.latency),
                                   tuple(game.cost), tuple(float(x) for x in m))
-    eng = HeteroEngine(game.tasks, game.user, game.latency_weight, game.hazard)
-    return solve(params, tie_break=tie_break, engine=eng).to_json_dict()  # type: ignore[arg-type]
+    eng = HeteroEngine(game.tasks, game.user, game.latency_weight, game.hazard, policies=policies)
+    return eng.solve_json(params, tie_break)  # type: ignore[arg-type]
 
 
 def solve_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
@@ -106,8 +110,15 @@ def solve_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
             raise ParameterError("record", "must be a JSON object")
         tb = check_tie_break(record.get("tie_break", tie_break))
         game = _game(record)
+        policies = record.get("policies", "paper")
+        if policies not in ("paper", "all"):
+            raise ParameterError("policies", f"must be 'paper' (route, s) or 'all' (start, "
+                                 f"cascade matrix), got {policies!r}")
+        if policies == "all" and game.user == "bayes":
+            raise ParameterError("policies", "'all' is not available for the Bayes user (it is "
+                                 "solved on the paper's class (route, s)); use 'paper'")
         out: dict[str, Any] = {"id": rid}
-        out.update(_answer(game, tb))
+        out.update(_answer(game, tb, policies))
         return out
     except RouteGameError as exc:
         field = getattr(exc, "field", None)

@@ -86,6 +86,11 @@ def sweep(
         ``success_prob_1``, ``success_prob_2``, or the derived ``cost_ratio`` (c_2 = ratio ×
         c_1) and ``latency_ratio`` (t_2 = ratio × t_1). Dimensions follow the order given.
 
+    A heterogeneous ``base`` (a shipped ``lcb-...`` scenario or a ``routegame calibrate``
+    TOML: a task table) is solved by :func:`routegame.sweep.hetero.hetero_sweep` (same
+    variables; axes ``task_value``, ``penalty``, ``latency_1/2``, ``cost_1/2``; in memory, so
+    no ``chunks``/``store``/``scheduler``/``lazy``).
+
     Returns
     -------
     xarray.Dataset
@@ -123,6 +128,12 @@ def sweep(
         if name in all_grids:
             raise ParameterError(name, "given twice (in grid= and as a keyword)")
         all_grids[name] = values
+    from routegame.sweep.hetero import hetero_base, hetero_sweep, refuse_options
+
+    if hetero_base(base) is not None:  # a task table: routegame.sweep.hetero (in memory)
+        refuse_options(chunks=chunks, store=store, scheduler=scheduler, lazy=lazy,
+                       overwrite=overwrite)
+        return hetero_sweep(base, all_grids, tie_break=tie_break)
     plan = _plan(base, all_grids, tie_break)
     _check_scheduler(scheduler)
     dask_chunks = None
@@ -221,6 +232,11 @@ def sweep_to_file(
         )
     if overwrite and resume:
         raise ParameterError("resume", "cannot be combined with overwrite")
+    from routegame.sweep.hetero import hetero_base, hetero_sweep_to_file, refuse_options
+
+    if hetero_base(base) is not None:  # a task table: routegame.sweep.hetero (in memory)
+        refuse_options(chunks=chunks, scheduler=scheduler, resume=resume)
+        return hetero_sweep_to_file(base, path, grid, tie_break=tie_break, overwrite=overwrite)
     plan = _plan(base, grid, tie_break)
     _check_scheduler(scheduler)
     dask_chunks = None if chunks is None else _normalize_chunks(chunks, plan)
