@@ -189,3 +189,19 @@ def test_merging_identical_rows_changes_nothing() -> None:
         assert float(a.cascade) == pytest.approx(float(b.cascade), abs=1e-12)
         assert float(a.provider_cost) == pytest.approx(float(b.provider_cost), rel=1e-13)
     assert raw.tasks.num_tasks == 6  # the result keeps the table as given
+
+
+def test_solve_passes_the_policy_class_to_the_heterogeneous_engine() -> None:
+    import routegame as rg
+    from routegame.errors import ParameterError
+
+    g = rg.GameParams.two_model(60, 0.1, (3, 30), (0.01, 0.2), (0.5, 0.8))
+    rows = [[0.9, 0.95], [0.05, 0.6]]
+    paper = rg.solve(g, tasks=rows)
+    every = rg.solve(g, tasks=rows, policies="all")
+    assert paper.kind == "two-model"
+    assert every.kind == "k-model"
+    # the paper class is one of the candidates of the search over all policies
+    assert every["equilibrium"]["provider_cost"] <= paper["equilibrium"]["provider_cost"] + 1e-12
+    with pytest.raises(ParameterError, match="policies"):
+        rg.solve(g, policies="all")

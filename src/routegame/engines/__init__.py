@@ -26,13 +26,16 @@ from routegame.model.results import GameResult
 __all__ = ["ChainEngine", "Engine", "KModelEngine", "TwoModelEngine", "engine_for", "solve"]
 
 
-def engine_for(params: GameParams, user: str | None = None, tasks: Any = None) -> Engine:
+def engine_for(params: GameParams, user: str | None = None, tasks: Any = None,
+               policies: str = "paper") -> Engine:
     """The engine that answers ``params`` for ``user``.
 
     The paper's two-model closed form for K = 2 without a ``user``; the exact K-model engine
     with the stationary user for K > 2, or with the user asked for. With a task table
     (``tasks``: a :class:`routegame.hetero.TaskTable` or (T, 2) rows), or the user ``"bayes"``
-    or ``"hazard"``, the heterogeneous engine :class:`routegame.hetero.HeteroEngine`.
+    or ``"hazard"``, the heterogeneous engine :class:`routegame.hetero.HeteroEngine`, over the
+    paper's policy class (``policies="paper"``) or all policies (``policies="all"``; only with
+    a task table or those users: the i.i.d. engines already search all policies for K > 2).
 
     Examples
     --------
@@ -52,14 +55,17 @@ def engine_for(params: GameParams, user: str | None = None, tasks: Any = None) -
                                  f"task tables and the users 'bayes'/'hazard' are solved for two "
                                  f"models, got {params.num_models}")
 
-        return HeteroEngine(tasks, user or "stationary")
+        return HeteroEngine(tasks, user or "stationary", policies=policies)
+    if policies != "paper":
+        raise ParameterError("policies", "'all' is an option of task-table games (tasks=...); "
+                             f"got {policies!r} without a task table")
     if user is None:
         return TwoModelEngine() if params.num_models == 2 else KModelEngine("stationary")
     return KModelEngine(check_user(user))
 
 
 def solve(params: GameParams, *, user: str | None = None, tie_break: TieBreak = "strong",
-          engine: Engine | None = None, tasks: Any = None) -> GameResult:
+          engine: Engine | None = None, tasks: Any = None, policies: str = "paper") -> GameResult:
     """Solve one game with the right engine and return the one result type.
 
     Parameters
@@ -76,6 +82,10 @@ def solve(params: GameParams, *, user: str | None = None, tie_break: TieBreak = 
     tasks : TaskTable or (T, 2) rows, optional
         A task table (tasks of different difficulty): the heterogeneous engine answers, and
         ``result.iid`` holds the i.i.d. game with the mean success probabilities.
+    policies : {"paper", "all"}
+        With a task table: the provider's optimum over the paper's class (route, cascade s) or
+        over all policies (start mixture, cascade matrix; a lattice search with refinement,
+        see :mod:`routegame.hetero.allpolicies`).
 
     Returns
     -------
@@ -91,7 +101,7 @@ def solve(params: GameParams, *, user: str | None = None, tie_break: TieBreak = 
     (1, 4.5)
     """
     tie_break = check_tie_break(tie_break)
-    eng = engine if engine is not None else engine_for(params, user, tasks)
+    eng = engine if engine is not None else engine_for(params, user, tasks, policies)
     res = eng.solve(params, tie_break)
     _check_representable(res)
     return _with_params(res, params)
