@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from routegame import _jit
 from routegame._types import ArrayLike, FloatArray, IntArray
 from routegame.closed_form.outcomes import _expected_passes as expected_passes
 from routegame.closed_form.outcomes import _outcomes as outcomes
@@ -174,8 +175,29 @@ def solve_arrays(
     V1, P1, t1, c1, p1 = flat
     total = V1.shape[0]
     with np.errstate(all="ignore"):  # overflow beyond the double range shows as inf, not a warning
-        res = _solve_blocks(V1, P1, t1, c1, p1, total, tie_break)
+        if _jit.use_compiled(total):
+            res = _solve_compiled(V1, P1, t1, c1, p1, tie_break)
+        else:
+            res = _solve_blocks(V1, P1, t1, c1, p1, total, tie_break)
     return _result(res, shape, tie_break)
+
+
+def _solve_compiled(
+    V1: FloatArray, P1: FloatArray, t1: FloatArray, c1: FloatArray, p1: FloatArray,
+    tie_break: str,
+) -> dict[str, Any]:
+    """The fused compiled kernel (:mod:`routegame.closed_form._compiled`, imported only here)
+    for generic games; knife edges go through the numpy candidate solver, as in
+    :func:`_solve_flat`."""
+    from routegame.closed_form import _compiled
+
+    out = _compiled.solve_generic(V1, P1, t1, c1, p1, weak=tie_break == "weak")
+    edge = out.pop("_edge")
+    if edge.any():
+        sub = _Game(V1[edge], P1[edge], t1[edge], c1[edge], p1[edge])
+        for key, value in _solve_flat(sub, tie_break).items():
+            out[key][edge] = value
+    return out
 
 
 def _solve_blocks(
