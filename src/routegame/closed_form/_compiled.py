@@ -375,8 +375,8 @@ def _respond1_strong(x1: float, x2: float, c1: float, c2: float, p1: float, p2: 
 
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)
-def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: Any, I: Any,
-            B: Any, NV: Any, TL: Any) -> None:  # noqa: E741 - the int block
+def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: Any, K: Any,
+            B: Any, NV: Any, TL: Any) -> None:
     n = V.shape[0]
     nchunks = (n + _CHUNK - 1) // _CHUNK
     for ch in numba.prange(nchunks):
@@ -423,16 +423,16 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: A
             if has_m:
                 k += 1
             _one(i, V[i], P_[i], t[i, 0], t[i, 1], c[i, 0], c[i, 1], p[i, 0], p[i, 1], weak,
-                 has_m, s_m, J_m, F, I, B, NV, TL, Jr, Ur, Qr, Sr, cand, cu, cj, cm, ct, pu, pj,
+                 has_m, s_m, J_m, F, K, B, NV, TL, Jr, Ur, Qr, Sr, cand, cu, cj, cm, ct, pu, pj,
                  pw)
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
 def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float, p1: float,
-         p2: float, weak: bool, has_m: bool, s_m: float, J_m: float, F: Any, I: Any, B: Any,
+         p2: float, weak: bool, has_m: bool, s_m: float, J_m: float, F: Any, K: Any, B: Any,
          NV: Any, TL: Any,
          Jr: Any, Ur: Any, Qr: Any, Sr: Any, cand: Any, cu: Any, cj: Any, cm: Any, ct: Any,
-         pu: Any, pj: Any, pw: Any) -> None:  # noqa: E741
+         pu: Any, pj: Any, pw: Any) -> None:
     x1 = V * p1 - t1
     x2 = V * p2 - t2
     NV[i, 0] = x1
@@ -447,7 +447,7 @@ def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float,
         code = 2
     else:
         code = 3
-    I[0, i] = code
+    K[0, i] = code
     B[3, i] = code == 4
     s0, s_low, s_high = _thresholds(x1, x2, p1, p2)
     F[0, i] = s0
@@ -469,7 +469,6 @@ def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float,
     Jq2 = c2 + P * (1 - p2)
     s0f = s0 if lv else 0.0
     slf = s_low if vl else 0.0
-    shf = s_high if vl else 1.0
     d = p1 + (1 - p1) * s0f
     Js0 = (c1 + (1 - p1) * s0f * c2 / p2) / d
     Us0 = (x1 + (1 - p1) * s0f * x2 / p2) / d
@@ -597,10 +596,10 @@ def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float,
     F[22, i] = th_ab
     F[23, i] = th_cost
     F[24, i] = th_util
-    I[1, i] = h_route
-    I[2, i] = w_route
-    I[3, i] = pref_route
-    I[4, i] = th_route
+    K[1, i] = h_route
+    K[2, i] = w_route
+    K[3, i] = pref_route
+    K[4, i] = th_route
     B[0, i] = w_att
     B[1, i] = pays
     B[2, i] = th_att
@@ -616,7 +615,8 @@ def set_threads(n: int | None) -> int:
     >>> set_threads(None) >= 1
     True
     """
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if n is None else int(n))
+    config: Any = numba.config
+    numba.set_num_threads(config.NUMBA_NUM_THREADS if n is None else int(n))
     return int(numba.get_num_threads())
 
 
@@ -643,15 +643,57 @@ def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p:
     """
     n = V.shape[0]
     F = np.empty((len(FLOAT_OUT), n))
-    I = np.empty((len(INT_OUT), n), dtype=np.int64)  # noqa: E741
+    K = np.empty((len(INT_OUT), n), dtype=np.int64)
     B = np.empty((len(BOOL_OUT), n), dtype=np.bool_)
     NV = np.empty((n, 2))
     TL = np.empty((n, 2))
     args = [np.ascontiguousarray(x, dtype=np.float64) for x in (V, P, t, c, p)]
-    _kernel(*args, bool(weak), _FRAC, F, I, B, NV, TL)
+    kernel: Any = _kernel  # a numba dispatcher (its typing does not see the signature)
+    kernel(*args, bool(weak), _FRAC, F, K, B, NV, TL)
     out: dict[str, np.ndarray] = {name: F[k] for k, name in enumerate(FLOAT_OUT)}
-    out.update({name: I[k] for k, name in enumerate(INT_OUT)})
+    out.update({name: K[k] for k, name in enumerate(INT_OUT)})
     out.update({name: B[k] for k, name in enumerate(BOOL_OUT)})
     out["net_value"] = NV
     out["throttle_latency"] = TL
     return out
+
+
+_POW10 = 10.0 ** np.arange(23.0)
+
+
+@numba.njit(cache=True, error_model="numpy", parallel=True)
+def _round_sig_kernel(a: Any, digits: int, out: Any, far: Any) -> None:
+    n = a.shape[0]
+    for i in numba.prange(n):
+        x = a[i]
+        mag = np.floor(np.log10(abs(x)))
+        e = digits - 1 - mag if np.isfinite(mag) else 0.0
+        k = min(max(abs(e), 0.0), 22.0)
+        p = _POW10[int(k)]  # 10**k, exact for k <= 22 (as numpy's pow gives it)
+        y = np.rint(x * p) / p if e >= 0 else np.rint(x / p) * p
+        far[i] = abs(e) > 22 and np.isfinite(x) and x != 0
+        out[i] = y if (np.isfinite(y) and x != 0) else x
+
+
+def round_sig(a: np.ndarray, digits: int) -> np.ndarray:
+    """:func:`routegame.model.results.round_sig` of a float64 array, fused (same result).
+
+    The numpy function's steps, element by element: ``floor(log10|x|)``, one exact power of
+    ten, one rounding (half to even, as ``np.round``); values beyond 10^±22 of the scale are
+    formatted one by one, as there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [float(v) for v in round_sig(np.array([-0.4999999999999999, 0.1 + 0.2, np.nan]), 15)]
+    [-0.5, 0.3, nan]
+    """
+    flat = np.ascontiguousarray(a, dtype=np.float64).reshape(-1)
+    out = np.empty_like(flat)
+    far = np.empty(flat.shape, dtype=np.bool_)
+    kernel: Any = _round_sig_kernel
+    kernel(flat, int(digits), out, far)
+    if far.any():
+        text = np.array([float(f"{v:.{digits}g}") for v in flat[far]])
+        out[far] = np.where(np.isfinite(text), text, flat[far])
+    return out.reshape(np.shape(a))

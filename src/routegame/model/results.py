@@ -75,6 +75,12 @@ def round_sig(x: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     a = np.asarray(x)
     if a.dtype.kind != "f":
         return x
+    from routegame import _jit
+
+    if a.dtype == np.float64 and _jit.use_compiled(a.size):  # the same steps, fused (tables)
+        from routegame.closed_form._compiled import round_sig as fused
+
+        return fused(a, digits)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mag = np.floor(np.log10(np.abs(a)))
         exp = np.where(np.isfinite(mag), digits - 1 - mag, 0.0)
