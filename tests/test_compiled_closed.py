@@ -116,7 +116,7 @@ def test_thread_count_does_not_change_the_result(threads: int) -> None:
     from routegame.closed_form import _compiled
 
     rng = np.random.default_rng(3)
-    n = 10_000
+    n = 3 * _compiled._MIN_PER_THREAD + 77  # split into slices when threads > 1
     arrays = {
         "task_value": rng.uniform(0.5, 30, n), "penalty": rng.uniform(0, 50, n),
         "latency": rng.uniform(0.1, 10, (n, 2)), "cost": rng.uniform(0, 10, (n, 2)),

@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numba
@@ -58,7 +59,8 @@ _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0  # the same constants as provider.py
 _SCAN = 13
 _GOLDEN_STEPS = 34
 _FRAC = np.linspace(0.0, 1.0, _SCAN)[1:-1]
-_CHUNK = 2048  # games per task of the parallel loop (scratch arrays are allocated per task)
+_CHUNK = 2048  # games per chunk (the mixed-branch searches of a chunk run in lockstep)
+_MIN_PER_THREAD = 1 << 14  # fewer games per thread are not worth a thread
 _NAN = np.nan
 _INF = np.inf
 _TWO_ROUND = 2 * ROUND
@@ -374,12 +376,13 @@ def _respond1_strong(x1: float, x2: float, c1: float, c2: float, p1: float, p2: 
     return 1.0 - rr, U[pick]
 
 
-@numba.njit(cache=True, error_model="numpy", parallel=True)
+@_jit
 def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: Any, K: Any,
-            B: Any, NV: Any, TL: Any) -> None:
-    n = V.shape[0]
-    nchunks = (n + _CHUNK - 1) // _CHUNK
-    for ch in numba.prange(nchunks):
+            B: Any, NV: Any, TL: Any, lo: int, hi: int) -> None:
+    """Games lo..hi-1 (whole chunks of _CHUNK games from lo), written into the output blocks."""
+    n = hi
+    nchunks = (hi - lo + _CHUNK - 1) // _CHUNK
+    for ch in range(nchunks):
         Jr = np.empty(6)
         Ur = np.empty(6)
         Qr = np.empty(6)
@@ -396,19 +399,19 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: A
         gw = np.empty((17, _CHUNK))
         gk = np.empty(_CHUNK, dtype=np.int64)
         gdone = np.empty(_CHUNK, dtype=np.bool_)
-        start = ch * _CHUNK
+        start = lo + ch * _CHUNK
         stop = min(n, start + _CHUNK)
         # pass 1: the games whose mixed branch is searched, searched together
         m = 0
         for i in range(start, stop):
             x1 = V[i] * p[i, 0] - t[i, 0]
             x2 = V[i] * p[i, 1] - t[i, 1]
-            go, lo, hi = _search_bounds(x1, x2, c[i, 0], c[i, 1], p[i, 0], p[i, 1], P_[i])
+            go, s_lo, s_hi = _search_bounds(x1, x2, c[i, 0], c[i, 1], p[i, 0], p[i, 1], P_[i])
             if go:
                 gi[m] = i
                 gw[0, m], gw[1, m], gw[2, m], gw[3, m] = x1, x2, c[i, 0], c[i, 1]
                 gw[4, m], gw[5, m], gw[6, m] = p[i, 0], p[i, 1], P_[i]
-                gw[7, m], gw[8, m] = lo, hi
+                gw[7, m], gw[8, m] = s_lo, s_hi
                 m += 1
         if m > 0:
             _golden_block(m, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8], frac,
@@ -427,7 +430,7 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: A
                  pw)
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@_inline
 def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float, p1: float,
          p2: float, weak: bool, has_m: bool, s_m: float, J_m: float, F: Any, K: Any, B: Any,
          NV: Any, TL: Any,
@@ -605,8 +608,14 @@ def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float,
     B[2, i] = th_att
 
 
+_THREADS = [os.cpu_count() or 1]
+
+
 def set_threads(n: int | None) -> int:
-    """Set the number of threads of the parallel kernel (``None``: all cores); returns it.
+    """Set the number of threads of the kernels (``None``: one per core); returns it.
+
+    The kernels release the GIL (``nogil=True``); a call on n games runs on up to this many
+    threads, each on a contiguous slice of whole chunks.
 
     Examples
     --------
@@ -615,9 +624,24 @@ def set_threads(n: int | None) -> int:
     >>> set_threads(None) >= 1
     True
     """
-    config: Any = numba.config
-    numba.set_num_threads(config.NUMBA_NUM_THREADS if n is None else int(n))
-    return int(numba.get_num_threads())
+    _THREADS[0] = max(1, int(os.cpu_count() or 1) if n is None else int(n))
+    return _THREADS[0]
+
+
+def _split(kernel: Any, n: int, *args: Any) -> None:
+    """Run ``kernel(*args, lo, hi)`` over [0, n) in up to :func:`set_threads` slices at once."""
+    parts = min(_THREADS[0], max(1, n // _MIN_PER_THREAD))
+    if parts <= 1:
+        kernel(*args, 0, n)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    per = -(-n // parts)
+    per = -(-per // _CHUNK) * _CHUNK  # whole chunks per thread
+    bounds = [(lo, min(n, lo + per)) for lo in range(0, n, per)]
+    with ThreadPoolExecutor(len(bounds)) as pool:
+        for fut in [pool.submit(kernel, *args, lo, hi) for lo, hi in bounds]:
+            fut.result()
 
 
 def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p: np.ndarray,
@@ -648,8 +672,7 @@ def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p:
     NV = np.empty((n, 2))
     TL = np.empty((n, 2))
     args = [np.ascontiguousarray(x, dtype=np.float64) for x in (V, P, t, c, p)]
-    kernel: Any = _kernel  # a numba dispatcher (its typing does not see the signature)
-    kernel(*args, bool(weak), _FRAC, F, K, B, NV, TL)
+    _split(_kernel, n, *args, bool(weak), _FRAC, F, K, B, NV, TL)
     out: dict[str, np.ndarray] = {name: F[k] for k, name in enumerate(FLOAT_OUT)}
     out.update({name: K[k] for k, name in enumerate(INT_OUT)})
     out.update({name: B[k] for k, name in enumerate(BOOL_OUT)})
@@ -661,10 +684,9 @@ def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p:
 _POW10 = 10.0 ** np.arange(23.0)
 
 
-@numba.njit(cache=True, error_model="numpy", parallel=True)
-def _round_sig_kernel(a: Any, digits: int, out: Any, far: Any) -> None:
-    n = a.shape[0]
-    for i in numba.prange(n):
+@_jit
+def _round_sig_kernel(a: Any, digits: int, out: Any, far: Any, lo: int, hi: int) -> None:
+    for i in range(lo, hi):
         x = a[i]
         mag = np.floor(np.log10(abs(x)))
         e = digits - 1 - mag if np.isfinite(mag) else 0.0
@@ -691,8 +713,7 @@ def round_sig(a: np.ndarray, digits: int) -> np.ndarray:
     flat = np.ascontiguousarray(a, dtype=np.float64).reshape(-1)
     out = np.empty_like(flat)
     far = np.empty(flat.shape, dtype=np.bool_)
-    kernel: Any = _round_sig_kernel
-    kernel(flat, int(digits), out, far)
+    _split(_round_sig_kernel, flat.shape[0], flat, int(digits), out, far)
     if far.any():
         text = np.array([float(f"{v:.{digits}g}") for v in flat[far]])
         out[far] = np.where(np.isfinite(text), text, flat[far])
