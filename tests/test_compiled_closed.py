@@ -151,11 +151,79 @@ def test_compiled_equilibrium_against_the_markov_chain(games: list[rg.GameParams
 
 
 def test_a_single_solve_does_not_import_numba() -> None:
-    code = ("import sys, routegame as rg; "
+    """One game, and a report's plane of 201 x 201 games: below the first-call size."""
+    code = ("import sys, numpy as np, routegame as rg; "
             "rg.solve_arrays(10, 20, [4, 5], [1, 4], [0.3, 0.8]); "
             "rg.solve(rg.GameParams.two_model(10, 5, (3, 6), (1, 4), (0.25, 0.75))); "
+            "rg.solve_arrays(np.linspace(1, 30, 201)[:, None], np.linspace(0, 50, 201), [4, 5], "
+            "[1, 4], [0.3, 0.8]).columns(); "
             "print('numba' in sys.modules)")
     env = {k: v for k, v in os.environ.items() if k != "ROUTEGAME_JIT_MIN_SIZE"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_first_call_size_and_prepare() -> None:
+    from routegame.closed_form import provider
+
+    with _jit.forced(False):
+        assert not provider.use_compiled(10**9)
+        assert not provider.prepare_compiled(10**9)
+    with _jit.forced(True):
+        assert provider.use_compiled(1)
+        assert provider.prepare_compiled(1)
+    assert "routegame.closed_form._compiled" in sys.modules
+
+
+def test_round_sig_fused_equals_numpy_bitwise() -> None:
+    from routegame.closed_form import _compiled
+    from routegame.model import results
+
+    rng = np.random.default_rng(11)
+    powers = 10.0 ** np.arange(-320, 308).astype(float)
+    a = np.concatenate([
+        rng.uniform(-1, 1, 20_000) * 10.0 ** rng.integers(-320, 308, 20_000),
+        rng.standard_normal(20_000), powers, np.nextafter(powers, 0), np.nextafter(powers, np.inf),
+        rng.integers(-10**9, 10**9, 5_000) / 2.0,
+        [0.0, -0.0, np.nan, np.inf, -np.inf, 0.5, 2.5, -2.5, 5e-324, 1.7976931348623157e308,
+         -0.4999999999999999, 0.1 + 0.2, 6.500000000000001, 2e20 / 3],
+    ])
+    with _jit.forced(False):
+        want = results.round_sig(a)
+    got = _compiled.round_sig(a, 15)
+    assert np.array_equal(want, got, equal_nan=True)
+    assert np.array_equal(np.signbit(want), np.signbit(got))
+    with _jit.forced(True):  # the dispatcher inside round_sig (module loaded)
+        assert np.array_equal(results.round_sig(a), want, equal_nan=True)
+
+
+def test_table_and_sweep_equal_on_both_paths() -> None:
+    import pandas as pd
+
+    from routegame import tabular
+    from routegame.sweep import sweep
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    df = pd.DataFrame({
+        "task_value": rng.uniform(0.5, 30, n), "penalty": rng.uniform(0, 50, n),
+        "latency_1": rng.uniform(0.1, 10, n), "latency_2": rng.uniform(0.1, 10, n),
+        "cost_1": rng.uniform(0, 10, n), "cost_2": rng.uniform(0, 10, n),
+        "success_prob_1": rng.uniform(0.02, 0.98, n), "success_prob_2": rng.uniform(0.02, 0.98, n),
+    })
+    with _jit.forced(False):
+        want = tabular.solve_table(df)
+    with _jit.forced(True):
+        got = tabular.solve_table(df)
+    pd.testing.assert_frame_equal(want, got, check_exact=True)
+    from routegame.scenarios import load_scenario
+
+    base = load_scenario("default")
+    grid = {"penalty": np.linspace(0, 60, 17), "task_value": np.linspace(1, 40, 13)}
+    with _jit.forced(False):
+        ds0 = sweep(base, progress=False, **grid)
+    with _jit.forced(True):
+        ds1 = sweep(base, progress=False, **grid)
+    for name in ds0.data_vars:
+        assert np.array_equal(ds0[name].values, ds1[name].values, equal_nan=True), name

@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -40,7 +41,7 @@ import numpy as np
 
 from routegame.engines.kernel import ROUND, TOL
 
-__all__ = ["BOOL_OUT", "FLOAT_OUT", "INT_OUT", "set_threads", "solve_generic"]
+__all__ = ["BOOL_OUT", "FLOAT_OUT", "INT_OUT", "round_sig", "set_threads", "solve_generic", "warm"]
 
 #: Float outputs (rows of the float block), in order.
 FLOAT_OUT: tuple[str, ...] = (
@@ -640,8 +641,21 @@ def _split(kernel: Any, n: int, *args: Any) -> None:
     per = -(-per // _CHUNK) * _CHUNK  # whole chunks per thread
     bounds = [(lo, min(n, lo + per)) for lo in range(0, n, per)]
     with ThreadPoolExecutor(len(bounds)) as pool:
-        for fut in [pool.submit(kernel, *args, lo, hi) for lo, hi in bounds]:
+        for fut in [pool.submit(functools.partial(kernel, *args, lo, hi)) for lo, hi in bounds]:
             fut.result()
+
+
+def warm() -> None:
+    """Compile (cold cache) or load (warm cache) both kernels, on a few games.
+
+    Examples
+    --------
+    >>> warm()
+    """
+    one = np.ones(1)
+    solve_generic(10 * one, 20 * one, np.array([[4.0, 5.0]]), np.array([[1.0, 4.0]]),
+                  np.array([[0.3, 0.8]]), weak=False)
+    round_sig(one, 15)
 
 
 def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p: np.ndarray,

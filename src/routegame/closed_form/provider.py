@@ -25,6 +25,7 @@ s = 0 and t_1 -> max(t_1, V p_1), or s = 1 and t_2 -> max(t_2, V p_2), whichever
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +42,7 @@ from routegame.engines.kernel import ROUND, TOL, first_min
 from routegame.model.params import check_game_arrays, check_tie_break
 from routegame.model.results import GameResult
 
-__all__ = ["TwoModelSolution", "solve_arrays"]
+__all__ = ["FIRST_CALL_SIZE", "TwoModelSolution", "prepare_compiled", "solve_arrays", "use_compiled"]
 
 #: The result type of :func:`solve_arrays` (an alias kept for code written against 0.1).
 TwoModelSolution = GameResult
@@ -175,11 +176,64 @@ def solve_arrays(
     V1, P1, t1, c1, p1 = flat
     total = V1.shape[0]
     with np.errstate(all="ignore"):  # overflow beyond the double range shows as inf, not a warning
-        if _jit.use_compiled(total):
+        if use_compiled(total):
             res = _solve_compiled(V1, P1, t1, c1, p1, tie_break)
         else:
             res = _solve_blocks(V1, P1, t1, c1, p1, total, tie_break)
     return _result(res, shape, tie_break)
+
+
+#: Games from which the *first* compiled call of a process pays: it imports numba and loads the
+#: cached machine code (about 0.5-1 s on this project's 2-core machine, some 10^5-10^6 games of
+#: the numpy path). Once the compiled module is loaded, every call of ``_jit.min_size()`` games or
+#: more uses it. So one ``routegame solve`` or ``report`` (planes of ~4e4 games) never imports
+#: numba, and a large table or sweep does.
+FIRST_CALL_SIZE = 1 << 19
+
+_COMPILED_MODULE = "routegame.closed_form._compiled"
+
+
+def use_compiled(total: int) -> bool:
+    """Whether :func:`solve_arrays` solves ``total`` games on the compiled kernel.
+
+    True when :func:`routegame._jit.use_compiled` allows it and either the compiled module is
+    already loaded in this process, or ``total >= FIRST_CALL_SIZE`` (the first call pays for
+    importing numba and loading the kernel), or the switch is forced on
+    (:func:`routegame._jit.forced`, or ``ROUTEGAME_JIT_MIN_SIZE=0``).
+
+    Examples
+    --------
+    >>> from routegame import _jit
+    >>> use_compiled(10)
+    False
+    >>> with _jit.forced(False):
+    ...     use_compiled(10**9)
+    False
+    """
+    if not _jit.use_compiled(total):
+        return False
+    if _jit.use_compiled(0) or total >= max(FIRST_CALL_SIZE, _jit.min_size()):
+        return True
+    return _COMPILED_MODULE in sys.modules
+
+
+def prepare_compiled(total: int) -> bool:
+    """Load the compiled kernel now if work of ``total`` games (in many calls) will pay for it.
+
+    Sweeps call this with their whole size before solving batches or dask chunks (each below
+    :data:`FIRST_CALL_SIZE`), so that the batches run compiled. Returns whether it is loaded.
+
+    Examples
+    --------
+    >>> prepare_compiled(10)
+    False
+    """
+    if not use_compiled(total):
+        return False
+    from routegame.closed_form import _compiled
+
+    _compiled.warm()
+    return True
 
 
 def _solve_compiled(
