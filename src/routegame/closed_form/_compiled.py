@@ -463,22 +463,22 @@ def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float,
     vv = code == 0
     lv = code == 2
     vl = code == 3
-    J10 = c1 / p1
-    U10 = x1 / p1
-    J11 = c1 + (1 - p1) * c2 / p2
-    U11 = x1 + (1 - p1) * x2 / p2
-    J2s = c2 / p2
-    U2s = x2 / p2
+    # A value numpy computes for every game but reads only in some regimes is computed here
+    # only there (the rows (1, s0) and (1, s_low) can win only in their regimes: elsewhere their
+    # J is +inf and first_min takes an earlier row): fewer divisions, the same outputs.
     Jq1 = c1 + P * (1 - p1)
     Jq2 = c2 + P * (1 - p2)
     s0f = s0 if lv else 0.0
     slf = s_low if vl else 0.0
-    d = p1 + (1 - p1) * s0f
-    Js0 = (c1 + (1 - p1) * s0f * c2 / p2) / d
-    Us0 = (x1 + (1 - p1) * s0f * x2 / p2) / d
-    d = p1 + (1 - p1) * slf
-    Jsl = (c1 + (1 - p1) * slf * c2 / p2) / d
-    Usl = (x1 + (1 - p1) * slf * x2 / p2) / d
+    Js0 = Us0 = Jsl = Usl = 0.0
+    if lv:
+        d = p1 + (1 - p1) * s0f
+        Js0 = (c1 + (1 - p1) * s0f * c2 / p2) / d
+        Us0 = (x1 + (1 - p1) * s0f * x2 / p2) / d
+    if vl:
+        d = p1 + (1 - p1) * slf
+        Jsl = (c1 + (1 - p1) * slf * c2 / p2) / d
+        Usl = (x1 + (1 - p1) * slf * x2 / p2) / d
     for j in range(6):
         Jr[j] = _INF
         Ur[j] = 0.0
@@ -486,11 +486,11 @@ def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float,
         Sr[j] = 0.0
     Sr[1] = 1.0
     if vv or vl:
-        Jr[0], Ur[0], Qr[0] = J10, U10, 0.0
+        Jr[0], Ur[0], Qr[0] = c1 / p1, x1 / p1, 0.0
     else:
         Jr[0], Ur[0], Qr[0] = Jq1, x1, 1.0
     if vv or lv:
-        Jr[1], Ur[1], Qr[1] = J11, U11, 0.0
+        Jr[1], Ur[1], Qr[1] = c1 + (1 - p1) * c2 / p2, x1 + (1 - p1) * x2 / p2, 0.0
     else:
         Jr[1], Ur[1], Qr[1] = Jq1, x1, 1.0
     Jr[2] = _nminimum(Js0, Jq1) if lv else _INF
@@ -501,14 +501,14 @@ def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float,
     Ur[3] = Usl
     Qr[3] = 0.0
     Sr[3] = slf
-    J5 = J2s if (vv or lv) else Jq2
+    J5 = c2 / p2 if (vv or lv) else Jq2
     if has_m:  # the branch search (pass 1 of _kernel: only where it can win)
         Jr[4] = J_m
         Sr[4] = s_m
         Qr[4], Ur[4] = _respond1_strong(x1, x2, c1, c2, p1, p2, P, s_m, cand, cu, cj, cm, ct)
     Jr[5] = J5
     if vv or lv:
-        Ur[5], Qr[5] = U2s, 0.0
+        Ur[5], Qr[5] = x2 / p2, 0.0
     else:
         Ur[5], Qr[5] = x2, 1.0
     k = _first_min(Jr, 6)
