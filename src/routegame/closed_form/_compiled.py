@@ -33,7 +33,6 @@ Examples
 from __future__ import annotations
 
 import functools
-import os
 from typing import Any
 
 import numba
@@ -609,14 +608,16 @@ def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float,
     B[2, i] = th_att
 
 
-_THREADS = [os.cpu_count() or 1]
+_CONFIG: Any = numba.config
+_THREADS = [int(_CONFIG.NUMBA_NUM_THREADS)]  # environment NUMBA_NUM_THREADS, else the cores
 
 
 def set_threads(n: int | None) -> int:
-    """Set the number of threads of the kernels (``None``: one per core); returns it.
+    """Set the number of threads of the kernels (``None``: the default); returns it.
 
     The kernels release the GIL (``nogil=True``); a call on n games runs on up to this many
-    threads, each on a contiguous slice of whole chunks.
+    threads, each on a contiguous slice of whole chunks. The default is numba's
+    (environment variable ``NUMBA_NUM_THREADS``, else one per core).
 
     Examples
     --------
@@ -625,7 +626,7 @@ def set_threads(n: int | None) -> int:
     >>> set_threads(None) >= 1
     True
     """
-    _THREADS[0] = max(1, int(os.cpu_count() or 1) if n is None else int(n))
+    _THREADS[0] = max(1, int(_CONFIG.NUMBA_NUM_THREADS) if n is None else int(n))
     return _THREADS[0]
 
 
