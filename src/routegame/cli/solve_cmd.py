@@ -466,11 +466,23 @@ def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: b
     prepare_compiled(rows)  # a large table loads the compiled kernel once, for all its blocks
     columns: list[str] = []
 
+    def solve(start: int) -> Any:
+        return tabular.solve_table(data.slice(start, _TABLE_BLOCK), tie_break, label=table)
+
     def blocks() -> Iterator[Any]:
-        for start in range(0, max(rows, 1), _TABLE_BLOCK):
-            solved = tabular.solve_table(data.slice(start, _TABLE_BLOCK), tie_break, label=table)
-            columns[:] = solved.column_names
-            yield solved
+        """Solved blocks in order; the next one is solved (in a thread: the kernels and the
+        Parquet writer release the GIL) while this one is written."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        starts = range(0, max(rows, 1), _TABLE_BLOCK)
+        with ThreadPoolExecutor(1) as pool:
+            ahead = pool.submit(solve, starts[0])
+            for k in range(len(starts)):
+                solved = ahead.result()
+                if k + 1 < len(starts):
+                    ahead = pool.submit(solve, starts[k + 1])
+                columns[:] = solved.column_names
+                yield solved
 
     io.write_table(blocks(), out, overwrite=overwrite, field="--out")
     if as_json:
