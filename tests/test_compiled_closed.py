@@ -12,6 +12,7 @@ import itertools
 import os
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -227,3 +228,44 @@ def test_table_and_sweep_equal_on_both_paths() -> None:
         ds1 = sweep(base, progress=False, **grid)
     for name in ds0.data_vars:
         assert np.array_equal(ds0[name].values, ds1[name].values, equal_nan=True), name
+
+
+def test_table_in_blocks_equals_one_pass_and_reports_file_rows(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--table`` solves and writes blocks (pipelined); the file equals the one-pass table and a
+    bad cell in a late block is reported with its row in the file, leaving no output."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from typer.testing import CliRunner
+
+    from routegame import tabular
+    from routegame.cli import solve_cmd
+    from routegame.cli._app import app
+
+    monkeypatch.setattr(solve_cmd, "_TABLE_BLOCK", 7)
+    rng = np.random.default_rng(9)
+    n = 50
+    cols = {
+        "task_value": rng.uniform(0.5, 30, n), "penalty": rng.uniform(0, 50, n),
+        "latency_1": rng.uniform(0.1, 10, n), "latency_2": rng.uniform(0.1, 10, n),
+        "cost_1": rng.uniform(0, 10, n), "cost_2": rng.uniform(0, 10, n),
+        "success_prob_1": rng.uniform(0.02, 0.98, n),
+        "success_prob_2": rng.uniform(0.02, 0.98, n),
+    }
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(pa.table(cols), src)
+    runner = CliRunner()
+    res = runner.invoke(app, ["solve", "--table", str(src), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pq.read_table(out)
+    assert pq.ParquetFile(out).num_row_groups == -(-n // 7)
+    assert got.equals(tabular.solve_table(pa.table(cols)))
+    cols["success_prob_2"][43] = 1.5
+    bad_src, bad_out = tmp_path / "bad.parquet", tmp_path / "bad_out.parquet"
+    pq.write_table(pa.table(cols), bad_src)
+    res = runner.invoke(app, ["solve", "--table", str(bad_src), "--out", str(bad_out)])
+    assert res.exit_code == 2
+    assert "success_prob_2" in res.output
+    assert "row 44" in res.output
+    assert not bad_out.exists()
