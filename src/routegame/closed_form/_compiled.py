@@ -646,6 +646,14 @@ def _split(kernel: Any, n: int, *args: Any) -> None:
             fut.result()
 
 
+def _readonly(x: Any) -> np.ndarray:
+    """A C-contiguous float64 read-only view (a copy only if needed): one numba signature
+    for every input, whether the caller's array is writable or a broadcast view."""
+    v = np.ascontiguousarray(x, dtype=np.float64).view()
+    v.flags.writeable = False
+    return v
+
+
 def warm() -> None:
     """Compile (cold cache) or load (warm cache) both kernels, on a few games.
 
@@ -686,7 +694,7 @@ def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p:
     B = np.empty((len(BOOL_OUT), n), dtype=np.bool_)
     NV = np.empty((n, 2))
     TL = np.empty((n, 2))
-    args = [np.ascontiguousarray(x, dtype=np.float64) for x in (V, P, t, c, p)]
+    args = [_readonly(x) for x in (V, P, t, c, p)]
     _split(_kernel, n, *args, bool(weak), _FRAC, F, K, B, NV, TL)
     out: dict[str, np.ndarray] = {name: F[k] for k, name in enumerate(FLOAT_OUT)}
     out.update({name: K[k] for k, name in enumerate(INT_OUT)})
@@ -725,8 +733,8 @@ def round_sig(a: np.ndarray, digits: int) -> np.ndarray:
     >>> [float(v) for v in round_sig(np.array([-0.4999999999999999, 0.1 + 0.2, np.nan]), 15)]
     [-0.5, 0.3, nan]
     """
-    flat = np.ascontiguousarray(a, dtype=np.float64).reshape(-1)
-    out = np.empty_like(flat)
+    flat = _readonly(np.reshape(a, -1))
+    out = np.empty(flat.shape)
     far = np.empty(flat.shape, dtype=np.bool_)
     _split(_round_sig_kernel, flat.shape[0], flat, int(digits), out, far)
     if far.any():
