@@ -21,6 +21,11 @@ J = c_i + P (1 - p_i) to what it could induce before. Hence the throttled optimu
 
 reached with the least throttle: route 2 with t_2 -> max(t_2, V p_2); or route 1 with either
 s = 0 and t_1 -> max(t_1, V p_1), or s = 1 and t_2 -> max(t_2, V p_2), whichever adds less.
+
+Compiled path: for large arrays (:func:`use_compiled`) :func:`solve_arrays` runs the same
+formulas fused in one numba loop (:mod:`routegame.closed_form._compiled`, imported only then),
+bit for bit equal to the numpy functions here, which stay the oracle; knife edges (ξ_i = 0)
+always take the numpy candidate solver.
 """
 
 from __future__ import annotations
