@@ -1,5 +1,13 @@
 """Benchmark: the two-model solver through the array API, ``--table`` and the numeric engine.
 
+Same run, same games: the numpy path (``_jit.forced(False)``), the compiled kernel
+(``closed_form._compiled``, numba) on 1 and 2 threads, and the memory-bound baseline (one fused
+numpy pass that reads the same inputs and writes the same outputs once: the floor no kernel can
+beat). ``--table`` is timed in a subprocess (process start included) with the compiled path off
+(``ROUTEGAME_JIT=0``) and on, plus the in-process time of its parts. The first-call latency of
+the compiled path is measured in fresh processes: cold numba cache (compile) and warm cache
+(load).
+
 Equilibrium (strong and weak), thresholds, misalignment and throttling for N random games
 (default 10^6) through ``routegame.solve_arrays`` and through ``routegame solve --table`` (a
 subprocess on a Parquet file), and for a sample through the independent numerical engine
@@ -9,7 +17,7 @@ Prints games per second for each and the ratios. Run::
 
     .venv/bin/python benchmarks/bench_solve.py [--games 1000000] [--numeric-sample 40]
 
-Single core: numpy's element-wise kernels do not use threads.
+numpy's element-wise kernels use one core; the compiled kernel uses ``numba`` threads.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,37 +43,138 @@ def random_games(n: int, seed: int = 0) -> dict[str, np.ndarray]:
             "latency": t, "cost": c, "success_prob": p}
 
 
+#: Best CPU seconds of this thread seen by the last :func:`_best` (a loaded machine steals
+#: wall time; the thread's CPU time is what the work itself took on one core).
+LAST_CPU = [np.inf]
+
+
+def _best(fn: Any, repeats: int = 3) -> float:
+    """Best wall seconds of ``repeats`` calls (the best thread CPU seconds go to LAST_CPU)."""
+    best = cpu = np.inf
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.thread_time()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+        cpu = min(cpu, time.thread_time() - c0)
+    LAST_CPU[0] = cpu
+    return best
+
+
+def memory_baseline(games: dict[str, np.ndarray]) -> float:
+    """Seconds of one fused pass: read every input once, write every output of solve_arrays once.
+
+    The outputs (floats, int64 codes, bools, two (n, 2) arrays: 37 arrays, ~300 bytes per game)
+    are allocated and written from one combination of the 8 inputs (64 bytes per game), so the
+    time is that of memory traffic alone.
+    """
+    from routegame.closed_form import _compiled
+
+    V, P = games["task_value"], games["penalty"]
+    t, c, p = games["latency"], games["cost"], games["success_prob"]
+    n = V.shape[0]
+
+    def once() -> None:
+        x = V + P + t[:, 0] + t[:, 1] + c[:, 0] + c[:, 1] + p[:, 0] + p[:, 1]
+        F = np.empty((len(_compiled.FLOAT_OUT), n))
+        F[...] = x
+        I = np.empty((len(_compiled.INT_OUT), n), dtype=np.int64)  # noqa: E741
+        I[...] = x
+        B = np.empty((len(_compiled.BOOL_OUT), n), dtype=bool)
+        B[...] = x > 0
+        pair = np.empty((2, n, 2))
+        pair[...] = x[:, None]
+
+    return _best(once)
+
+
 def bench_array_api(games: dict[str, np.ndarray], repeats: int = 3) -> float:
+    """Seconds per call of ``solve_arrays`` (best of ``repeats``), on the dispatcher's path."""
     import routegame as rg
 
-    n = games["task_value"].shape[0]
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        rg.solve_arrays(**games)
-        best = min(best, time.perf_counter() - t0)
-    return n / best
+    return _best(lambda: rg.solve_arrays(**games), repeats)
 
 
-def bench_table(games: dict[str, np.ndarray]) -> float:
+def write_table_input(games: dict[str, np.ndarray], path: Path) -> None:
     import pandas as pd
 
-    n = games["task_value"].shape[0]
-    df = pd.DataFrame({
+    pd.DataFrame({
         "task_value": games["task_value"], "penalty": games["penalty"],
         "latency_1": games["latency"][:, 0], "latency_2": games["latency"][:, 1],
         "cost_1": games["cost"][:, 0], "cost_2": games["cost"][:, 1],
-        "success_prob_1": games["success_prob"][:, 0], "success_prob_2": games["success_prob"][:, 1],
-    })
+        "success_prob_1": games["success_prob"][:, 0],
+        "success_prob_2": games["success_prob"][:, 1],
+    }).to_parquet(path)
+
+
+def bench_table(src: Path, out: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of ``routegame solve --table`` in a fresh process
+    (process start, imports, Parquet read and write included)."""
+    import resource
+
     exe = Path(sys.executable).with_name("routegame")
-    with tempfile.TemporaryDirectory() as d:
-        src, out = Path(d) / "in.parquet", Path(d) / "out.parquet"
-        df.to_parquet(src)
-        t0 = time.perf_counter()
-        subprocess.run([str(exe), "solve", "--table", str(src), "--out", str(out)], check=True)
-        dt = time.perf_counter() - t0
-        assert len(pd.read_parquet(out)) == n
-    return n / dt
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([str(exe), "solve", "--table", str(src), "--out", str(out), "--overwrite"],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def table_parts(src: Path, out: Path) -> dict[str, float]:
+    """In-process seconds of the parts of ``--table``: read, solve, columns (rounding), write."""
+    import pyarrow as pa
+
+    from routegame import io, tabular
+    from routegame.model.results import GameResult
+
+    parts: dict[str, float] = {}
+    t0 = time.perf_counter()
+    data = tabular.read_games(src, "--table")
+    parts["read parquet"] = time.perf_counter() - t0
+    g = tabular.game_columns(data)
+    import routegame as rg
+
+    t0 = time.perf_counter()
+    sol = rg.solve_arrays(g["task_value"], g["penalty"],
+                          np.stack([g["latency_1"], g["latency_2"]], axis=-1),
+                          np.stack([g["cost_1"], g["cost_2"]], axis=-1),
+                          np.stack([g["success_prob_1"], g["success_prob_2"]], axis=-1))
+    parts["solve_arrays"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sol.columns()
+    parts["columns (round_sig)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    solved = tabular.solve_table(data)
+    parts["solve_table (all above + arrow)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    io.write_table(solved, out, overwrite=True)
+    parts["write parquet"] = time.perf_counter() - t0
+    del pa, GameResult
+    return parts
+
+
+_FIRST_CALL = """
+import time, numpy as np
+t0 = time.perf_counter()
+import routegame as rg
+from routegame import _jit
+n = 2 * _jit.min_size()
+rng = np.random.default_rng(0)
+with _jit.forced(True):
+    rg.solve_arrays(rng.uniform(1, 30, n), rng.uniform(0, 50, n), rng.uniform(0.1, 10, (n, 2)),
+                    rng.uniform(0, 10, (n, 2)), rng.uniform(0.02, 0.98, (n, 2)))
+    rg.model.results.round_sig(rng.uniform(0, 1, n))
+print(time.perf_counter() - t0)
+"""
+
+
+def first_call(cache_dir: str) -> float:
+    """Seconds of a fresh process's first compiled solve (imports included)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    out = subprocess.run([sys.executable, "-c", _FIRST_CALL], check=True, env=env,
+                         capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def bench_numeric(games: dict[str, np.ndarray], sample: int) -> float:
@@ -88,20 +198,75 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--games", type=int, default=1_000_000)
     ap.add_argument("--numeric-sample", type=int, default=40)
     ap.add_argument("--skip-table", action="store_true")
+    ap.add_argument("--skip-first-call", action="store_true")
     args = ap.parse_args(argv)
+    from routegame import _jit
+
     games = random_games(args.games)
-    print(f"games: {args.games:,}  (cpu count {os.cpu_count()}, one core used)")
-    api = bench_array_api(games)
-    print(f"array API (solve_arrays, best of 3):      {api:14,.0f} games/s")
+    n = args.games
+    print(f"games: {n:,}  (cpu count {os.cpu_count()}, load {os.getloadavg()[0]:.2f})")
+    base = memory_baseline(games)
+    base_cpu = LAST_CPU[0]
+    print("rates: wall clock, and [per CPU second of the working thread] (load steals wall time)")
+    print(f"memory-bound baseline (one fused pass):    {n / base:14,.0f} games/s "
+          f"[{n / base_cpu:,.0f}]")
+    with _jit.forced(False):
+        api_np = n / bench_array_api(games)
+    np_cpu = n / LAST_CPU[0]
+    print(f"array API, numpy path:                     {api_np:14,.0f} games/s [{np_cpu:,.0f}]")
+    api = api_np
+    if _jit.available():
+        from routegame.closed_form import _compiled
+
+        threads = _compiled.set_threads(None)
+        with _jit.forced(True):
+            bench_array_api(games, 1)  # compile or load
+            rates = {}
+            for k in sorted({1, threads}):
+                _compiled.set_threads(k)
+                rates[k] = n / bench_array_api(games)
+                cpu = f" [{n / LAST_CPU[0]:,.0f}]" if k == 1 else ""
+                print(f"array API, compiled, {k} thread(s):         {rates[k]:14,.0f} games/s{cpu}")
+                if k == 1:
+                    c_cpu = n / LAST_CPU[0]
+            _compiled.set_threads(threads)
+        api = rates[threads]
+        print(f"ratio compiled(1 thread) / numpy path:     {rates[1] / api_np:14.1f}x "
+              f"[{c_cpu / np_cpu:.1f}x]")
+        if threads > 1:
+            print(f"ratio {threads} threads / 1 thread:                {rates[threads] / rates[1]:14.2f}x")
+        print(f"memory baseline / compiled(1 thread):      {(n / base) / rates[1]:14.1f}x  "
+              f"[{(n / base_cpu) / c_cpu:.1f}x] (goal <= 5)")
+        print(f"compiled 1 thread goal 5e6 games/s: wall {'met' if rates[1] >= 5e6 else 'NOT met'}"
+              f", per CPU second {'met' if c_cpu >= 5e6 else 'NOT met'}")
+        if not args.skip_first_call:
+            with tempfile.TemporaryDirectory() as cache:
+                cold = first_call(cache)
+                warm = first_call(cache)
+            print(f"first compiled call, fresh process: cold cache {cold:.1f} s, "
+                  f"cached {warm:.2f} s (imports included)")
     if not args.skip_table:
-        tab = bench_table(games)
-        print(f"CLI --table (parquet in/out, incl. start): {tab:14,.0f} games/s")
+        with tempfile.TemporaryDirectory() as d:
+            src, out = Path(d) / "in.parquet", Path(d) / "out.parquet"
+            write_table_input(games, src)
+            env_np = {**os.environ, "ROUTEGAME_JIT": "0"}
+            w_np, c_np = bench_table(src, out, env_np)
+            bench_table(src, out, dict(os.environ))  # make sure the cache is warm
+            w_c, c_c = bench_table(src, out, dict(os.environ))
+            exe = Path(sys.executable).with_name("routegame")
+            t0 = time.perf_counter()
+            subprocess.run([str(exe), "--help"], check=True, stdout=subprocess.DEVNULL)
+            start = time.perf_counter() - t0
+            print(f"CLI --table, numpy path (incl. start):     {n / w_np:14,.0f} games/s "
+                  f"[{n / c_np:,.0f} per CPU s]")
+            print(f"CLI --table, compiled (incl. start):       {n / w_c:14,.0f} games/s "
+                  f"[{n / c_c:,.0f} per CPU s] (ratio {w_np / w_c:.1f}x; goal >= 1e6)")
+            print(f"  process start + CLI import (routegame --help): {start:.2f} s wall")
+            for label, sec in table_parts(src, out).items():
+                print(f"  in-process {label:<32} {sec:8.3f} s ({n / sec:12,.0f} games/s)")
     num = bench_numeric(games, args.numeric_sample)
     print(f"numeric engine (sample {args.numeric_sample}):            {num:14,.1f} games/s")
     print(f"ratio array API / numeric engine:          {api / num:14,.0f}x  (goal >= 10^4)")
-    if not args.skip_table:
-        print(f"ratio --table / numeric engine:            {tab / num:14,.0f}x")
-    print(f"array API goal 10^6 games/s: {'met' if api >= 1e6 else 'NOT met'}")
 
 
 if __name__ == "__main__":

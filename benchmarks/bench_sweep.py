@@ -82,6 +82,11 @@ def _base() -> Any:
 
     base = load_scenario("default")
     sweep(base, penalty=[1.0, 2.0], progress=False)
+    # the compiled kernel's one-time load (numba import + cached machine code, ~1 s; see
+    # bench_solve.py for the first-call latency) is part of the warm-up, as the imports are
+    from routegame.closed_form.provider import prepare_compiled
+
+    prepare_compiled(10**9)
     sweep(base, penalty=[1.0, 2.0], chunks=1, progress=False)
     import zarr  # noqa: F401
 
@@ -290,13 +295,18 @@ BENCHES: dict[str, Callable[[int, int, Path], dict[str, Any]]] = {
 # driver
 
 
-def _run_child(config: str, points: int, chunk: int, workdir: Path) -> dict[str, Any]:
+def _run_child(config: str, points: int, chunk: int, workdir: Path,
+               jit: bool = True) -> dict[str, Any]:
+    """Run one configuration in a subprocess; ``jit=False`` switches the compiled kernel off
+    (``ROUTEGAME_JIT=0``: the numpy path, i.e. the solver before issue 10)."""
     cmd = [sys.executable, __file__, "--child", config, "--points", str(points),
            "--chunk", str(chunk), "--workdir", str(workdir)]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    env = {**os.environ, "ROUTEGAME_JIT": "1" if jit else "0"}
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    label = config if jit else f"{config}[numpy]"
     if res.returncode != 0:
-        return {"config": config, "error": res.stderr.strip().splitlines()[-1:]}
-    return {"config": config, **json.loads(res.stdout.strip().splitlines()[-1])}
+        return {"config": label, "error": res.stderr.strip().splitlines()[-1:]}
+    return {**json.loads(res.stdout.strip().splitlines()[-1]), "config": label}
 
 
 def _mb(x: float) -> str:
@@ -314,6 +324,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunk-large", type=int, default=2**18,
                         help="points per chunk of store_large and the dask runs (default 2^18)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--jit", choices=("both", "on", "off"), default="both",
+                        help="compiled kernel on, off (numpy path), or both in one run "
+                             "(default; '[numpy]' rows are the numpy path)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--chunk", type=int, default=2**18, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -333,7 +346,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for config in configs:
             chunk = args.chunk_small if config == "store_small" else args.chunk_large
-            results.append(_run_child(config, args.points, chunk, workdir))
+            for jit in {"both": (False, True), "on": (True,), "off": (False,)}[args.jit]:
+                results.append(_run_child(config, args.points, chunk, workdir, jit))
             if not args.json:
                 print(f"  done {config}", file=sys.stderr)
     finally:
@@ -347,7 +361,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"routegame {routegame.__version__}: sweep of {math.prod(shape):,} games "
           f"(penalty x cost_ratio x task_value = {' x '.join(map(str, shape))}), "
           f"{os.cpu_count()} CPUs")
-    head = (f"{'config':<18}{'chunk (points)':>16}{'seconds':>10}{'games/s':>12}"
+    head = (f"{'config':<26}{'chunk (points)':>16}{'seconds':>10}{'games/s':>12}"
             f"{'peak MB':>10}{'extra MB':>10}{'output MB':>11}")
     print(head)
     print("-" * len(head))
@@ -355,18 +369,23 @@ def main(argv: list[str] | None = None) -> None:
     method = ""
     for r in results:
         if "error" in r:
-            print(f"{r['config']:<18} failed: {r['error']}")
+            print(f"{r['config']:<26} failed: {r['error']}")
             continue
         mem = r["memory"]
         method = mem["method"]
         chunk = r["chunk"]
         chunk_pts = "-" if chunk is None else f"{min(chunk['penalty'], shape[0]) * inner:,}"
         out_mb = _mb(r["output_bytes"]) if "output_bytes" in r else "-"
-        print(f"{r['config']:<18}{chunk_pts:>16}{r['seconds']:>10.1f}"
+        print(f"{r['config']:<26}{chunk_pts:>16}{r['seconds']:>10.1f}"
               f"{r['points'] / r['seconds']:>12,.0f}{_mb(mem['peak']):>10}"
               f"{_mb(mem['peak'] - mem['baseline']):>10}{out_mb:>11}")
     print(f"memory: {method}; 'extra' = peak minus the resident set before solving; "
           "'output' = size of the dataset's variables")
+    rate = {r["config"]: r["points"] / r["seconds"] for r in results if "error" not in r}
+    for name in configs:
+        if name in rate and f"{name}[numpy]" in rate:
+            print(f"{name}: compiled / numpy path = {rate[name] / rate[name + '[numpy]']:.1f}x "
+                  f"(same run, load {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":

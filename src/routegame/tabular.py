@@ -52,6 +52,7 @@ import numpy as np
 from routegame._types import FloatArray
 from routegame.errors import ParameterError
 from routegame.io.tables import _pyarrow
+from routegame.model.results import REGIMES
 from routegame.params import BOUNDS, TWO_MODEL_FIELDS, describe_range
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -297,8 +298,10 @@ def solve_table(
     cols = sol.columns()
     for name in OUTPUT_COLUMNS:
         a = np.asarray(cols[name])
-        if name == "regime":
-            arr = pa.array(a.astype(str), type=pa.string())
+        if name == "regime":  # names from the codes (a dictionary cast: no Python strings)
+            codes = np.asarray(sol.regime, dtype=np.int32).reshape(-1)
+            arr = pa.DictionaryArray.from_arrays(
+                pa.array(codes), pa.array(list(REGIMES), type=pa.string())).cast(pa.string())
         elif a.dtype.kind == "f":
             arr = pa.array(a, type=pa.float64(), from_pandas=True)  # NaN (undefined) -> null
         else:

@@ -476,18 +476,47 @@ def _run_batch(path: str, tie_break: str) -> int:
 # table
 
 
+#: Rows solved and written at a time by ``--table``: the memory of one block is reused for the
+#: next (a fresh page costs more than the solver's work on it), and the file gets row groups
+#: of this size.
+_TABLE_BLOCK = 1 << 17
+
+
 def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: bool) -> None:
     from routegame import io, tabular
+    from routegame.closed_form.provider import prepare_compiled
 
     io.table_format(out, "--out")
     io.check_output_path(out, overwrite, "--out")
     data = tabular.read_games(table, "--table")
-    solved = tabular.solve_table(data, tie_break, label=table)
-    io.write_table(solved, out, overwrite=overwrite, field="--out")
+    tabular.game_columns(data, label=table)  # every bad cell is reported with its row in the file
+    rows = data.num_rows
+    prepare_compiled(rows)  # a large table loads the compiled kernel once, for all its blocks
+    columns: list[str] = []
+
+    def solve(start: int) -> Any:
+        return tabular.solve_table(data.slice(start, _TABLE_BLOCK), tie_break, label=table)
+
+    def blocks() -> Iterator[Any]:
+        """Solved blocks in order; the next one is solved (in a thread: the kernels and the
+        Parquet writer release the GIL) while this one is written."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        starts = range(0, max(rows, 1), _TABLE_BLOCK)
+        with ThreadPoolExecutor(1) as pool:
+            ahead = pool.submit(solve, starts[0])
+            for k in range(len(starts)):
+                solved = ahead.result()
+                if k + 1 < len(starts):
+                    ahead = pool.submit(solve, starts[k + 1])
+                columns[:] = solved.column_names
+                yield solved
+
+    io.write_table(blocks(), out, overwrite=overwrite, field="--out")
     if as_json:
-        print(_dumps({"rows": solved.num_rows, "out": out, "columns": solved.column_names}))
+        print(_dumps({"rows": rows, "out": out, "columns": columns}))
     else:
-        print(f"solved {solved.num_rows} games -> {out}")
+        print(f"solved {rows} games -> {out}")
 
 
 # ---------------------------------------------------------------------------------------------

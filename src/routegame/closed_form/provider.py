@@ -21,15 +21,22 @@ J = c_i + P (1 - p_i) to what it could induce before. Hence the throttled optimu
 
 reached with the least throttle: route 2 with t_2 -> max(t_2, V p_2); or route 1 with either
 s = 0 and t_1 -> max(t_1, V p_1), or s = 1 and t_2 -> max(t_2, V p_2), whichever adds less.
+
+Compiled path: for large arrays (:func:`use_compiled`) :func:`solve_arrays` runs the same
+formulas fused in one numba loop (:mod:`routegame.closed_form._compiled`, imported only then),
+bit for bit equal to the numpy functions here, which stay the oracle; knife edges (ξ_i = 0)
+always take the numpy candidate solver.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from routegame import _jit
 from routegame._types import ArrayLike, FloatArray, IntArray
 from routegame.closed_form.outcomes import _expected_passes as expected_passes
 from routegame.closed_form.outcomes import _outcomes as outcomes
@@ -40,7 +47,7 @@ from routegame.engines.kernel import ROUND, TOL, first_min
 from routegame.model.params import check_game_arrays, check_tie_break
 from routegame.model.results import GameResult
 
-__all__ = ["TwoModelSolution", "solve_arrays"]
+__all__ = ["FIRST_CALL_SIZE", "TwoModelSolution", "prepare_compiled", "solve_arrays", "use_compiled"]
 
 #: The result type of :func:`solve_arrays` (an alias kept for code written against 0.1).
 TwoModelSolution = GameResult
@@ -174,8 +181,82 @@ def solve_arrays(
     V1, P1, t1, c1, p1 = flat
     total = V1.shape[0]
     with np.errstate(all="ignore"):  # overflow beyond the double range shows as inf, not a warning
-        res = _solve_blocks(V1, P1, t1, c1, p1, total, tie_break)
+        if use_compiled(total):
+            res = _solve_compiled(V1, P1, t1, c1, p1, tie_break)
+        else:
+            res = _solve_blocks(V1, P1, t1, c1, p1, total, tie_break)
     return _result(res, shape, tie_break)
+
+
+#: Games from which the *first* compiled call of a process pays: it imports numba and loads the
+#: cached machine code (about 0.5-1 s on this project's 2-core machine, some 10^5-10^6 games of
+#: the numpy path). Once the compiled module is loaded, every call of ``_jit.min_size()`` games or
+#: more uses it. So one ``routegame solve`` or ``report`` (planes of ~4e4 games) never imports
+#: numba, and a large table or sweep does.
+FIRST_CALL_SIZE = 1 << 19
+
+_COMPILED_MODULE = "routegame.closed_form._compiled"
+
+
+def use_compiled(total: int) -> bool:
+    """Whether :func:`solve_arrays` solves ``total`` games on the compiled kernel.
+
+    True when :func:`routegame._jit.use_compiled` allows it and either the compiled module is
+    already loaded in this process, or ``total >= FIRST_CALL_SIZE`` (the first call pays for
+    importing numba and loading the kernel), or the switch is forced on
+    (:func:`routegame._jit.forced`, or ``ROUTEGAME_JIT_MIN_SIZE=0``).
+
+    Examples
+    --------
+    >>> from routegame import _jit
+    >>> use_compiled(10)
+    False
+    >>> with _jit.forced(False):
+    ...     use_compiled(10**9)
+    False
+    """
+    if not _jit.use_compiled(total):
+        return False
+    if _jit.use_compiled(0) or total >= max(FIRST_CALL_SIZE, _jit.min_size()):
+        return True
+    return _COMPILED_MODULE in sys.modules
+
+
+def prepare_compiled(total: int) -> bool:
+    """Load the compiled kernel now if work of ``total`` games (in many calls) will pay for it.
+
+    Sweeps call this with their whole size before solving batches or dask chunks (each below
+    :data:`FIRST_CALL_SIZE`), so that the batches run compiled. Returns whether it is loaded.
+
+    Examples
+    --------
+    >>> prepare_compiled(10)
+    False
+    """
+    if not use_compiled(total):
+        return False
+    from routegame.closed_form import _compiled
+
+    _compiled.warm()
+    return True
+
+
+def _solve_compiled(
+    V1: FloatArray, P1: FloatArray, t1: FloatArray, c1: FloatArray, p1: FloatArray,
+    tie_break: str,
+) -> dict[str, Any]:
+    """The fused compiled kernel (:mod:`routegame.closed_form._compiled`, imported only here)
+    for generic games; knife edges go through the numpy candidate solver, as in
+    :func:`_solve_flat`."""
+    from routegame.closed_form import _compiled
+
+    out = _compiled.solve_generic(V1, P1, t1, c1, p1, weak=tie_break == "weak")
+    edge = out.pop("_edge")
+    if edge.any():
+        sub = _Game(V1[edge], P1[edge], t1[edge], c1[edge], p1[edge])
+        for key, value in _solve_flat(sub, tie_break).items():
+            out[key][edge] = value
+    return out
 
 
 def _solve_blocks(

@@ -224,6 +224,7 @@ def _write(data: Any, path: Path, fmt: TableFormat, metadata: Mapping[str, str] 
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
+    pa = _pyarrow()
     writer: Any = None
     try:
         for table in _blocks(data):
@@ -233,8 +234,9 @@ def _write(data: Any, path: Path, fmt: TableFormat, metadata: Mapping[str, str] 
                     schema = schema.with_metadata({**(schema.metadata or {}), **metadata})
                 if fmt == "csv":
                     writer = pcsv.CSVWriter(str(path), schema)
-                else:
-                    writer = pq.ParquetWriter(str(path), schema)
+                else:  # dictionary pages only where they pay (not for float columns)
+                    coded = [f.name for f in schema if not pa.types.is_floating(f.type)]
+                    writer = pq.ParquetWriter(str(path), schema, use_dictionary=coded)
             writer.write_table(table.cast(writer.schema) if fmt == "parquet" else table)
         if writer is None:  # no blocks: an empty file is not a table
             raise ParameterError("table", "nothing to write (no rows and no columns)")

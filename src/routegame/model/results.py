@@ -24,6 +24,7 @@ computed by two formulas prints the same (-0.5, not -0.4999999999999999).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
@@ -75,6 +76,12 @@ def round_sig(x: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     a = np.asarray(x)
     if a.dtype.kind != "f":
         return x
+    fused = sys.modules.get("routegame.closed_form._compiled")  # loaded by a large solve
+    if fused is not None and a.dtype == np.float64:
+        from routegame import _jit
+
+        if _jit.use_compiled(a.size):  # the same steps, fused (large tables)
+            return fused.round_sig(a, digits)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mag = np.floor(np.log10(np.abs(a)))
         exp = np.where(np.isfinite(mag), digits - 1 - mag, 0.0)

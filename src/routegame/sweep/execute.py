@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from routegame.closed_form.provider import prepare_compiled
 from routegame.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -132,6 +133,7 @@ def _sweep_numpy(plan: _Plan, progress: bool | None) -> xr.Dataset:
         shape[k] = plan.grids[d].size
         values[d] = plan.grids[d].reshape(shape)
     n = math.prod(plan.shape)
+    prepare_compiled(n)  # a large sweep loads the compiled kernel once, for all its batches
     batches = -(-n // BATCH)
     with _progress_bar(_progress_enabled(progress, batches), n, "sweep") as advance:
         data = _solve_values(plan.kernel, values, on_batch=advance)
@@ -139,6 +141,8 @@ def _sweep_numpy(plan: _Plan, progress: bool | None) -> xr.Dataset:
 
 def _sweep_dask(plan: _Plan, chunks: tuple[int, ...]) -> xr.Dataset:
     import xarray as xr
+
+    prepare_compiled(math.prod(plan.shape))  # for the chunks solved in this process (threads)
 
     inputs = [
         xr.DataArray(plan.grids[d], dims=(d,)).chunk({d: c})
