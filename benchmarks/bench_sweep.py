@@ -226,7 +226,7 @@ def bench_distributed(points: int, chunk: int, workdir: Path) -> dict[str, Any]:
     grid = _sweep_kwargs(points)
     chunks = _chunks_for(grid, chunk)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+                      dashboard_address=":0", memory_limit=0) as cluster, Client(cluster) as client:
         # warm the workers (imports, first task) outside the timing
         sweep(base, chunks=1, scheduler=client, progress=False, penalty=[1.0, 2.0, 3.0, 4.0])
         with peak_memory() as mem:
@@ -245,7 +245,7 @@ def bench_distributed_store(points: int, chunk: int, workdir: Path) -> dict[str,
 
     base = _base()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+                      dashboard_address=":0", memory_limit=0) as cluster, Client(cluster) as client:
         sweep(base, chunks=1, scheduler=client, progress=False, penalty=[1.0, 2.0, 3.0, 4.0])
         return _bench_store(points, chunk, workdir, scheduler=client, warm=False)
 

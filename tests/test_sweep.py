@@ -272,7 +272,7 @@ def test_distributed_equals_numpy(reference: Any, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     # no skip: a cluster that cannot start is a failure (tests/test_cluster.py runs real processes)
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")  # any free port
     with cluster, distributed.Client(cluster) as client:
         _values_equal(reference, sweep(BASE, chunks=6, scheduler=client, **GRID))
         store = sweep(BASE, chunks=6, scheduler=cluster.scheduler_address,
