@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from routegame import _jit
 from routegame._types import FloatArray
 
 __all__ = ["BayesLattice", "BayesResponse", "bayes_lattice", "bayes_respond"]
@@ -89,50 +90,58 @@ def bayes_lattice(
     m1_u = V * m1_s - lam * t[0] * m1_z
     m1_j = c[0] * m1_z - P * m1_s
     m1_solv = weight @ (h1 * solvable[:, None])
-    phi = np.zeros(N + 1)
-    psi = np.zeros(N + 1)
-    succ = np.zeros(N + 1)
-    npass = np.zeros(N + 1)
-    cont1 = np.zeros(N + 1)
-    tail = np.zeros(N + 1)
-    tol = 1e-12 * max(1.0, abs(V))
-    for a in range(N + 1):
-        nb = N - a  # passes on M2 possible: b = 0..nb-1 (the (a+b+1)-th pass, forced stop at N)
-        if nb <= 0:
-            continue
-        cols = np.minimum(np.arange(a, a + nb), A - 1)
-        q2 = prob[:, 1, cols]  # (T, nb): p2 at attempt a+b+1
-        hb = np.concatenate([np.ones((T, 1)), np.cumprod(1.0 - q2[:, :-1], axis=1)], axis=1)
-        h2 = h1[:, a : a + 1] * hb  # (T, nb)
-        z = weight @ h2
-        sm = weight @ (h2 * q2)
-        u_imm = V * sm - lam * t[1] * z
-        j_imm = c[1] * z - P * sm
-        tail_mass = weight @ (h1[:, a] * np.prod(1.0 - q2, axis=1) * solvable)
-        # backward over b
-        v_next, j_next, s_next, n_next = 0.0, 0.0, 0.0, 0.0
-        go = 0.0  # after the loop: the decision taken after the first M2 failure
-        tail_reach = tail_mass
-        for b in range(nb - 1, -1, -1):
-            if b == nb - 1:
-                go = 0.0
-            else:
-                if v_next > tol:
-                    go = 1.0
-                elif v_next < -tol:
+    if _jit.use_compiled(T * N * (N + 1) // 2):
+        from routegame.hetero import _compiled
+
+        phi, psi, succ, npass, cont1, tail = _compiled.bayes_m2(
+            np.ascontiguousarray(prob, dtype=np.float64), np.ascontiguousarray(weight),
+            np.ascontiguousarray(h1), np.ascontiguousarray(solvable), float(V), float(P),
+            float(lam * t[1]), float(c[1]), int(N), tie_break == "strong")
+    else:
+        phi = np.zeros(N + 1)
+        psi = np.zeros(N + 1)
+        succ = np.zeros(N + 1)
+        npass = np.zeros(N + 1)
+        cont1 = np.zeros(N + 1)
+        tail = np.zeros(N + 1)
+        tol = 1e-12 * max(1.0, abs(V))
+        for a in range(N + 1):
+            nb = N - a  # passes on M2 possible: b = 0..nb-1 (the (a+b+1)-th pass, forced stop at N)
+            if nb <= 0:
+                continue
+            cols = np.minimum(np.arange(a, a + nb), A - 1)
+            q2 = prob[:, 1, cols]  # (T, nb): p2 at attempt a+b+1
+            hb = np.concatenate([np.ones((T, 1)), np.cumprod(1.0 - q2[:, :-1], axis=1)], axis=1)
+            h2 = h1[:, a : a + 1] * hb  # (T, nb)
+            z = weight @ h2
+            sm = weight @ (h2 * q2)
+            u_imm = V * sm - lam * t[1] * z
+            j_imm = c[1] * z - P * sm
+            tail_mass = weight @ (h1[:, a] * np.prod(1.0 - q2, axis=1) * solvable)
+            # backward over b
+            v_next, j_next, s_next, n_next = 0.0, 0.0, 0.0, 0.0
+            go = 0.0  # after the loop: the decision taken after the first M2 failure
+            tail_reach = tail_mass
+            for b in range(nb - 1, -1, -1):
+                if b == nb - 1:
                     go = 0.0
                 else:
-                    go = 1.0 if (j_next < 0) == (tie_break == "strong") else 0.0
-            if go == 0.0 and b < nb - 1:
-                tail_reach = 0.0
-            vb = u_imm[b] + go * v_next
-            jb = j_imm[b] + go * j_next
-            sb = sm[b] + go * s_next
-            nbp = z[b] + go * n_next
-            v_next, j_next, s_next, n_next = vb, jb, sb, nbp
-        # decision after the first M2 failure is the go used when computing b = 0
-        cont1[a] = go if nb > 1 else 0.0
-        phi[a], psi[a], succ[a], npass[a], tail[a] = v_next, j_next, s_next, n_next, tail_reach
+                    if v_next > tol:
+                        go = 1.0
+                    elif v_next < -tol:
+                        go = 0.0
+                    else:
+                        go = 1.0 if (j_next < 0) == (tie_break == "strong") else 0.0
+                if go == 0.0 and b < nb - 1:
+                    tail_reach = 0.0
+                vb = u_imm[b] + go * v_next
+                jb = j_imm[b] + go * j_next
+                sb = sm[b] + go * s_next
+                nbp = z[b] + go * n_next
+                v_next, j_next, s_next, n_next = vb, jb, sb, nbp
+            # decision after the first M2 failure is the go used when computing b = 0
+            cont1[a] = go if nb > 1 else 0.0
+            phi[a], psi[a], succ[a], npass[a], tail[a] = v_next, j_next, s_next, n_next, tail_reach
     return BayesLattice(N, m1_u, m1_j, m1_z, m1_s, m1_solv, phi, psi, succ, npass, cont1, tail)
 
 

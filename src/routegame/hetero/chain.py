@@ -48,6 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from routegame import _jit
 from routegame._types import FloatArray
 
 __all__ = ["ChainSums", "chain_sums", "combine", "two_model_sums"]
@@ -107,6 +108,10 @@ def two_model_sums(
     N = start1.shape[0]
     H = cont.shape[2]
     m = max(A, H)
+    if _jit.use_compiled(T * N):
+        fused = _compiled_sums(prob, weight, start1, cascade, back, cont)
+        if fused is not None:
+            return fused
     if m == 1:
         step = max(1, _BLOCK // max(T, 1))
         parts = []
@@ -176,6 +181,31 @@ def two_model_sums(
             n[lo:hi, 0] = _wsum(weight, n1)
             n[lo:hi, 1] = _wsum(weight, n2)
     return ChainSums(S, n, Ab)
+
+
+def _f64(x: FloatArray) -> FloatArray:
+    return np.ascontiguousarray(x, dtype=np.float64)
+
+
+def _compiled_sums(
+    prob: FloatArray, weight: FloatArray, start1: FloatArray, cascade: FloatArray,
+    back: FloatArray, cont: FloatArray,
+) -> ChainSums | None:
+    """:func:`two_model_sums` on the fused kernels of :mod:`routegame.hetero._compiled`; None
+    where some chain can run for ever (the numpy path handles it)."""
+    from routegame.hetero import _compiled
+
+    if max(prob.shape[2], cont.shape[2]) == 1:
+        S, n1, n2, Ab, ok = _compiled.paper_sums(
+            _f64(prob[:, 0, 0]), _f64(prob[:, 1, 0]), _f64(weight), _f64(start1),
+            _f64(cascade), _f64(back), _f64(cont[:, 0, 0]), _f64(cont[:, 1, 0]),
+            not np.any(back))
+    else:
+        S, n1, n2, Ab, ok = _compiled.schedule_sums(
+            _f64(prob), _f64(weight), _f64(start1), _f64(cascade), _f64(back), _f64(cont))
+    if not ok:
+        return None
+    return ChainSums(S, np.stack([n1, n2], axis=1), Ab)
 
 
 def _iid_given_task(
@@ -369,6 +399,17 @@ def stationary_slopes(
     T = p1.shape[0]
     N = np.broadcast_shapes(np.shape(start1), np.shape(s), np.shape(u), np.shape(r))
     count = N[0] if N else 1
+    if _jit.use_compiled(T * count):
+        from routegame.hetero import _compiled
+
+        b = [_f64(np.broadcast_to(x, (count,))) for x in (start1, s, u, r)]
+        wg1 = _f64(weight * g1)
+        wg2 = _f64(weight * g2)
+        if not np.any(u):
+            d, e = _compiled.paper_slopes(_f64(p1), _f64(p2), wg1, wg2, b[0], b[1], b[3])
+        else:
+            d, e = _compiled.stationary_slopes(_f64(p1), _f64(p2), wg1, wg2, *b)
+        return d, e  # shape (count,), as the numpy path (also for scalar policies)
     step = max(1, _BLOCK // max(T, 1))
     if count > step:  # policies in blocks: temporaries of about _BLOCK elements stay in cache
         b = [np.broadcast_to(x, (count,)) for x in (start1, s, u, r)]
