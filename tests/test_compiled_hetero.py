@@ -154,12 +154,12 @@ def test_bayes_lattice_compiled_equal_numpy(tab: tuple, V: float, P: float, tb: 
 
 def _games() -> list[HeteroGame]:
     rng = np.random.default_rng(7)
-    tab = rng.beta(0.5, 0.5, (300, 2)).clip(1e-3, 1 - 1e-3)
-    sched = TaskTable(logit_shift(tab[:60], [[0.0, 0.8], [0.0, 0.5]]), np.full(60, 1 / 60))
+    tab = rng.beta(0.5, 0.5, (200, 2)).clip(1e-3, 1 - 1e-3)
+    sched = TaskTable(logit_shift(tab[:20], [[0.0, 0.8], [0.0, 0.5]]), np.full(20, 1 / 20))
     base = (10.0, 5.0, [1.0, 4.0], [1.0, 3.0])
     return [
         HeteroGame(tab, *base),
-        HeteroGame(tab, *base, user="state-aware"),
+        HeteroGame(tab[:40], *base, user="state-aware"),
         HeteroGame(tab, *base, user="hazard", hazard=(0.1, 0.3, 0.5)),
         HeteroGame(tab, *base, user="bayes", depth=128),
         HeteroGame(sched, *base),

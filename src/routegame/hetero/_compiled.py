@@ -13,260 +13,333 @@ Every kernel works on finite chains only. Where a chain can run for ever (the nu
 ``det <= _DIVERGE``) a kernel sets ``ok = False`` and the caller falls back to the numpy path,
 which handles that case; slopes follow numpy's IEEE semantics (inf/NaN, ``error_model="numpy"``).
 
-The sum over tasks of one policy is always done by one thread in task order, so results do not
-depend on the number of threads.
+Each kernel has a serial and a parallel (``numba.prange`` over policies) version: the parallel
+one only pays for large batches (a parallel launch costs about 30 us, much more on a loaded
+machine), so :data:`KERNELS` is indexed by ``parallel`` and the caller chooses. The sum over
+tasks of one policy is always done by one thread in task order, so results do not depend on the
+number of threads or on the version.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
 
 from routegame._types import FloatArray
 
-__all__ = ["bayes_m2", "paper_slopes", "paper_sums", "schedule_sums", "stationary_slopes"]
+__all__ = ["KERNELS", "PARALLEL_MIN", "bayes_m2", "kernel"]
 
 _DIVERGE = 1e-14
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
-def paper_sums(
-    p1: FloatArray, p2: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray,
-    u: FloatArray, r1: FloatArray, r2: FloatArray, paper: bool,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, bool]:
-    """S, n_1, n_2, A of N policies without schedules (stationary or state-aware user).
+@numba.njit(inline="always", **_JIT)  # type: ignore[misc]
+def _paper_one(
+    p1: FloatArray, p2: FloatArray, weight: FloatArray, x1: float, si: float, ui: float,
+    ri1: float, ri2: float, paper: bool,
+) -> tuple[float, float, float, float, int]:
+    """S, n_1, n_2, A of one policy without schedules, and the count of diverging tasks.
 
-    ``paper``: no way back from M2 (u = 0 for every policy): the triangular solve of
-    ``chain._paper_class``, else the 2 x 2 solve of ``chain._iid_given_task``.
+    ``paper``: no way back from M2 (u = 0): the triangular solve of ``chain._paper_class``,
+    else the 2 x 2 solve of ``chain._iid_given_task``. Branch-free inner loops (they
+    vectorise): a diverging chain is counted, not broken on.
     """
-    T = p1.shape[0]
-    N = start1.shape[0]
-    S = np.empty(N)
-    n1 = np.empty(N)
-    n2 = np.empty(N)
-    Ab = np.empty(N)
-    bad = np.zeros(N, dtype=np.bool_)
-    for i in numba.prange(N):
-        x1 = start1[i]
-        x2 = 1.0 - x1
-        si = s[i]
-        ui = u[i]
-        ri1 = r1[i]
-        ri2 = r2[i]
-        acc_s = 0.0
-        acc_1 = 0.0
-        acc_2 = 0.0
-        acc_a1 = 0.0
-        acc_a2 = 0.0
-        nbad = 0
-        # branch-free inner loops (they vectorise); a diverging chain is counted, not broken on
-        if paper:
-            for t in range(T):
-                q1 = 1.0 - p1[t]
-                q2 = 1.0 - p2[t]
-                w = weight[t]
-                d1 = q1 * ri1
-                den1 = 1.0 - d1 * (1.0 - si)
-                den2 = 1.0 - q2 * ri2
-                nbad += (den1 <= _DIVERGE) | (den2 <= _DIVERGE)
-                y1 = x1 / den1
-                y2 = (d1 * si * y1 + x2) / den2
-                acc_s += w * p1[t] * y1 + w * p2[t] * y2
-                acc_1 += w * y1
-                acc_2 += w * y2
-                acc_a1 += w * q1 * y1
-                acc_a2 += w * q2 * y2
-        else:
-            for t in range(T):
-                q1 = 1.0 - p1[t]
-                q2 = 1.0 - p2[t]
-                w = weight[t]
-                d1 = q1 * ri1
-                d2 = q2 * ri2
-                m12 = d1 * si
-                m21 = d2 * ui
-                om11 = 1.0 - d1 + m12
-                om22 = 1.0 - d2 + m21
-                det = om11 * om22 - m12 * m21
-                nbad += det <= _DIVERGE
-                inv = 1.0 / det
-                y1 = (x1 * om22 + x2 * m21) * inv
-                y2 = (x1 * m12 + x2 * om11) * inv
-                acc_s += w * p1[t] * y1 + w * p2[t] * y2
-                acc_1 += w * y1
-                acc_2 += w * y2
-                acc_a1 += w * q1 * y1
-                acc_a2 += w * q2 * y2
-        bad[i] = nbad > 0
-        S[i] = acc_s
-        n1[i] = acc_1
-        n2[i] = acc_2
-        Ab[i] = acc_a1 * (1.0 - ri1) + acc_a2 * (1.0 - ri2)
-    return S, n1, n2, Ab, not bad.any()
-
-
-@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
-def schedule_sums(
-    prob: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray, u: FloatArray,
-    cont: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, bool]:
-    """S, n_1, n_2, A of N policies with schedules (T, 2, A) and continuation tables (N, 2, H):
-    the m - 1 forward steps and the geometric tail of ``chain.two_model_sums``."""
-    T = prob.shape[0]
-    A = prob.shape[2]
-    N = start1.shape[0]
-    H = cont.shape[2]
-    m = max(A, H)
-    S = np.empty(N)
-    n1 = np.empty(N)
-    n2 = np.empty(N)
-    Ab = np.empty(N)
-    bad = np.zeros(N, dtype=np.bool_)
-    for i in numba.prange(N):
-        si = s[i]
-        ui = u[i]
-        acc_s = 0.0
-        acc_1 = 0.0
-        acc_2 = 0.0
-        acc_a = 0.0
-        for t in range(T):
-            w = weight[t]
-            x1 = start1[i]
-            x2 = 1.0 - x1
-            e1 = 0.0
-            e2 = 0.0
-            sx = 0.0
-            ax = 0.0
-            for a in range(1, m):
-                pa = min(a, A) - 1
-                ha = min(a, H) - 1
-                q1 = prob[t, 0, pa]
-                q2 = prob[t, 1, pa]
-                c1 = cont[i, 0, ha]
-                c2 = cont[i, 1, ha]
-                e1 += x1
-                e2 += x2
-                sx += x1 * q1 + x2 * q2
-                f1 = x1 * (1.0 - q1) * c1
-                f2 = x2 * (1.0 - q2) * c2
-                ax += x1 * (1.0 - q1) * (1.0 - c1) + x2 * (1.0 - q2) * (1.0 - c2)
-                x1, x2 = f1 * (1.0 - si) + f2 * ui, f1 * si + f2 * (1.0 - ui)
-            q1 = prob[t, 0, A - 1]
-            q2 = prob[t, 1, A - 1]
-            c1 = cont[i, 0, H - 1]
-            c2 = cont[i, 1, H - 1]
-            d1 = (1.0 - q1) * c1
-            d2 = (1.0 - q2) * c2
-            m11 = d1 * (1.0 - si)
-            m12 = d1 * si
-            m21 = d2 * ui
-            m22 = d2 * (1.0 - ui)
-            det = (1.0 - m11) * (1.0 - m22) - m12 * m21
-            if det <= _DIVERGE:
-                bad[i] = True
-                break
-            y1 = (x1 * (1.0 - m22) + x2 * m21) / det
-            y2 = (x1 * m12 + x2 * (1.0 - m11)) / det
-            e1 += y1
-            e2 += y2
-            sx += y1 * q1 + y2 * q2
-            ax += y1 * (1.0 - q1) * (1.0 - c1) + y2 * (1.0 - q2) * (1.0 - c2)
-            acc_s += w * sx
-            acc_1 += w * e1
-            acc_2 += w * e2
-            acc_a += w * ax
-        S[i] = acc_s
-        n1[i] = acc_1
-        n2[i] = acc_2
-        Ab[i] = acc_a
-    return S, n1, n2, Ab, not bad.any()
-
-
-@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
-def paper_slopes(
-    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
-    s: FloatArray, r: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    """(U', U'') of ``chain._paper_slopes`` (u = 0) for N policies; wg_k = w g_k."""
-    T = p1.shape[0]
-    N = start1.shape[0]
-    d_out = np.empty(N)
-    e_out = np.empty(N)
-    for i in numba.prange(N):
-        x1 = start1[i]
-        x2 = 1.0 - x1
-        si = s[i]
-        ri = r[i]
-        acc_d = 0.0
-        acc_e = 0.0
-        for t in range(T):
-            q1 = 1.0 - p1[t]
-            b22 = 1.0 - p2[t]
-            b12 = q1 * si
-            b11 = q1 - b12
-            ia = 1.0 / (1.0 - ri * b11)
-            ic = 1.0 / (1.0 - ri * b22)
-            y1 = x1 * ia
-            d1 = b11 * y1 * ia
-            e1 = 2.0 * b11 * d1 * ia
-            y2 = (ri * b12 * y1 + x2) * ic
-            hp = b12 * (y1 + ri * d1)
-            hpp = b12 * (2.0 * d1 + ri * e1)
-            d2 = (hp + b22 * y2) * ic
-            e2 = (hpp + 2.0 * b22 * d2) * ic
-            acc_d += wg1[t] * d1 + wg2[t] * d2
-            acc_e += wg1[t] * e1 + wg2[t] * e2
-        d_out[i] = acc_d
-        e_out[i] = acc_e
-    return d_out, e_out
-
-
-@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
-def stationary_slopes(
-    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
-    s: FloatArray, u: FloatArray, r: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    """(U', U'') of ``chain.stationary_slopes`` with a way back (u != 0) for N policies."""
-    T = p1.shape[0]
-    N = start1.shape[0]
-    d_out = np.empty(N)
-    e_out = np.empty(N)
-    for i in numba.prange(N):
-        v1 = start1[i]
-        v2 = 1.0 - v1
-        si = s[i]
-        ui = u[i]
-        ri = r[i]
-        acc_d = 0.0
-        acc_e = 0.0
-        for t in range(T):
+    x2 = 1.0 - x1
+    acc_s = 0.0
+    acc_1 = 0.0
+    acc_2 = 0.0
+    acc_a1 = 0.0
+    acc_a2 = 0.0
+    nbad = 0
+    if paper:
+        for t in range(p1.shape[0]):
             q1 = 1.0 - p1[t]
             q2 = 1.0 - p2[t]
-            b11 = q1 * (1.0 - si)
-            b12 = q1 * si
-            b21 = q2 * ui
-            b22 = q2 * (1.0 - ui)
-            om11 = 1.0 - ri * b11
-            om22 = 1.0 - ri * b22
-            m12 = ri * b12
-            m21 = ri * b21
-            inv = 1.0 / (om11 * om22 - m12 * m21)
-            y1 = (v1 * om22 + v2 * m21) * inv
-            y2 = (v1 * m12 + v2 * om11) * inv
-            z1 = y1 * b11 + y2 * b21
-            z2 = y1 * b12 + y2 * b22
-            d1 = (z1 * om22 + z2 * m21) * inv
-            d2 = (z1 * m12 + z2 * om11) * inv
-            z1 = d1 * b11 + d2 * b21
-            z2 = d1 * b12 + d2 * b22
-            e1 = (z1 * om22 + z2 * m21) * inv
-            e2 = (z1 * m12 + z2 * om11) * inv
-            acc_d += wg1[t] * d1 + wg2[t] * d2
-            acc_e += wg1[t] * e1 + wg2[t] * e2
-        d_out[i] = acc_d
-        e_out[i] = 2.0 * acc_e
-    return d_out, e_out
+            w = weight[t]
+            d1 = q1 * ri1
+            den1 = 1.0 - d1 * (1.0 - si)
+            den2 = 1.0 - q2 * ri2
+            nbad += (den1 <= _DIVERGE) | (den2 <= _DIVERGE)
+            y1 = x1 / den1
+            y2 = (d1 * si * y1 + x2) / den2
+            acc_s += w * p1[t] * y1 + w * p2[t] * y2
+            acc_1 += w * y1
+            acc_2 += w * y2
+            acc_a1 += w * q1 * y1
+            acc_a2 += w * q2 * y2
+    else:
+        for t in range(p1.shape[0]):
+            q1 = 1.0 - p1[t]
+            q2 = 1.0 - p2[t]
+            w = weight[t]
+            d1 = q1 * ri1
+            d2 = q2 * ri2
+            m12 = d1 * si
+            m21 = d2 * ui
+            om11 = 1.0 - d1 + m12
+            om22 = 1.0 - d2 + m21
+            det = om11 * om22 - m12 * m21
+            nbad += det <= _DIVERGE
+            inv = 1.0 / det
+            y1 = (x1 * om22 + x2 * m21) * inv
+            y2 = (x1 * m12 + x2 * om11) * inv
+            acc_s += w * p1[t] * y1 + w * p2[t] * y2
+            acc_1 += w * y1
+            acc_2 += w * y2
+            acc_a1 += w * q1 * y1
+            acc_a2 += w * q2 * y2
+    return acc_s, acc_1, acc_2, acc_a1 * (1.0 - ri1) + acc_a2 * (1.0 - ri2), nbad
+
+
+@numba.njit(inline="always", **_JIT)  # type: ignore[misc]
+def _schedule_one(
+    prob: FloatArray, weight: FloatArray, x0: float, si: float, ui: float, cont: FloatArray,
+    i: int,
+) -> tuple[float, float, float, float, int]:
+    """S, n_1, n_2, A of policy i with schedules (T, 2, A) and continuation tables (N, 2, H):
+    the m - 1 forward steps and the geometric tail of ``chain.two_model_sums``."""
+    A = prob.shape[2]
+    H = cont.shape[2]
+    m = max(A, H)
+    acc_s = 0.0
+    acc_1 = 0.0
+    acc_2 = 0.0
+    acc_a = 0.0
+    nbad = 0
+    for t in range(prob.shape[0]):
+        x1 = x0
+        x2 = 1.0 - x0
+        e1 = 0.0
+        e2 = 0.0
+        sx = 0.0
+        ax = 0.0
+        for a in range(1, m):
+            pa = min(a, A) - 1
+            ha = min(a, H) - 1
+            q1 = prob[t, 0, pa]
+            q2 = prob[t, 1, pa]
+            c1 = cont[i, 0, ha]
+            c2 = cont[i, 1, ha]
+            e1 += x1
+            e2 += x2
+            sx += x1 * q1 + x2 * q2
+            f1 = x1 * (1.0 - q1) * c1
+            f2 = x2 * (1.0 - q2) * c2
+            ax += x1 * (1.0 - q1) * (1.0 - c1) + x2 * (1.0 - q2) * (1.0 - c2)
+            x1, x2 = f1 * (1.0 - si) + f2 * ui, f1 * si + f2 * (1.0 - ui)
+        q1 = prob[t, 0, A - 1]
+        q2 = prob[t, 1, A - 1]
+        c1 = cont[i, 0, H - 1]
+        c2 = cont[i, 1, H - 1]
+        d1 = (1.0 - q1) * c1
+        d2 = (1.0 - q2) * c2
+        m11 = d1 * (1.0 - si)
+        m12 = d1 * si
+        m21 = d2 * ui
+        m22 = d2 * (1.0 - ui)
+        det = (1.0 - m11) * (1.0 - m22) - m12 * m21
+        nbad += det <= _DIVERGE
+        y1 = (x1 * (1.0 - m22) + x2 * m21) / det
+        y2 = (x1 * m12 + x2 * (1.0 - m11)) / det
+        e1 += y1
+        e2 += y2
+        sx += y1 * q1 + y2 * q2
+        ax += y1 * (1.0 - q1) * (1.0 - c1) + y2 * (1.0 - q2) * (1.0 - c2)
+        w = weight[t]
+        acc_s += w * sx
+        acc_1 += w * e1
+        acc_2 += w * e2
+        acc_a += w * ax
+    return acc_s, acc_1, acc_2, acc_a, nbad
+
+
+@numba.njit(inline="always", **_JIT)  # type: ignore[misc]
+def _paper_slopes_one(
+    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, x1: float, si: float,
+    ri: float,
+) -> tuple[float, float]:
+    """(U', U'') of ``chain._paper_slopes`` (u = 0) for one policy; wg_k = w g_k."""
+    x2 = 1.0 - x1
+    acc_d = 0.0
+    acc_e = 0.0
+    for t in range(p1.shape[0]):
+        q1 = 1.0 - p1[t]
+        b22 = 1.0 - p2[t]
+        b12 = q1 * si
+        b11 = q1 - b12
+        ia = 1.0 / (1.0 - ri * b11)
+        ic = 1.0 / (1.0 - ri * b22)
+        y1 = x1 * ia
+        d1 = b11 * y1 * ia
+        e1 = 2.0 * b11 * d1 * ia
+        y2 = (ri * b12 * y1 + x2) * ic
+        hp = b12 * (y1 + ri * d1)
+        hpp = b12 * (2.0 * d1 + ri * e1)
+        d2 = (hp + b22 * y2) * ic
+        e2 = (hpp + 2.0 * b22 * d2) * ic
+        acc_d += wg1[t] * d1 + wg2[t] * d2
+        acc_e += wg1[t] * e1 + wg2[t] * e2
+    return acc_d, acc_e
+
+
+@numba.njit(inline="always", **_JIT)  # type: ignore[misc]
+def _slopes_one(
+    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, v1: float, si: float,
+    ui: float, ri: float,
+) -> tuple[float, float]:
+    """(U', U'') of ``chain.stationary_slopes`` with a way back (u != 0) for one policy."""
+    v2 = 1.0 - v1
+    acc_d = 0.0
+    acc_e = 0.0
+    for t in range(p1.shape[0]):
+        q1 = 1.0 - p1[t]
+        q2 = 1.0 - p2[t]
+        b11 = q1 * (1.0 - si)
+        b12 = q1 * si
+        b21 = q2 * ui
+        b22 = q2 * (1.0 - ui)
+        om11 = 1.0 - ri * b11
+        om22 = 1.0 - ri * b22
+        m12 = ri * b12
+        m21 = ri * b21
+        inv = 1.0 / (om11 * om22 - m12 * m21)
+        y1 = (v1 * om22 + v2 * m21) * inv
+        y2 = (v1 * m12 + v2 * om11) * inv
+        z1 = y1 * b11 + y2 * b21
+        z2 = y1 * b12 + y2 * b22
+        d1 = (z1 * om22 + z2 * m21) * inv
+        d2 = (z1 * m12 + z2 * om11) * inv
+        z1 = d1 * b11 + d2 * b21
+        z2 = d1 * b12 + d2 * b22
+        e1 = (z1 * om22 + z2 * m21) * inv
+        e2 = (z1 * m12 + z2 * om11) * inv
+        acc_d += wg1[t] * d1 + wg2[t] * d2
+        acc_e += wg1[t] * e1 + wg2[t] * e2
+    return acc_d, 2.0 * acc_e
+
+
+# The batch kernels: the same loop twice, serial (range) and parallel (prange over policies).
+# They are written out (not generated) so that each has its own entry in numba's cache.
+
+
+@numba.njit(**_JIT)  # type: ignore[misc]
+def _paper_sums_1(p1, p2, weight, start1, s, u, r1, r2, paper):  # type: ignore[no-untyped-def]
+    N = start1.shape[0]
+    out = np.empty((4, N))
+    nbad = 0
+    for i in range(N):
+        a, b, c, d, k = _paper_one(p1, p2, weight, start1[i], s[i], u[i], r1[i], r2[i], paper)
+        out[0, i], out[1, i], out[2, i], out[3, i] = a, b, c, d
+        nbad += k
+    return out, nbad == 0
+
+
+@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
+def _paper_sums_n(p1, p2, weight, start1, s, u, r1, r2, paper):  # type: ignore[no-untyped-def]
+    N = start1.shape[0]
+    out = np.empty((4, N))
+    bad = np.zeros(N, dtype=np.int64)
+    for i in numba.prange(N):
+        a, b, c, d, k = _paper_one(p1, p2, weight, start1[i], s[i], u[i], r1[i], r2[i], paper)
+        out[0, i], out[1, i], out[2, i], out[3, i] = a, b, c, d
+        bad[i] = k
+    return out, bad.sum() == 0
+
+
+@numba.njit(**_JIT)  # type: ignore[misc]
+def _schedule_sums_1(prob, weight, start1, s, u, cont):  # type: ignore[no-untyped-def]
+    N = start1.shape[0]
+    out = np.empty((4, N))
+    nbad = 0
+    for i in range(N):
+        a, b, c, d, k = _schedule_one(prob, weight, start1[i], s[i], u[i], cont, i)
+        out[0, i], out[1, i], out[2, i], out[3, i] = a, b, c, d
+        nbad += k
+    return out, nbad == 0
+
+
+@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
+def _schedule_sums_n(prob, weight, start1, s, u, cont):  # type: ignore[no-untyped-def]
+    N = start1.shape[0]
+    out = np.empty((4, N))
+    bad = np.zeros(N, dtype=np.int64)
+    for i in numba.prange(N):
+        a, b, c, d, k = _schedule_one(prob, weight, start1[i], s[i], u[i], cont, i)
+        out[0, i], out[1, i], out[2, i], out[3, i] = a, b, c, d
+        bad[i] = k
+    return out, bad.sum() == 0
+
+
+@numba.njit(**_JIT)  # type: ignore[misc]
+def _paper_slopes_1(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def]
+    N = start1.shape[0]
+    out = np.empty((2, N))
+    for i in range(N):
+        out[0, i], out[1, i] = _paper_slopes_one(p1, p2, wg1, wg2, start1[i], s[i], r[i])
+    return out
+
+
+@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
+def _paper_slopes_n(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def]
+    N = start1.shape[0]
+    out = np.empty((2, N))
+    for i in numba.prange(N):
+        out[0, i], out[1, i] = _paper_slopes_one(p1, p2, wg1, wg2, start1[i], s[i], r[i])
+    return out
+
+
+@numba.njit(**_JIT)  # type: ignore[misc]
+def _slopes_1(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def]
+    N = start1.shape[0]
+    out = np.empty((2, N))
+    for i in range(N):
+        out[0, i], out[1, i] = _slopes_one(p1, p2, wg1, wg2, start1[i], s[i], u[i], r[i])
+    return out
+
+
+@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
+def _slopes_n(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def]
+    N = start1.shape[0]
+    out = np.empty((2, N))
+    for i in numba.prange(N):
+        out[0, i], out[1, i] = _slopes_one(p1, p2, wg1, wg2, start1[i], s[i], u[i], r[i])
+    return out
+
+
+#: kernel name -> (serial, parallel). ``paper_sums`` and ``schedule_sums`` return
+#: (rows S, n_1, n_2, A as a (4, N) array, ok); ``paper_slopes`` (u = 0) and ``slopes`` return
+#: (U', U'') as a (2, N) array.
+KERNELS = {
+    "paper_sums": (_paper_sums_1, _paper_sums_n),
+    "schedule_sums": (_schedule_sums_1, _schedule_sums_n),
+    "paper_slopes": (_paper_slopes_1, _paper_slopes_n),
+    "slopes": (_slopes_1, _slopes_n),
+}
+
+#: parallel versions are used from this many task x policy evaluations (and >= 4 policies)
+PARALLEL_MIN = 200_000
+
+
+def kernel(name: str, tasks: int, policies: int) -> Callable[..., Any]:
+    """The serial or parallel version of a batch kernel for a work size.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`KERNELS`.
+    tasks, policies : int
+        Size of the batch (the kernels loop over policies, then tasks).
+
+    Returns
+    -------
+    callable
+        The compiled kernel.
+    """
+    par = policies >= 4 and tasks * policies >= PARALLEL_MIN and numba.get_num_threads() > 1
+    return KERNELS[name][1 if par else 0]
 
 
 @numba.njit(**_JIT)  # type: ignore[misc]

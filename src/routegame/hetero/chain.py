@@ -195,17 +195,18 @@ def _compiled_sums(
     where some chain can run for ever (the numpy path handles it)."""
     from routegame.hetero import _compiled
 
+    T, N = prob.shape[0], start1.shape[0]
     if max(prob.shape[2], cont.shape[2]) == 1:
-        S, n1, n2, Ab, ok = _compiled.paper_sums(
+        out, ok = _compiled.kernel("paper_sums", T, N)(
             _f64(prob[:, 0, 0]), _f64(prob[:, 1, 0]), _f64(weight), _f64(start1),
             _f64(cascade), _f64(back), _f64(cont[:, 0, 0]), _f64(cont[:, 1, 0]),
             not np.any(back))
     else:
-        S, n1, n2, Ab, ok = _compiled.schedule_sums(
+        out, ok = _compiled.kernel("schedule_sums", T, N)(
             _f64(prob), _f64(weight), _f64(start1), _f64(cascade), _f64(back), _f64(cont))
     if not ok:
         return None
-    return ChainSums(S, np.stack([n1, n2], axis=1), Ab)
+    return ChainSums(out[0], out[1:3].T.copy(), out[3])
 
 
 def _iid_given_task(
@@ -405,11 +406,9 @@ def stationary_slopes(
         b = [_f64(np.broadcast_to(x, (count,))) for x in (start1, s, u, r)]
         wg1 = _f64(weight * g1)
         wg2 = _f64(weight * g2)
-        if not np.any(u):
-            d, e = _compiled.paper_slopes(_f64(p1), _f64(p2), wg1, wg2, b[0], b[1], b[3])
-        else:
-            d, e = _compiled.stationary_slopes(_f64(p1), _f64(p2), wg1, wg2, *b)
-        return d, e  # shape (count,), as the numpy path (also for scalar policies)
+        name = "paper_slopes" if not np.any(u) else "slopes"
+        out = _compiled.kernel(name, T, count)(_f64(p1), _f64(p2), wg1, wg2, *b)
+        return out[0], out[1]  # shape (count,), as the numpy path (also for scalar policies)
     step = max(1, _BLOCK // max(T, 1))
     if count > step:  # policies in blocks: temporaries of about _BLOCK elements stay in cache
         b = [np.broadcast_to(x, (count,)) for x in (start1, s, u, r)]
