@@ -335,9 +335,10 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
 
 
 def _jumps(ctx: Ctx, sg: FloatArray, r1: PolicyResponses, tie_break: str) -> IntArray:
-    """Grid intervals across which the response jumps: it changes by more than 1e-3 and (for
-    the stationary user) the local maximum tracked from the left end does not reach the right
-    end's response (a continuous branch is not a jump)."""
+    """Grid intervals across which the response jumps: it changes by more than 1e-3 and the
+    local maximum tracked from the left end (by Newton for the stationary user without
+    schedules, else by the zoom of :func:`_zoom_track`) does not reach the right end's response
+    (a continuous branch is not a jump)."""
     cand = np.flatnonzero(_dist(r1.take(slice(0, -1)), r1.take(slice(1, None))) > _JUMP)
     if cand.size == 0:
         return cand
@@ -345,10 +346,34 @@ def _jumps(ctx: Ctx, sg: FloatArray, r1: PolicyResponses, tie_break: str) -> Int
     tracked = local_respond(ctx, np.ones(cand.size), sg[cand + 1], np.zeros(cand.size),
                             1.0 - r1.abandon[cand, 0], radius=1.0)
     if tracked is None:
+        tracked = _zoom_track(ctx, sg[cand + 1], 1.0 - r1.abandon[cand])
+    if tracked is None:
         return cand
     # the branch from the left is continuous if it leads to the same maximum on the right
     same = _dist(tracked, right) <= 1e-6
     return np.asarray(cand[~same], dtype=np.int64)
+
+
+def _zoom_track(ctx: Ctx, s: FloatArray, r0: FloatArray) -> PolicyResponses | None:
+    """The local maximum of U reached from r0 (n, d) at route 1, cascade s, by the zoom of
+    :mod:`routegame.hetero.search` (first box r0 +- 1/4, 14 levels): the branch tracking of
+    :func:`_jumps` for users without the Newton kernel (state-aware, schedules). None for the
+    hazard and Bayes users (no search over continuation probabilities)."""
+    if ctx.user not in ("stationary", "state-aware"):
+        return None
+    from routegame.hetero.search import _zoom
+
+    n = s.size
+    ones, zeros = np.ones(n), np.zeros(n)
+
+    def evalf(it: IntArray, r: FloatArray) -> tuple[FloatArray, FloatArray]:
+        o = _outcomes(ctx, ones[it], s[it], zeros[it], _cont_from_r(ctx.user, r))
+        return o.user_utility, o.provider_cost
+
+    r, _, _ = _zoom(evalf, np.arange(n), np.asarray(r0, dtype=np.float64), 0.25, 14)
+    o = _outcomes(ctx, ones, s, zeros, _cont_from_r(ctx.user, r))
+    return PolicyResponses(1.0 - r, o.user_utility, o.provider_cost, o.success, o.passes,
+                           np.zeros(n, bool), np.full(n, np.nan), np.zeros(n))
 
 
 def _locate_jumps(
