@@ -204,3 +204,13 @@ def test_small_game_does_not_import_numba() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_slopes_at_a_subnormal_way_back_do_not_warn() -> None:
+    """Found by hypothesis: det = 1e-309 overflowed 1 / det with a RuntimeWarning (numpy path)."""
+    one, zero = np.ones(1), np.zeros(1)
+    args = (zero, zero, one, zero, -one, np.zeros(2), np.array([0.0, 1.0]),
+            np.array([0.0, 2.22507386e-309]), np.array([0.0, 1.0]))
+    ref, got = _both(stationary_slopes, *args)
+    for a, b in zip(ref, got, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -33,10 +33,9 @@ from routegame._types import FloatArray
 __all__ = ["KERNELS", "PARALLEL_MIN", "bayes_m2", "kernel"]
 
 _DIVERGE = 1e-14
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-@numba.njit(inline="always", **_JIT)  # type: ignore[misc]
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _paper_one(
     p1: FloatArray, p2: FloatArray, weight: FloatArray, x1: float, si: float, ui: float,
     ri1: float, ri2: float, paper: bool,
@@ -94,7 +93,7 @@ def _paper_one(
     return acc_s, acc_1, acc_2, acc_a1 * (1.0 - ri1) + acc_a2 * (1.0 - ri2), nbad
 
 
-@numba.njit(inline="always", **_JIT)  # type: ignore[misc]
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _schedule_one(
     prob: FloatArray, weight: FloatArray, x0: float, si: float, ui: float, cont: FloatArray,
     i: int,
@@ -156,7 +155,7 @@ def _schedule_one(
     return acc_s, acc_1, acc_2, acc_a, nbad
 
 
-@numba.njit(inline="always", **_JIT)  # type: ignore[misc]
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _paper_slopes_one(
     p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, x1: float, si: float,
     ri: float,
@@ -185,7 +184,7 @@ def _paper_slopes_one(
     return acc_d, acc_e
 
 
-@numba.njit(inline="always", **_JIT)  # type: ignore[misc]
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _slopes_one(
     p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, v1: float, si: float,
     ui: float, ri: float,
@@ -225,8 +224,11 @@ def _slopes_one(
 # They are written out (not generated) so that each has its own entry in numba's cache.
 
 
-@numba.njit(**_JIT)  # type: ignore[misc]
-def _paper_sums_1(p1, p2, weight, start1, s, u, r1, r2, paper):  # type: ignore[no-untyped-def]
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _paper_sums_1(
+    p1: FloatArray, p2: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray,
+    u: FloatArray, r1: FloatArray, r2: FloatArray, paper: bool,
+) -> tuple[FloatArray, bool]:
     N = start1.shape[0]
     out = np.empty((4, N))
     nbad = 0
@@ -237,8 +239,11 @@ def _paper_sums_1(p1, p2, weight, start1, s, u, r1, r2, paper):  # type: ignore[
     return out, nbad == 0
 
 
-@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
-def _paper_sums_n(p1, p2, weight, start1, s, u, r1, r2, paper):  # type: ignore[no-untyped-def]
+@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def _paper_sums_n(
+    p1: FloatArray, p2: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray,
+    u: FloatArray, r1: FloatArray, r2: FloatArray, paper: bool,
+) -> tuple[FloatArray, bool]:
     N = start1.shape[0]
     out = np.empty((4, N))
     bad = np.zeros(N, dtype=np.int64)
@@ -249,8 +254,11 @@ def _paper_sums_n(p1, p2, weight, start1, s, u, r1, r2, paper):  # type: ignore[
     return out, bad.sum() == 0
 
 
-@numba.njit(**_JIT)  # type: ignore[misc]
-def _schedule_sums_1(prob, weight, start1, s, u, cont):  # type: ignore[no-untyped-def]
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _schedule_sums_1(
+    prob: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray, u: FloatArray,
+    cont: FloatArray,
+) -> tuple[FloatArray, bool]:
     N = start1.shape[0]
     out = np.empty((4, N))
     nbad = 0
@@ -261,8 +269,11 @@ def _schedule_sums_1(prob, weight, start1, s, u, cont):  # type: ignore[no-untyp
     return out, nbad == 0
 
 
-@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
-def _schedule_sums_n(prob, weight, start1, s, u, cont):  # type: ignore[no-untyped-def]
+@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def _schedule_sums_n(
+    prob: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray, u: FloatArray,
+    cont: FloatArray,
+) -> tuple[FloatArray, bool]:
     N = start1.shape[0]
     out = np.empty((4, N))
     bad = np.zeros(N, dtype=np.int64)
@@ -273,8 +284,11 @@ def _schedule_sums_n(prob, weight, start1, s, u, cont):  # type: ignore[no-untyp
     return out, bad.sum() == 0
 
 
-@numba.njit(**_JIT)  # type: ignore[misc]
-def _paper_slopes_1(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def]
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _paper_slopes_1(
+    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
+    s: FloatArray, u: FloatArray, r: FloatArray,
+) -> FloatArray:
     N = start1.shape[0]
     out = np.empty((2, N))
     for i in range(N):
@@ -282,8 +296,11 @@ def _paper_slopes_1(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyp
     return out
 
 
-@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
-def _paper_slopes_n(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def]
+@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def _paper_slopes_n(
+    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
+    s: FloatArray, u: FloatArray, r: FloatArray,
+) -> FloatArray:
     N = start1.shape[0]
     out = np.empty((2, N))
     for i in numba.prange(N):
@@ -291,8 +308,11 @@ def _paper_slopes_n(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyp
     return out
 
 
-@numba.njit(**_JIT)  # type: ignore[misc]
-def _slopes_1(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def]
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _slopes_1(
+    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
+    s: FloatArray, u: FloatArray, r: FloatArray,
+) -> FloatArray:
     N = start1.shape[0]
     out = np.empty((2, N))
     for i in range(N):
@@ -300,8 +320,11 @@ def _slopes_1(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def
     return out
 
 
-@numba.njit(parallel=True, **_JIT)  # type: ignore[misc]
-def _slopes_n(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def]
+@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def _slopes_n(
+    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
+    s: FloatArray, u: FloatArray, r: FloatArray,
+) -> FloatArray:
     N = start1.shape[0]
     out = np.empty((2, N))
     for i in numba.prange(N):
@@ -312,7 +335,7 @@ def _slopes_n(p1, p2, wg1, wg2, start1, s, u, r):  # type: ignore[no-untyped-def
 #: kernel name -> (serial, parallel). ``paper_sums`` and ``schedule_sums`` return
 #: (rows S, n_1, n_2, A as a (4, N) array, ok); ``paper_slopes`` (u = 0) and ``slopes`` return
 #: (U', U'') as a (2, N) array.
-KERNELS = {
+KERNELS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "paper_sums": (_paper_sums_1, _paper_sums_n),
     "schedule_sums": (_schedule_sums_1, _schedule_sums_n),
     "paper_slopes": (_paper_slopes_1, _paper_slopes_n),
@@ -342,7 +365,7 @@ def kernel(name: str, tasks: int, policies: int) -> Callable[..., Any]:
     return KERNELS[name][1 if par else 0]
 
 
-@numba.njit(**_JIT)  # type: ignore[misc]
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def bayes_m2(
     prob: FloatArray, weight: FloatArray, h1: FloatArray, solvable: FloatArray, V: float,
     P: float, lam_t2: float, c2: float, depth: int, strong: bool,

@@ -424,7 +424,7 @@ def stationary_slopes(
     om22 = 1.0 - r * b22
     m12 = r * b12
     m21 = r * b21
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         inv = 1.0 / (om11 * om22 - m12 * m21)  # inf where the chain can run for ever
 
     def solve(v1: FloatArray, v2: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -195,14 +195,17 @@ def local_respond(ctx: Ctx, start1: FloatArray, s: FloatArray, u: FloatArray,
 
 def _paper_local(ctx: Ctx, s: FloatArray, guesses: list[FloatArray],
                  tie_break: str) -> PolicyResponses:
-    """Route-1 responses at s: the best of local maxima tracked from the guesses (stationary
-    user without schedules), else the global search."""
+    """Route-1 responses at s: the best of local maxima tracked from the guesses (abandon
+    probabilities, (n, d) each): by Newton for the stationary user without schedules, by the
+    zoom for state-aware users and schedules, else (hazard, Bayes) the global search."""
     ones = np.ones_like(s)
     zeros = np.zeros_like(s)
     best: PolicyResponses | None = None
     for gq in guesses:
-        loc = local_respond(ctx, ones, s, zeros, 1.0 - gq)
-        if loc is None:  # no local tracking (state-aware, schedules): the global search
+        loc = local_respond(ctx, ones, s, zeros, 1.0 - gq[:, 0])
+        if loc is None:  # no Newton kernel (state-aware, schedules): the zoom from the guess
+            loc = _zoom_track(ctx, s, 1.0 - gq, 1.0 / 16.0)
+        if loc is None:  # no search over responses (hazard, Bayes): the global search
             return _paper(ctx, ones, s, tie_break)
         if best is None:
             best = loc
@@ -308,7 +311,7 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
         fbest = float(sc[best + 1])
         for _ in range(_ZOOM_S):
             xs = np.clip(centre + h * offs, lo_s, hi_s)
-            rz = _paper_local(ctx, xs, [np.full(xs.size, rr.abandon[0, 0])], tie_break)
+            rz = _paper_local(ctx, xs, [np.repeat(rr.abandon, xs.size, axis=0)], tie_break)
             fz = score(rz)
             kz = int(np.argmin(fz))
             if fz[kz] < fbest:
@@ -354,11 +357,13 @@ def _jumps(ctx: Ctx, sg: FloatArray, r1: PolicyResponses, tie_break: str) -> Int
     return np.asarray(cand[~same], dtype=np.int64)
 
 
-def _zoom_track(ctx: Ctx, s: FloatArray, r0: FloatArray) -> PolicyResponses | None:
+def _zoom_track(ctx: Ctx, s: FloatArray, r0: FloatArray,
+                step: float = 0.25) -> PolicyResponses | None:
     """The local maximum of U reached from r0 (n, d) at route 1, cascade s, by the zoom of
-    :mod:`routegame.hetero.search` (first box r0 +- 1/4, 14 levels): the branch tracking of
-    :func:`_jumps` for users without the Newton kernel (state-aware, schedules). None for the
-    hazard and Bayes users (no search over continuation probabilities)."""
+    :mod:`routegame.hetero.search` (first box r0 +- step, 14 levels): the branch tracking of
+    :func:`_jumps` and :func:`_paper_local` for users without the Newton kernel (state-aware,
+    schedules). None for the hazard and Bayes users (no search over continuation
+    probabilities)."""
     if ctx.user not in ("stationary", "state-aware"):
         return None
     from routegame.hetero.search import _zoom
@@ -370,7 +375,7 @@ def _zoom_track(ctx: Ctx, s: FloatArray, r0: FloatArray) -> PolicyResponses | No
         o = _outcomes(ctx, ones[it], s[it], zeros[it], _cont_from_r(ctx.user, r))
         return o.user_utility, o.provider_cost
 
-    r, _, _ = _zoom(evalf, np.arange(n), np.asarray(r0, dtype=np.float64), 0.25, 14)
+    r, _, _ = _zoom(evalf, np.arange(n), np.asarray(r0, dtype=np.float64), step, 14)
     o = _outcomes(ctx, ones, s, zeros, _cont_from_r(ctx.user, r))
     return PolicyResponses(1.0 - r, o.user_utility, o.provider_cost, o.success, o.passes,
                            np.zeros(n, bool), np.full(n, np.nan), np.zeros(n))
@@ -395,7 +400,7 @@ def _locate_jumps(
         mids = a[:, None] + (b - a)[:, None] * frac[None, :]  # (J, k)
         rep_a = ra.take(np.repeat(np.arange(J_), k))
         rep_b = rb.take(np.repeat(np.arange(J_), k))
-        rm = _paper_local(ctx, mids.ravel(), [rep_a.abandon[:, 0], rep_b.abandon[:, 0]],
+        rm = _paper_local(ctx, mids.ravel(), [rep_a.abandon, rep_b.abandon],
                           tie_break)
         left = (_dist(rm, rep_a) <= _dist(rm, rep_b)).reshape(J_, k)
         nleft = np.where(left.all(axis=1), k, np.argmin(left, axis=1))
