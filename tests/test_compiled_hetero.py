@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from routegame import _jit
 from routegame.hetero import HeteroEngine, HeteroGame, TaskTable
-from routegame.hetero.bayes import bayes_lattice
+from routegame.hetero.bayes import bayes_lattice, bayes_respond, bayes_respond_many
 from routegame.hetero.chain import stationary_slopes, two_model_sums
 from routegame.hetero.tasks import logit_shift
 from routegame.testing import check_engine
@@ -150,6 +150,25 @@ def test_bayes_lattice_compiled_equal_numpy(tab: tuple, V: float, P: float, tb: 
         assert np.all(np.abs(getattr(got, name) - getattr(ref, name)) <= 1e-12 * scale * depth)
     decided = np.abs(ref.m2_phi) > 1e-9 * scale  # decisions away from the indifference
     assert np.array_equal(got.m2_cont1[decided], ref.m2_cont1[decided])
+
+
+@settings(max_examples=40, deadline=None)
+@given(tables(), st.floats(0.5, 100.0), st.floats(0.0, 50.0), st.sampled_from(["strong", "weak"]),
+       st.integers(8, 40), st.lists(st.tuples(st.sampled_from([1.0, 2.0]), _r), min_size=1,
+                                    max_size=8))
+def test_bayes_responses_compiled_equal_numpy_bitwise(tab: tuple, V: float, P: float, tb: str,
+                                                      depth: int, pols: list) -> None:
+    """The Bayes user's backward induction over failures (no sums over tasks): bitwise."""
+    prob, w = tab
+    lat = bayes_lattice(prob, w, V, P, np.array([1.0, 3.0]), np.array([0.5, 2.0]), 1.0, depth, tb)
+    routes = np.array([r for r, _ in pols])
+    s = np.array([x for _, x in pols])
+    with _jit.forced(True):
+        got = bayes_respond_many(lat, routes, s, V, P, tb)
+    for k, (r, x) in enumerate(pols):
+        ref = bayes_respond(lat, int(r), x, V, P, tb)
+        for a, b in zip(got[k], ref, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def _games() -> list[HeteroGame]:

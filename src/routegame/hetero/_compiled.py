@@ -28,9 +28,9 @@ from typing import Any
 import numba
 import numpy as np
 
-from routegame._types import FloatArray
+from routegame._types import BoolArray, FloatArray
 
-__all__ = ["KERNELS", "PARALLEL_MIN", "bayes_m2", "kernel"]
+__all__ = ["KERNELS", "PARALLEL_MIN", "bayes_m2", "bayes_walk", "kernel"]
 
 _DIVERGE = 1e-14
 
@@ -435,3 +435,63 @@ def bayes_m2(
         npass[a] = n_next
         tail[a] = tail_reach
     return phi, psi, succ, npass, cont1, tail
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def bayes_walk(
+    m1_u: FloatArray, m1_j: FloatArray, m1_z: FloatArray, m1_s: FloatArray, m1_solv: FloatArray,
+    phi: FloatArray, psi: FloatArray, succ: FloatArray, npass: FloatArray, tail: FloatArray,
+    s_arr: FloatArray, tol: float, strong: bool,
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """The M1 backward induction of ``bayes.bayes_respond`` (route 1) for n cascades s.
+
+    The same operations in the same order as the numpy path (no sums over tasks): results are
+    bitwise equal. Returns rows (U, Psi, S, n_1, n_2, reach) (6, n), the decisions (n, N) and
+    the indifference after the first failure (n,).
+    """
+    N = m1_u.shape[0]
+    n = s_arr.shape[0]
+    out = np.empty((6, n))
+    goes = np.zeros((n, N))
+    indiff = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        s = s_arr[i]
+        v = 0.0
+        jj = 0.0
+        ss = 0.0
+        n1 = 0.0
+        n2 = 0.0
+        reach = 0.0
+        for a in range(N - 1, -1, -1):
+            if a == N - 1:
+                go = 0.0
+                cv = cj = cs = cn1 = cn2 = creach = 0.0
+            else:
+                cv = (1.0 - s) * v + s * phi[a + 1]
+                cj = (1.0 - s) * jj + s * psi[a + 1]
+                cs = (1.0 - s) * ss + s * succ[a + 1]
+                cn1 = (1.0 - s) * n1
+                cn2 = (1.0 - s) * n2 + s * npass[a + 1]
+                creach = (1.0 - s) * reach + s * tail[a + 1]
+                if cv > tol:
+                    go = 1.0
+                elif cv < -tol:
+                    go = 0.0
+                else:
+                    go = 1.0 if (cj < 0) == strong else 0.0
+                    if a == 0:
+                        indiff[i] = True
+            goes[i, a] = go
+            v = m1_u[a] + go * cv
+            jj = m1_j[a] + go * cj
+            ss = m1_s[a] + go * cs
+            n1 = m1_z[a] + go * cn1
+            n2 = go * cn2
+            reach = float(m1_solv[N]) if a == N - 1 else go * creach
+        out[0, i] = v
+        out[1, i] = jj
+        out[2, i] = ss
+        out[3, i] = n1
+        out[4, i] = n2
+        out[5, i] = reach
+    return out, goes, indiff

@@ -38,7 +38,7 @@ import numpy as np
 from routegame import _jit
 from routegame._types import FloatArray
 
-__all__ = ["BayesLattice", "BayesResponse", "bayes_lattice", "bayes_respond"]
+__all__ = ["BayesLattice", "BayesResponse", "bayes_lattice", "bayes_respond", "bayes_respond_many"]
 
 
 class BayesLattice(NamedTuple):
@@ -198,3 +198,43 @@ def bayes_respond(lat: BayesLattice, route: int, s: float, V: float, P: float,
         float(v[0]), P + float(jj[0]), float(ss[0]), (float(n1[0]), float(n2[0])),
         1.0 - go_first, goes[: N - 1].copy(), indiff, V * float(reach[0]), N,
     )
+
+
+def bayes_respond_many(lat: BayesLattice, routes: FloatArray, s: FloatArray, V: float, P: float,
+                       tie_break: str = "strong") -> list[BayesResponse]:
+    """:func:`bayes_respond` for n policies (routes and cascades of shape (n,)).
+
+    Above the compiled-kernel size (n x depth) the route-1 backward inductions run in one
+    compiled loop (:mod:`routegame.hetero._compiled`, bitwise equal to :func:`bayes_respond`).
+
+    Examples
+    --------
+    >>> lat = bayes_lattice(np.array([[[0.2], [0.9]], [[0.7], [0.8]]]), np.array([0.5, 0.5]),
+    ...                     10.0, 5.0, np.array([1.0, 4.0]), np.array([1.0, 3.0]), 1.0, 16)
+    >>> many = bayes_respond_many(lat, np.array([1.0, 2.0]), np.array([0.5, 0.0]), 10.0, 5.0)
+    >>> many[0].user_utility == bayes_respond(lat, 1, 0.5, 10.0, 5.0).user_utility
+    True
+    """
+    routes = np.asarray(routes, dtype=np.float64)
+    s = np.asarray(s, dtype=np.float64)
+    N = lat.depth
+    one = np.flatnonzero(routes == 1)
+    if one.size == 0 or not _jit.use_compiled(one.size * N):
+        return [bayes_respond(lat, 1 if r == 1 else 2, float(x), V, P, tie_break)
+                for r, x in zip(routes, s, strict=True)]
+    from routegame.hetero import _compiled
+
+    tol = 1e-12 * max(1.0, abs(V))
+    out, goes, indiff = _compiled.bayes_walk(
+        lat.m1_u, lat.m1_j, lat.m1_z, lat.m1_s, lat.m1_solv, lat.m2_phi, lat.m2_psi,
+        lat.m2_succ, lat.m2_pass, lat.m2_tail, np.ascontiguousarray(s[one]), tol,
+        tie_break == "strong")
+    res: list[BayesResponse | None] = [None] * routes.size
+    for k, i in enumerate(one):
+        res[i] = BayesResponse(
+            float(out[0, k]), P + float(out[1, k]), float(out[2, k]),
+            (float(out[3, k]), float(out[4, k])), 1.0 - float(goes[k, 0]),
+            goes[k, : N - 1].copy(), bool(indiff[k]), V * float(out[5, k]), N)
+    for i in np.flatnonzero(routes != 1):
+        res[i] = bayes_respond(lat, 2, float(s[i]), V, P, tie_break)
+    return [r for r in res if r is not None]

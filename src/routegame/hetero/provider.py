@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from routegame._types import FloatArray, IntArray
-from routegame.hetero.bayes import bayes_lattice, bayes_respond
+from routegame.hetero.bayes import bayes_lattice, bayes_respond_many
 from routegame.hetero.chain import combine, stationary_slopes, two_model_sums
 from routegame.hetero.search import maximise
 
@@ -151,8 +151,7 @@ def respond(ctx: Ctx, start1: FloatArray, s: FloatArray, u: FloatArray,
 
         raise NotSolvableError("the Bayes user is solved for the paper's policies (route, s) only")
     lat = _bayes_lattice(ctx, tie_break)
-    rows = [bayes_respond(lat, 1 if a == 1.0 else 2, float(b), ctx.V, ctx.P, tie_break)
-            for a, b in zip(start1, s, strict=True)]
+    rows = bayes_respond_many(lat, np.where(start1 == 1.0, 1.0, 2.0), s, ctx.V, ctx.P, tie_break)
     return PolicyResponses(
         np.array([[r.abandon_first] for r in rows]),
         np.array([r.user_utility for r in rows]),
