@@ -14,8 +14,10 @@ compiled kernels (``_jit.forced(True)``) with 1 and 2 numba threads, in one run.
    same tasks; the loop's time is measured on min(T, 200) tasks and scaled linearly in T (the
    loop is linear in T). The ratio compares that one step of the loop with the whole
    solve, so it understates the speed-up of equal work;
-5. first-call latency: a fresh process solving the 10^3-task game once, on the numpy path
-   (``ROUTEGAME_JIT=0``), with a cold numba cache (compilation) and with the cache filled.
+5. first-call latency: a fresh process solving the 10^3- or 10^4-task game once: on the numpy
+   path (``ROUTEGAME_JIT=0``), by default (the kernels are loaded only for batches of
+   ``chain.FIRST_LOAD`` evaluations, i.e. for 10^4 tasks, not 10^3), and with the kernels
+   forced for 10^3 tasks with a cold numba cache (compilation) and with the cache filled.
 
 Timings depend on the machine's load (printed first); compare the ratios of one run.
 """
@@ -126,27 +128,37 @@ def bench_map(n: int) -> tuple[list[float], float]:
 
 
 _FIRST_CALL = (
-    "import time; t0 = time.perf_counter()\n"
+    "import sys, time; t0 = time.perf_counter()\n"
     "import numpy as np\n"
     "from routegame.hetero import HeteroGame\n"
-    "tab = np.random.default_rng(0).beta(0.5, 0.5, (1000, 2)).clip(1e-3, 1 - 1e-3)\n"
+    "T = int(sys.argv[1])\n"
+    "tab = np.random.default_rng(0).beta(0.5, 0.5, (T, 2)).clip(1e-3, 1 - 1e-3)\n"
     "HeteroGame(tab, 10.0, 5.0, [1.0, 4.0], [1.0, 3.0]).equilibrium('strong')\n"
-    "print(time.perf_counter() - t0)\n"
+    "print(time.perf_counter() - t0, 'numba' in sys.modules)\n"
 )
 
 
-def bench_first_call() -> dict[str, float]:
-    """Wall time of a fresh process solving the 10^3-task game once (imports included)."""
-    out = {}
+def bench_first_call() -> list[tuple[str, float, bool]]:
+    """Wall time of a fresh process solving a 10^3- and a 10^4-task game once (imports
+    included), and whether it loaded numba."""
+    out = []
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         env.pop("ROUTEGAME_JIT_MIN_SIZE", None)
-        for label, extra in (("numpy path (ROUTEGAME_JIT=0)", {"ROUTEGAME_JIT": "0"}),
-                             ("compiled, cold cache (compiles)", {"ROUTEGAME_JIT": "1"}),
-                             ("compiled, cached", {"ROUTEGAME_JIT": "1"})):
-            res = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env | extra,
+        env.pop("ROUTEGAME_JIT", None)
+        kernels = {"ROUTEGAME_JIT_MIN_SIZE": "20001"}  # a user's threshold: load the kernels
+        for label, T, extra in (
+            ("numpy path (ROUTEGAME_JIT=0)", 1000, {"ROUTEGAME_JIT": "0"}),
+            ("default", 1000, {}),
+            ("kernels, cold cache (compiles)", 1000, kernels),
+            ("kernels, cached", 1000, kernels),
+            ("numpy path (ROUTEGAME_JIT=0)", 10000, {"ROUTEGAME_JIT": "0"}),
+            ("default", 10000, {}),
+        ):
+            res = subprocess.run([sys.executable, "-c", _FIRST_CALL, str(T)], env=env | extra,
                                  capture_output=True, text=True, check=True)
-            out[label] = float(res.stdout.split()[-1])
+            t, loaded = res.stdout.split()[-2:]
+            out.append((f"{T} tasks, {label}", float(t), loaded == "True"))
     return out
 
 
@@ -178,8 +190,9 @@ def main() -> None:
     print(f"LCB raw {rows} rows -> {distinct} merged (numpy path): {merged:.3f} s merged, "
           f"{raw:.3f} s unmerged, ratio {raw / merged:.1f}")
     if not quick:
-        for label, t in bench_first_call().items():
-            print(f"first call in a fresh process, 10^3 tasks, {label:32s} {t:7.2f} s")
+        for label, t, loaded in bench_first_call():
+            print(f"fresh process, one solve, {label:42s} {t:6.2f} s"
+                  f"{' (numba loaded)' if loaded else ''}")
 
 
 if __name__ == "__main__":

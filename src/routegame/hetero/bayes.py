@@ -35,8 +35,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from routegame import _jit
 from routegame._types import FloatArray
+from routegame.hetero.chain import use_kernels
 
 __all__ = ["BayesLattice", "BayesResponse", "bayes_lattice", "bayes_respond", "bayes_respond_many"]
 
@@ -90,7 +90,7 @@ def bayes_lattice(
     m1_u = V * m1_s - lam * t[0] * m1_z
     m1_j = c[0] * m1_z - P * m1_s
     m1_solv = weight @ (h1 * solvable[:, None])
-    if _jit.use_compiled(T * N * (N + 1) // 2):
+    if use_kernels(T * N * (N + 1) // 2):
         from routegame.hetero import _compiled
 
         phi, psi, succ, npass, cont1, tail = _compiled.bayes_m2(
@@ -219,7 +219,7 @@ def bayes_respond_many(lat: BayesLattice, routes: FloatArray, s: FloatArray, V: 
     s = np.asarray(s, dtype=np.float64)
     N = lat.depth
     one = np.flatnonzero(routes == 1)
-    if one.size == 0 or not _jit.use_compiled(one.size * N):
+    if one.size == 0 or not use_kernels(one.size * N):
         return [bayes_respond(lat, 1 if r == 1 else 2, float(x), V, P, tie_break)
                 for r, x in zip(routes, s, strict=True)]
     from routegame.hetero import _compiled

@@ -44,6 +44,7 @@ re-prompting only adds passes), which is what makes the certified bounds of
 
 from __future__ import annotations
 
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -51,13 +52,20 @@ import numpy as np
 from routegame import _jit
 from routegame._types import FloatArray
 
-__all__ = ["ChainSums", "chain_sums", "combine", "two_model_sums"]
+__all__ = ["FIRST_LOAD", "ChainSums", "chain_sums", "combine", "two_model_sums", "use_kernels"]
 
 #: Elements of a (tasks x policies) block: bounds the temporaries' memory and keeps them in
 #: cache (2^17 doubles = 1 MiB; 2^20 was 2x slower on 10^4 tasks).
 _BLOCK = 1 << 17
 #: det(I - D R) below this is a chain that can run for ever.
 _DIVERGE = 1e-14
+#: A process that has not loaded the compiled kernels yet loads them (numba's import and LLVM
+#: start-up: about 0.8 s) only for a batch of this many task x policy evaluations: about the
+#: work of one search over 5000 tasks, where the numpy path would take as long as the loading
+#: (so a single ``routegame solve`` of a calibrated or 10^3-task table never imports numba).
+#: Once loaded, :func:`routegame._jit.use_compiled` decides alone. A ``ROUTEGAME_JIT_MIN_SIZE``
+#: set by the user replaces this threshold; ``_jit.forced(True)`` bypasses it.
+FIRST_LOAD = 5_000_000
 
 
 class ChainSums(NamedTuple):
@@ -108,7 +116,7 @@ def two_model_sums(
     N = start1.shape[0]
     H = cont.shape[2]
     m = max(A, H)
-    if _jit.use_compiled(T * N):
+    if use_kernels(T * N):
         fused = _compiled_sums(prob, weight, start1, cascade, back, cont)
         if fused is not None:
             return fused
@@ -181,6 +189,37 @@ def two_model_sums(
             n[lo:hi, 0] = _wsum(weight, n1)
             n[lo:hi, 1] = _wsum(weight, n2)
     return ChainSums(S, n, Ab)
+
+
+def use_kernels(size: int) -> bool:
+    """Whether a batch of ``size`` task x policy evaluations runs on the compiled kernels.
+
+    :func:`routegame._jit.use_compiled` (numba installed, not switched off, ``size`` at least
+    the minimum size), and, in a process that has not loaded the kernels yet, ``size`` at
+    least :data:`FIRST_LOAD` (unless forced on or ``ROUTEGAME_JIT_MIN_SIZE`` is set).
+
+    Parameters
+    ----------
+    size : int
+        Tasks x policies (or the lattice size of the Bayes user).
+
+    Returns
+    -------
+    bool
+        True to use :mod:`routegame.hetero._compiled`.
+
+    Examples
+    --------
+    >>> use_kernels(10)
+    False
+    """
+    if not _jit.use_compiled(size):
+        return False
+    if "routegame.hetero._compiled" in sys.modules or _jit.use_compiled(0):
+        return True  # already loaded, or forced on (use_compiled(0) is then True)
+    if _jit.min_size() != _jit.MIN_SIZE:  # the user chose the threshold
+        return True
+    return size >= FIRST_LOAD
 
 
 def _f64(x: FloatArray) -> FloatArray:
@@ -400,7 +439,7 @@ def stationary_slopes(
     T = p1.shape[0]
     N = np.broadcast_shapes(np.shape(start1), np.shape(s), np.shape(u), np.shape(r))
     count = N[0] if N else 1
-    if _jit.use_compiled(T * count):
+    if use_kernels(T * count):
         from routegame.hetero import _compiled
 
         b = [_f64(np.broadcast_to(x, (count,))) for x in (start1, s, u, r)]
