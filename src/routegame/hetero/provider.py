@@ -18,14 +18,17 @@ jumps where the user's response jumps (at such a point the user is indifferent b
 responses, because max_r U(s, r) is continuous in s). The search is
 
 1. a grid of 41 values of s (plus route 2);
-2. every grid interval across which the response changes by more than 1e-3 is cut by
-   multisection (7 interior points per level) to a width below 1e-13: the jump point s* and
-   the two one-sided responses (tracked as local maxima by Newton for the stationary user).
-   Under ``strong`` the provider gets the better of the two at s* (the user's tie is broken
+2. every grid interval across which the response changes by more than 1e-3, and where the
+   local maximum tracked from the left node does not lead to the right node's response (a
+   continuous branch is not a jump), is cut by multisection (7 interior points per level) to
+   a width below 1e-13: the jump point s* and the two one-sided responses. Local maxima are
+   tracked by Newton for the stationary user without schedules and by the zoom of
+   :mod:`routegame.hetero.search` (from the neighbouring responses) for the state-aware user
+   and for schedules; the hazard and Bayes users get the global search. Under ``strong`` the provider gets the better of the two at s* (the user's tie is broken
    in its favour); under ``weak`` the better one is an infimum approached from one side (``attained = False``);
 3. zoom refinement of J(s) (17 points, shrunk 8-fold per level, 6 levels: 1e-7 in s,
    so about 1e-14 relative in J at a smooth minimum) on the jump-free
-   grid intervals next to the best node;
+   grid intervals next to the best node, with the responses tracked locally as in 2;
 4. the reported response is recomputed by the certified global search of
    :mod:`routegame.hetero.search`.
 
