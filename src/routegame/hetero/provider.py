@@ -24,8 +24,10 @@ responses, because max_r U(s, r) is continuous in s). The search is
    a width below 1e-13: the jump point s* and the two one-sided responses. Local maxima are
    tracked by Newton for the stationary user without schedules and by the zoom of
    :mod:`routegame.hetero.search` (from the neighbouring responses) for the state-aware user
-   and for schedules; the hazard and Bayes users get the global search. Under ``strong`` the provider gets the better of the two at s* (the user's tie is broken
-   in its favour); under ``weak`` the better one is an infimum approached from one side (``attained = False``);
+   and for schedules; the hazard and Bayes users get the global search. Under ``strong``
+   the provider gets the better of the two at s* (the user's tie is broken in its favour);
+   under ``weak`` the better one is an infimum approached from one side
+   (``attained = False``);
 3. zoom refinement of J(s) (17 points, shrunk 8-fold per level, 6 levels: 1e-7 in s,
    so about 1e-14 relative in J at a smooth minimum) on the jump-free
    grid intervals next to the best node, with the responses tracked locally as in 2;
