@@ -343,7 +343,7 @@ KERNELS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
 }
 
 #: parallel versions are used from this many task x policy evaluations (and >= 4 policies)
-PARALLEL_MIN = 200_000
+PARALLEL_MIN = 2_000_000
 
 
 def kernel(name: str, tasks: int, policies: int) -> Callable[..., Any]:
