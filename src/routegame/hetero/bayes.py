@@ -26,7 +26,8 @@ reachable model can still solve; this bound (``truncation_bound``) is computed f
 lattice and N is doubled (64, 128, ..., ``max_depth``) until it is below ``tol``.
 
 The M2 part of the lattice does not depend on s, so a search over s costs O(N) per s after an
-O(N^2 T) precomputation.
+O(N^2 T) precomputation. Both run on compiled loops (:mod:`routegame.hetero._compiled`) when
+they are large (:func:`routegame.hetero.chain.use_kernels`); the loops here stay the oracle.
 """
 
 from __future__ import annotations

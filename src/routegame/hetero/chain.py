@@ -39,7 +39,11 @@ anything (0 * inf is taken as 0 for a free model). S stays finite.
 
 Every pass count and S are nondecreasing in each r_k(a) (couple the chains path by path: more
 re-prompting only adds passes), which is what makes the certified bounds of
-:mod:`routegame.hetero.user` work.
+:mod:`routegame.hetero.search` work.
+
+Large batches (:func:`use_kernels`) run on fused compiled loops over policies and tasks
+(:mod:`routegame.hetero._compiled`, numba) with the same per-task formulas; these numpy
+functions stay the oracle, and handle the chains that can run for ever.
 """
 
 from __future__ import annotations
