@@ -209,6 +209,17 @@ def test_best_response_certificate_on_the_compiled_path() -> None:
     assert max(grid) <= br.user_utility + br.response_gap + 1e-12 * g.task_value
 
 
+def test_state_aware_certificate_on_the_compiled_path() -> None:
+    """The certified gap of the 2-D search bounds every (q_1, q_2) of a 41 x 41 grid."""
+    g = _games()[1]
+    with _jit.forced(True):
+        br = g.best_response((1, 0.37))
+        qs = np.linspace(0.0, 1.0, 41)
+        best = max(g.outcomes((1, 0.37), (a, b)).user_utility for a in qs for b in qs)
+    assert br.response_gap >= 0.0
+    assert best <= br.user_utility + br.response_gap + 1e-12 * g.task_value
+
+
 @pytest.mark.parametrize("user", ["stationary", "state-aware"])
 def test_check_engine_on_the_compiled_path(user: str) -> None:
     with _jit.forced(True):

@@ -383,27 +383,43 @@ def bayes_m2(
     tol = 1e-12 * max(1.0, abs(V))
     z = np.empty(N)
     sm = np.empty(N)
-    hb = np.empty(T)
+    q2 = np.ascontiguousarray(prob[:, 1, :])  # (T, A)
     for a in range(N + 1):
         nb = N - a
         if nb <= 0:
             continue
-        for t in range(T):
-            hb[t] = h1[t, a]
-        for b in range(nb):
-            col = min(a + b, A - 1)
-            zb = 0.0
-            sb = 0.0
-            for t in range(T):
-                q = prob[t, 1, col]
-                zb += weight[t] * hb[t]
-                sb += weight[t] * (hb[t] * q)
-                hb[t] = hb[t] * (1.0 - q)
-            z[b] = zb
-            sm[b] = sb
+        # task-outer loop: each z[b], sm[b] is still summed over t in task order (as the
+        # numpy path's rows), but the b-iterations of one task are independent updates
+        z[:nb] = 0.0
+        sm[:nb] = 0.0
         tail_mass = 0.0
-        for t in range(T):
-            tail_mass += weight[t] * (hb[t] * solvable[t])
+        t = 0
+        while t + 4 <= T:  # four tasks at once: four independent chains of h
+            e0, e1, e2, e3 = h1[t, a], h1[t + 1, a], h1[t + 2, a], h1[t + 3, a]
+            w0, w1, w2, w3 = weight[t], weight[t + 1], weight[t + 2], weight[t + 3]
+            for b in range(nb):
+                c = min(a + b, A - 1)
+                k0, k1, k2, k3 = q2[t, c], q2[t + 1, c], q2[t + 2, c], q2[t + 3, c]
+                z[b] = (((z[b] + w0 * e0) + w1 * e1) + w2 * e2) + w3 * e3
+                sm[b] = (((sm[b] + w0 * (e0 * k0)) + w1 * (e1 * k1)) + w2 * (e2 * k2)) + w3 * (
+                    e3 * k3)
+                e0 = e0 * (1.0 - k0)
+                e1 = e1 * (1.0 - k1)
+                e2 = e2 * (1.0 - k2)
+                e3 = e3 * (1.0 - k3)
+            tail_mass = (((tail_mass + w0 * (e0 * solvable[t])) + w1 * (e1 * solvable[t + 1]))
+                         + w2 * (e2 * solvable[t + 2])) + w3 * (e3 * solvable[t + 3])
+            t += 4
+        while t < T:
+            h = h1[t, a]
+            w = weight[t]
+            for b in range(nb):
+                q = q2[t, min(a + b, A - 1)]
+                z[b] += w * h
+                sm[b] += w * (h * q)
+                h = h * (1.0 - q)
+            tail_mass += w * (h * solvable[t])
+            t += 1
         v_next = 0.0
         j_next = 0.0
         s_next = 0.0
