@@ -26,7 +26,8 @@ reachable model can still solve; this bound (``truncation_bound``) is computed f
 lattice and N is doubled (64, 128, ..., ``max_depth``) until it is below ``tol``.
 
 The M2 part of the lattice does not depend on s, so a search over s costs O(N) per s after an
-O(N^2 T) precomputation.
+O(N^2 T) precomputation. Both run on compiled loops (:mod:`routegame.hetero._compiled`) when
+they are large (:func:`routegame.hetero.chain.use_kernels`); the loops here stay the oracle.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from typing import NamedTuple
 import numpy as np
 
 from routegame._types import FloatArray
+from routegame.hetero.chain import use_kernels
 
-__all__ = ["BayesLattice", "BayesResponse", "bayes_lattice", "bayes_respond"]
+__all__ = ["BayesLattice", "BayesResponse", "bayes_lattice", "bayes_respond", "bayes_respond_many"]
 
 
 class BayesLattice(NamedTuple):
@@ -89,50 +91,58 @@ def bayes_lattice(
     m1_u = V * m1_s - lam * t[0] * m1_z
     m1_j = c[0] * m1_z - P * m1_s
     m1_solv = weight @ (h1 * solvable[:, None])
-    phi = np.zeros(N + 1)
-    psi = np.zeros(N + 1)
-    succ = np.zeros(N + 1)
-    npass = np.zeros(N + 1)
-    cont1 = np.zeros(N + 1)
-    tail = np.zeros(N + 1)
-    tol = 1e-12 * max(1.0, abs(V))
-    for a in range(N + 1):
-        nb = N - a  # passes on M2 possible: b = 0..nb-1 (the (a+b+1)-th pass, forced stop at N)
-        if nb <= 0:
-            continue
-        cols = np.minimum(np.arange(a, a + nb), A - 1)
-        q2 = prob[:, 1, cols]  # (T, nb): p2 at attempt a+b+1
-        hb = np.concatenate([np.ones((T, 1)), np.cumprod(1.0 - q2[:, :-1], axis=1)], axis=1)
-        h2 = h1[:, a : a + 1] * hb  # (T, nb)
-        z = weight @ h2
-        sm = weight @ (h2 * q2)
-        u_imm = V * sm - lam * t[1] * z
-        j_imm = c[1] * z - P * sm
-        tail_mass = weight @ (h1[:, a] * np.prod(1.0 - q2, axis=1) * solvable)
-        # backward over b
-        v_next, j_next, s_next, n_next = 0.0, 0.0, 0.0, 0.0
-        go = 0.0  # after the loop: the decision taken after the first M2 failure
-        tail_reach = tail_mass
-        for b in range(nb - 1, -1, -1):
-            if b == nb - 1:
-                go = 0.0
-            else:
-                if v_next > tol:
-                    go = 1.0
-                elif v_next < -tol:
+    if use_kernels(T * N * (N + 1) // 2):
+        from routegame.hetero import _compiled
+
+        phi, psi, succ, npass, cont1, tail = _compiled.bayes_m2(
+            np.ascontiguousarray(prob, dtype=np.float64), np.ascontiguousarray(weight),
+            np.ascontiguousarray(h1), np.ascontiguousarray(solvable), float(V), float(P),
+            float(lam * t[1]), float(c[1]), int(N), tie_break == "strong")
+    else:
+        phi = np.zeros(N + 1)
+        psi = np.zeros(N + 1)
+        succ = np.zeros(N + 1)
+        npass = np.zeros(N + 1)
+        cont1 = np.zeros(N + 1)
+        tail = np.zeros(N + 1)
+        tol = 1e-12 * max(1.0, abs(V))
+        for a in range(N + 1):
+            nb = N - a  # passes on M2 possible: b = 0..nb-1 (the (a+b+1)-th pass, forced stop at N)
+            if nb <= 0:
+                continue
+            cols = np.minimum(np.arange(a, a + nb), A - 1)
+            q2 = prob[:, 1, cols]  # (T, nb): p2 at attempt a+b+1
+            hb = np.concatenate([np.ones((T, 1)), np.cumprod(1.0 - q2[:, :-1], axis=1)], axis=1)
+            h2 = h1[:, a : a + 1] * hb  # (T, nb)
+            z = weight @ h2
+            sm = weight @ (h2 * q2)
+            u_imm = V * sm - lam * t[1] * z
+            j_imm = c[1] * z - P * sm
+            tail_mass = weight @ (h1[:, a] * np.prod(1.0 - q2, axis=1) * solvable)
+            # backward over b
+            v_next, j_next, s_next, n_next = 0.0, 0.0, 0.0, 0.0
+            go = 0.0  # after the loop: the decision taken after the first M2 failure
+            tail_reach = tail_mass
+            for b in range(nb - 1, -1, -1):
+                if b == nb - 1:
                     go = 0.0
                 else:
-                    go = 1.0 if (j_next < 0) == (tie_break == "strong") else 0.0
-            if go == 0.0 and b < nb - 1:
-                tail_reach = 0.0
-            vb = u_imm[b] + go * v_next
-            jb = j_imm[b] + go * j_next
-            sb = sm[b] + go * s_next
-            nbp = z[b] + go * n_next
-            v_next, j_next, s_next, n_next = vb, jb, sb, nbp
-        # decision after the first M2 failure is the go used when computing b = 0
-        cont1[a] = go if nb > 1 else 0.0
-        phi[a], psi[a], succ[a], npass[a], tail[a] = v_next, j_next, s_next, n_next, tail_reach
+                    if v_next > tol:
+                        go = 1.0
+                    elif v_next < -tol:
+                        go = 0.0
+                    else:
+                        go = 1.0 if (j_next < 0) == (tie_break == "strong") else 0.0
+                if go == 0.0 and b < nb - 1:
+                    tail_reach = 0.0
+                vb = u_imm[b] + go * v_next
+                jb = j_imm[b] + go * j_next
+                sb = sm[b] + go * s_next
+                nbp = z[b] + go * n_next
+                v_next, j_next, s_next, n_next = vb, jb, sb, nbp
+            # decision after the first M2 failure is the go used when computing b = 0
+            cont1[a] = go if nb > 1 else 0.0
+            phi[a], psi[a], succ[a], npass[a], tail[a] = v_next, j_next, s_next, n_next, tail_reach
     return BayesLattice(N, m1_u, m1_j, m1_z, m1_s, m1_solv, phi, psi, succ, npass, cont1, tail)
 
 
@@ -189,3 +199,43 @@ def bayes_respond(lat: BayesLattice, route: int, s: float, V: float, P: float,
         float(v[0]), P + float(jj[0]), float(ss[0]), (float(n1[0]), float(n2[0])),
         1.0 - go_first, goes[: N - 1].copy(), indiff, V * float(reach[0]), N,
     )
+
+
+def bayes_respond_many(lat: BayesLattice, routes: FloatArray, s: FloatArray, V: float, P: float,
+                       tie_break: str = "strong") -> list[BayesResponse]:
+    """:func:`bayes_respond` for n policies (routes and cascades of shape (n,)).
+
+    Above the compiled-kernel size (n x depth) the route-1 backward inductions run in one
+    compiled loop (:mod:`routegame.hetero._compiled`, bitwise equal to :func:`bayes_respond`).
+
+    Examples
+    --------
+    >>> lat = bayes_lattice(np.array([[[0.2], [0.9]], [[0.7], [0.8]]]), np.array([0.5, 0.5]),
+    ...                     10.0, 5.0, np.array([1.0, 4.0]), np.array([1.0, 3.0]), 1.0, 16)
+    >>> many = bayes_respond_many(lat, np.array([1.0, 2.0]), np.array([0.5, 0.0]), 10.0, 5.0)
+    >>> many[0].user_utility == bayes_respond(lat, 1, 0.5, 10.0, 5.0).user_utility
+    True
+    """
+    routes = np.asarray(routes, dtype=np.float64)
+    s = np.asarray(s, dtype=np.float64)
+    N = lat.depth
+    one = np.flatnonzero(routes == 1)
+    if one.size == 0 or not use_kernels(one.size * N):
+        return [bayes_respond(lat, 1 if r == 1 else 2, float(x), V, P, tie_break)
+                for r, x in zip(routes, s, strict=True)]
+    from routegame.hetero import _compiled
+
+    tol = 1e-12 * max(1.0, abs(V))
+    out, goes, indiff = _compiled.bayes_walk(
+        lat.m1_u, lat.m1_j, lat.m1_z, lat.m1_s, lat.m1_solv, lat.m2_phi, lat.m2_psi,
+        lat.m2_succ, lat.m2_pass, lat.m2_tail, np.ascontiguousarray(s[one]), tol,
+        tie_break == "strong")
+    res: list[BayesResponse | None] = [None] * routes.size
+    for k, i in enumerate(one):
+        res[i] = BayesResponse(
+            float(out[0, k]), P + float(out[1, k]), float(out[2, k]),
+            (float(out[3, k]), float(out[4, k])), 1.0 - float(goes[k, 0]),
+            goes[k, : N - 1].copy(), bool(indiff[k]), V * float(out[5, k]), N)
+    for i in np.flatnonzero(routes != 1):
+        res[i] = bayes_respond(lat, 2, float(s[i]), V, P, tie_break)
+    return [r for r in res if r is not None]

@@ -39,24 +39,37 @@ anything (0 * inf is taken as 0 for a free model). S stays finite.
 
 Every pass count and S are nondecreasing in each r_k(a) (couple the chains path by path: more
 re-prompting only adds passes), which is what makes the certified bounds of
-:mod:`routegame.hetero.user` work.
+:mod:`routegame.hetero.search` work.
+
+Large batches (:func:`use_kernels`) run on fused compiled loops over policies and tasks
+(:mod:`routegame.hetero._compiled`, numba) with the same per-task formulas; these numpy
+functions stay the oracle, and handle the chains that can run for ever.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import NamedTuple
 
 import numpy as np
 
+from routegame import _jit
 from routegame._types import FloatArray
 
-__all__ = ["ChainSums", "chain_sums", "combine", "two_model_sums"]
+__all__ = ["FIRST_LOAD", "ChainSums", "chain_sums", "combine", "two_model_sums", "use_kernels"]
 
 #: Elements of a (tasks x policies) block: bounds the temporaries' memory and keeps them in
 #: cache (2^17 doubles = 1 MiB; 2^20 was 2x slower on 10^4 tasks).
 _BLOCK = 1 << 17
 #: det(I - D R) below this is a chain that can run for ever.
 _DIVERGE = 1e-14
+#: A process that has not loaded the compiled kernels yet loads them (numba's import and LLVM
+#: start-up: about 0.8 s) only for a batch of this many task x policy evaluations: about the
+#: work of one search over 5000 tasks, where the numpy path would take as long as the loading
+#: (so a single ``routegame solve`` of a calibrated or 10^3-task table never imports numba).
+#: Once loaded, :func:`routegame._jit.use_compiled` decides alone. A ``ROUTEGAME_JIT_MIN_SIZE``
+#: set by the user replaces this threshold; ``_jit.forced(True)`` bypasses it.
+FIRST_LOAD = 5_000_000
 
 
 class ChainSums(NamedTuple):
@@ -107,6 +120,10 @@ def two_model_sums(
     N = start1.shape[0]
     H = cont.shape[2]
     m = max(A, H)
+    if use_kernels(T * N):
+        fused = _compiled_sums(prob, weight, start1, cascade, back, cont)
+        if fused is not None:
+            return fused
     if m == 1:
         step = max(1, _BLOCK // max(T, 1))
         parts = []
@@ -176,6 +193,63 @@ def two_model_sums(
             n[lo:hi, 0] = _wsum(weight, n1)
             n[lo:hi, 1] = _wsum(weight, n2)
     return ChainSums(S, n, Ab)
+
+
+def use_kernels(size: int) -> bool:
+    """Whether a batch of ``size`` task x policy evaluations runs on the compiled kernels.
+
+    :func:`routegame._jit.use_compiled` (numba installed, not switched off, ``size`` at least
+    the minimum size), and, in a process that has not loaded the kernels yet, ``size`` at
+    least :data:`FIRST_LOAD` (unless forced on or ``ROUTEGAME_JIT_MIN_SIZE`` is set).
+
+    Parameters
+    ----------
+    size : int
+        Tasks x policies (or the lattice size of the Bayes user).
+
+    Returns
+    -------
+    bool
+        True to use :mod:`routegame.hetero._compiled`.
+
+    Examples
+    --------
+    >>> use_kernels(10)
+    False
+    """
+    if not _jit.use_compiled(size):
+        return False
+    if "routegame.hetero._compiled" in sys.modules or _jit.use_compiled(0):
+        return True  # already loaded, or forced on (use_compiled(0) is then True)
+    if _jit.min_size() != _jit.MIN_SIZE:  # the user chose the threshold
+        return True
+    return size >= FIRST_LOAD
+
+
+def _f64(x: FloatArray) -> FloatArray:
+    return np.ascontiguousarray(x, dtype=np.float64)
+
+
+def _compiled_sums(
+    prob: FloatArray, weight: FloatArray, start1: FloatArray, cascade: FloatArray,
+    back: FloatArray, cont: FloatArray,
+) -> ChainSums | None:
+    """:func:`two_model_sums` on the fused kernels of :mod:`routegame.hetero._compiled`; None
+    where some chain can run for ever (the numpy path handles it)."""
+    from routegame.hetero import _compiled
+
+    T, N = prob.shape[0], start1.shape[0]
+    if max(prob.shape[2], cont.shape[2]) == 1:
+        out, ok = _compiled.kernel("paper_sums", T, N)(
+            _f64(prob[:, 0, 0]), _f64(prob[:, 1, 0]), _f64(weight), _f64(start1),
+            _f64(cascade), _f64(back), _f64(cont[:, 0, 0]), _f64(cont[:, 1, 0]),
+            not np.any(back))
+    else:
+        out, ok = _compiled.kernel("schedule_sums", T, N)(
+            _f64(prob), _f64(weight), _f64(start1), _f64(cascade), _f64(back), _f64(cont))
+    if not ok:
+        return None
+    return ChainSums(out[0], out[1:3].T.copy(), out[3])
 
 
 def _iid_given_task(
@@ -369,6 +443,15 @@ def stationary_slopes(
     T = p1.shape[0]
     N = np.broadcast_shapes(np.shape(start1), np.shape(s), np.shape(u), np.shape(r))
     count = N[0] if N else 1
+    if use_kernels(T * count):
+        from routegame.hetero import _compiled
+
+        b = [_f64(np.broadcast_to(x, (count,))) for x in (start1, s, u, r)]
+        wg1 = _f64(weight * g1)
+        wg2 = _f64(weight * g2)
+        name = "paper_slopes" if not np.any(u) else "slopes"
+        out = _compiled.kernel(name, T, count)(_f64(p1), _f64(p2), wg1, wg2, *b)
+        return out[0], out[1]  # shape (count,), as the numpy path (also for scalar policies)
     step = max(1, _BLOCK // max(T, 1))
     if count > step:  # policies in blocks: temporaries of about _BLOCK elements stay in cache
         b = [np.broadcast_to(x, (count,)) for x in (start1, s, u, r)]
@@ -384,7 +467,7 @@ def stationary_slopes(
     om22 = 1.0 - r * b22
     m12 = r * b12
     m21 = r * b21
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         inv = 1.0 / (om11 * om22 - m12 * m21)  # inf where the chain can run for ever
 
     def solve(v1: FloatArray, v2: FloatArray) -> tuple[FloatArray, FloatArray]:

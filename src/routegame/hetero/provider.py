@@ -18,14 +18,19 @@ jumps where the user's response jumps (at such a point the user is indifferent b
 responses, because max_r U(s, r) is continuous in s). The search is
 
 1. a grid of 41 values of s (plus route 2);
-2. every grid interval across which the response changes by more than 1e-3 is cut by
-   multisection (7 interior points per level) to a width below 1e-13: the jump point s* and
-   the two one-sided responses (tracked as local maxima by Newton for the stationary user).
-   Under ``strong`` the provider gets the better of the two at s* (the user's tie is broken
-   in its favour); under ``weak`` the better one is an infimum approached from one side (``attained = False``);
+2. every grid interval across which the response changes by more than 1e-3, and where the
+   local maximum tracked from the left node does not lead to the right node's response (a
+   continuous branch is not a jump), is cut by multisection (7 interior points per level) to
+   a width below 1e-13: the jump point s* and the two one-sided responses. Local maxima are
+   tracked by Newton for the stationary user without schedules and by the zoom of
+   :mod:`routegame.hetero.search` (from the neighbouring responses) for the state-aware user
+   and for schedules; the hazard and Bayes users get the global search. Under ``strong``
+   the provider gets the better of the two at s* (the user's tie is broken in its favour);
+   under ``weak`` the better one is an infimum approached from one side
+   (``attained = False``);
 3. zoom refinement of J(s) (17 points, shrunk 8-fold per level, 6 levels: 1e-7 in s,
    so about 1e-14 relative in J at a smooth minimum) on the jump-free
-   grid intervals next to the best node;
+   grid intervals next to the best node, with the responses tracked locally as in 2;
 4. the reported response is recomputed by the certified global search of
    :mod:`routegame.hetero.search`.
 
@@ -41,7 +46,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from routegame._types import FloatArray, IntArray
-from routegame.hetero.bayes import bayes_lattice, bayes_respond
+from routegame.hetero.bayes import bayes_lattice, bayes_respond_many
 from routegame.hetero.chain import combine, stationary_slopes, two_model_sums
 from routegame.hetero.search import maximise
 
@@ -151,8 +156,7 @@ def respond(ctx: Ctx, start1: FloatArray, s: FloatArray, u: FloatArray,
 
         raise NotSolvableError("the Bayes user is solved for the paper's policies (route, s) only")
     lat = _bayes_lattice(ctx, tie_break)
-    rows = [bayes_respond(lat, 1 if a == 1.0 else 2, float(b), ctx.V, ctx.P, tie_break)
-            for a, b in zip(start1, s, strict=True)]
+    rows = bayes_respond_many(lat, np.where(start1 == 1.0, 1.0, 2.0), s, ctx.V, ctx.P, tie_break)
     return PolicyResponses(
         np.array([[r.abandon_first] for r in rows]),
         np.array([r.user_utility for r in rows]),
@@ -195,14 +199,17 @@ def local_respond(ctx: Ctx, start1: FloatArray, s: FloatArray, u: FloatArray,
 
 def _paper_local(ctx: Ctx, s: FloatArray, guesses: list[FloatArray],
                  tie_break: str) -> PolicyResponses:
-    """Route-1 responses at s: the best of local maxima tracked from the guesses (stationary
-    user without schedules), else the global search."""
+    """Route-1 responses at s: the best of local maxima tracked from the guesses (abandon
+    probabilities, (n, d) each): by Newton for the stationary user without schedules, by the
+    zoom for state-aware users and schedules, else (hazard, Bayes) the global search."""
     ones = np.ones_like(s)
     zeros = np.zeros_like(s)
     best: PolicyResponses | None = None
     for gq in guesses:
-        loc = local_respond(ctx, ones, s, zeros, 1.0 - gq)
-        if loc is None:  # no local tracking (state-aware, schedules): the global search
+        loc = local_respond(ctx, ones, s, zeros, 1.0 - gq[:, 0])
+        if loc is None:  # no Newton kernel (state-aware, schedules): the zoom from the guess
+            loc = _zoom_track(ctx, s, 1.0 - gq, 1.0 / 16.0)
+        if loc is None:  # no search over responses (hazard, Bayes): the global search
             return _paper(ctx, ones, s, tie_break)
         if best is None:
             best = loc
@@ -308,7 +315,7 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
         fbest = float(sc[best + 1])
         for _ in range(_ZOOM_S):
             xs = np.clip(centre + h * offs, lo_s, hi_s)
-            rz = _paper_local(ctx, xs, [np.full(xs.size, rr.abandon[0, 0])], tie_break)
+            rz = _paper_local(ctx, xs, [np.repeat(rr.abandon, xs.size, axis=0)], tie_break)
             fz = score(rz)
             kz = int(np.argmin(fz))
             if fz[kz] < fbest:
@@ -335,9 +342,10 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
 
 
 def _jumps(ctx: Ctx, sg: FloatArray, r1: PolicyResponses, tie_break: str) -> IntArray:
-    """Grid intervals across which the response jumps: it changes by more than 1e-3 and (for
-    the stationary user) the local maximum tracked from the left end does not reach the right
-    end's response (a continuous branch is not a jump)."""
+    """Grid intervals across which the response jumps: it changes by more than 1e-3 and the
+    local maximum tracked from the left end (by Newton for the stationary user without
+    schedules, else by the zoom of :func:`_zoom_track`) does not reach the right end's response
+    (a continuous branch is not a jump)."""
     cand = np.flatnonzero(_dist(r1.take(slice(0, -1)), r1.take(slice(1, None))) > _JUMP)
     if cand.size == 0:
         return cand
@@ -345,10 +353,36 @@ def _jumps(ctx: Ctx, sg: FloatArray, r1: PolicyResponses, tie_break: str) -> Int
     tracked = local_respond(ctx, np.ones(cand.size), sg[cand + 1], np.zeros(cand.size),
                             1.0 - r1.abandon[cand, 0], radius=1.0)
     if tracked is None:
+        tracked = _zoom_track(ctx, sg[cand + 1], 1.0 - r1.abandon[cand])
+    if tracked is None:
         return cand
     # the branch from the left is continuous if it leads to the same maximum on the right
     same = _dist(tracked, right) <= 1e-6
     return np.asarray(cand[~same], dtype=np.int64)
+
+
+def _zoom_track(ctx: Ctx, s: FloatArray, r0: FloatArray,
+                step: float = 0.25) -> PolicyResponses | None:
+    """The local maximum of U reached from r0 (n, d) at route 1, cascade s, by the zoom of
+    :mod:`routegame.hetero.search` (first box r0 +- step, 14 levels): the branch tracking of
+    :func:`_jumps` and :func:`_paper_local` for users without the Newton kernel (state-aware,
+    schedules). None for the hazard and Bayes users (no search over continuation
+    probabilities)."""
+    if ctx.user not in ("stationary", "state-aware"):
+        return None
+    from routegame.hetero.search import _zoom
+
+    n = s.size
+    ones, zeros = np.ones(n), np.zeros(n)
+
+    def evalf(it: IntArray, r: FloatArray) -> tuple[FloatArray, FloatArray]:
+        o = _outcomes(ctx, ones[it], s[it], zeros[it], _cont_from_r(ctx.user, r))
+        return o.user_utility, o.provider_cost
+
+    r, _, _ = _zoom(evalf, np.arange(n), np.asarray(r0, dtype=np.float64), step, 14)
+    o = _outcomes(ctx, ones, s, zeros, _cont_from_r(ctx.user, r))
+    return PolicyResponses(1.0 - r, o.user_utility, o.provider_cost, o.success, o.passes,
+                           np.zeros(n, bool), np.full(n, np.nan), np.zeros(n))
 
 
 def _locate_jumps(
@@ -370,7 +404,7 @@ def _locate_jumps(
         mids = a[:, None] + (b - a)[:, None] * frac[None, :]  # (J, k)
         rep_a = ra.take(np.repeat(np.arange(J_), k))
         rep_b = rb.take(np.repeat(np.arange(J_), k))
-        rm = _paper_local(ctx, mids.ravel(), [rep_a.abandon[:, 0], rep_b.abandon[:, 0]],
+        rm = _paper_local(ctx, mids.ravel(), [rep_a.abandon, rep_b.abandon],
                           tie_break)
         left = (_dist(rm, rep_a) <= _dist(rm, rep_b)).reshape(J_, k)
         nleft = np.where(left.all(axis=1), k, np.argmin(left, axis=1))
