@@ -205,3 +205,49 @@ def test_solve_passes_the_policy_class_to_the_heterogeneous_engine() -> None:
     assert every["equilibrium"]["provider_cost"] <= paper["equilibrium"]["provider_cost"] + 1e-12
     with pytest.raises(ParameterError, match="policies"):
         rg.solve(g, policies="all")
+
+
+def test_k_model_task_tables_are_solved_through_the_facade() -> None:
+    import routegame as rg
+    from routegame.errors import ParameterError
+    from routegame.hetero.kengine import HeteroKModelEngine
+    from routegame.hetero.kmodel import k_model_best_response
+
+    g = rg.GameParams.from_lists(10, 5, [1, 2, 6], [1, 2, 5], [0.2, 0.4, 0.7])
+    rows = [[0.3, 0.6, 0.9], [0.1, 0.2, 0.5]]
+    assert isinstance(rg.engines.engine_for(g, tasks=rows), HeteroKModelEngine)
+    res = rg.solve(g, tasks=rows)
+    assert res.kind == "k-model"
+    J = float(res.equilibrium.provider_cost)
+    # no static route nor a lattice of chains 1 -> 2 -> 3 beats the reported optimum
+    for k in range(3):
+        static = k_model_best_response(res.tasks, 10, 5, [1, 2, 6], [1, 2, 5], np.eye(3)[k], np.eye(3))
+        assert static["provider_cost"] + 1e-9 >= J
+    for a in np.linspace(0, 1, 6):
+        for b in np.linspace(0, 1, 6):
+            R = np.array([[1 - a, a, 0.0], [0.0, 1 - b, b], [0.0, 0.0, 1.0]])
+            r = k_model_best_response(res.tasks, 10, 5, [1, 2, 6], [1, 2, 5], [1, 0, 0], R)
+            assert r["provider_cost"] + 1e-9 >= J
+    # its reported outcome is the chain oracle's at the reported policy and response
+    o = rg.engines.ChainEngine("stationary").outcomes(
+        rg.GameParams.from_lists(10, 5, [1, 2, 6], [1, 2, 5], [0.3, 0.6, 0.9]),
+        res.equilibrium.start, res.equilibrium.cascade, float(res.equilibrium.abandon))
+    o2 = rg.engines.ChainEngine("stationary").outcomes(
+        rg.GameParams.from_lists(10, 5, [1, 2, 6], [1, 2, 5], [0.1, 0.2, 0.5]),
+        res.equilibrium.start, res.equilibrium.cascade, float(res.equilibrium.abandon))
+    assert abs(J - (o.provider_cost + o2.provider_cost) / 2) <= 1e-9 * max(1.0, J)
+    # the i.i.d. companion is the exact K-model engine at the mean probabilities
+    assert res.iid is not None
+    assert res.iid.kind == "k-model"
+    with pytest.raises(ParameterError, match="user"):
+        rg.solve(g, tasks=rows, user="state-aware")
+
+
+def test_k_model_task_engine_passes_the_conformance_checks() -> None:
+    import routegame as rg
+    from routegame.hetero.kengine import HeteroKModelEngine
+    from routegame.testing import check_engine
+
+    games = [rg.GameParams.from_lists(10, 5, [1, 2, 6], [1, 2, 5], [0.2, 0.4, 0.7]),
+             rg.GameParams.from_lists(30, 0.5, [2, 3, 20], [0.01, 0.02, 0.2], [0.3, 0.5, 0.9])]
+    assert check_engine(HeteroKModelEngine(), games, grid=41) > 0

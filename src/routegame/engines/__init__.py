@@ -36,6 +36,8 @@ def engine_for(params: GameParams, user: str | None = None, tasks: Any = None,
     or ``"hazard"``, the heterogeneous engine :class:`routegame.hetero.HeteroEngine`, over the
     paper's policy class (``policies="paper"``) or all policies (``policies="all"``; only with
     a task table or those users: the i.i.d. engines already search all policies for K > 2).
+    A task table with K > 2 models: :class:`routegame.hetero.kengine.HeteroKModelEngine`
+    (stationary or hazard user, all policies).
 
     Examples
     --------
@@ -51,10 +53,15 @@ def engine_for(params: GameParams, user: str | None = None, tasks: Any = None,
         from routegame.hetero.protocol import HeteroEngine
 
         if params.num_models != 2:
-            raise ParameterError("user" if tasks is None else "tasks",
-                                 f"task tables and the users 'bayes'/'hazard' are solved for two "
-                                 f"models, got {params.num_models}")
+            from routegame.hetero.kengine import HeteroKModelEngine
 
+            if user not in (None, "stationary", "hazard"):
+                raise ParameterError("user", f"a task table with {params.num_models} models is "
+                                     f"solved for the users 'stationary' and 'hazard', got {user!r}")
+            if policies not in ("paper", "all"):
+                raise ParameterError("policies", f"must be 'paper' or 'all', got {policies!r}")
+            # with more than two models the paper's (route, s) class is not defined: all policies
+            return HeteroKModelEngine(tasks, user or "stationary")
         return HeteroEngine(tasks, user or "stationary", policies=policies)
     if policies != "paper":
         raise ParameterError("policies", "'all' is an option of task-table games (tasks=...); "

@@ -12,10 +12,12 @@
 * :mod:`routegame.hetero.figures`: the (V, P) policy map of ``routegame plot``.
 * :mod:`routegame.hetero.calibration`, :mod:`routegame.hetero.realdata`: real pairs.
 * :class:`HeteroEngine`: the engine protocol (``routegame.solve(params, tasks=...)``);
+  :class:`HeteroKModelEngine` (:mod:`routegame.hetero.kengine`) for tables of K > 2 models;
 * :class:`HeteroGame`: the facade; :func:`solve_record` answers a batch line.
 """
 
 from routegame.hetero.engine import HeteroGame, HeteroOutcomes, HeteroSolution, Policy, PolicyPoint
+from routegame.hetero.kengine import HeteroKModelEngine
 from routegame.hetero.protocol import HeteroEngine
 from routegame.hetero.record import solve_record
 from routegame.hetero.tasks import TaskTable, beta_table, logit_shift
@@ -23,6 +25,7 @@ from routegame.hetero.tasks import TaskTable, beta_table, logit_shift
 __all__ = [
     "HeteroEngine",
     "HeteroGame",
+    "HeteroKModelEngine",
     "HeteroOutcomes",
     "HeteroSolution",
     "Policy",
