@@ -185,7 +185,7 @@ def read_table(
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(p)
+        return pq.read_table(p, memory_map=True)  # no copy of the file into fresh pages
     except (pa.ArrowException, OSError) as exc:
         raise DataFormatError(label, f"not a readable Parquet file: {one_line(str(exc))}") from None
 
