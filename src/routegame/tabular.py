@@ -312,7 +312,9 @@ def check_output_names(names: list[str], label: str | None = None) -> None:
                 name, f"the input{where} already has this output column; rename or drop it")
 
 
-def solve_columns(g: dict[str, FloatArray], tie_break: str = "strong") -> dict[str, np.ndarray]:
+def solve_columns(
+    g: dict[str, FloatArray], tie_break: str = "strong", work: dict[str, Any] | None = None
+) -> dict[str, np.ndarray]:
     """The :data:`OUTPUT_COLUMNS` of validated game columns, as numpy arrays.
 
     The table's path through the solver: the flat arrays of
@@ -328,6 +330,10 @@ def solve_columns(g: dict[str, FloatArray], tie_break: str = "strong") -> dict[s
         Float64 game columns, as :func:`game_columns` returns them (already validated).
     tie_break : {"strong", "weak"}
         Tie-breaking convention.
+    work : dict, optional
+        Scratch memory kept by the caller from block to block (start with ``{}``; one block at
+        a time): the compiled kernel's outputs reuse it instead of fresh pages. The returned
+        arrays never share it.
 
     Examples
     --------
@@ -347,7 +353,12 @@ def solve_columns(g: dict[str, FloatArray], tie_break: str = "strong") -> dict[s
     p = np.stack([g["success_prob_1"], g["success_prob_2"]], axis=-1)
     with np.errstate(all="ignore"):  # beyond the double range: inf/NaN, as solve_arrays
         if provider.use_compiled(V.shape[0]):
-            res = provider._solve_compiled(V, P, t, c, p, tie_break)
+            ws = None
+            if work is not None:
+                from routegame.closed_form import _compiled
+
+                ws = work.setdefault("compiled", _compiled.Workspace())
+            res = provider._solve_compiled(V, P, t, c, p, tie_break, work=ws)
         else:
             res = provider._solve_blocks(V, P, t, c, p, V.shape[0], tie_break)
         out: dict[str, np.ndarray] = {}
@@ -359,8 +370,8 @@ def solve_columns(g: dict[str, FloatArray], tie_break: str = "strong") -> dict[s
                 out[name] = round_sig(np.clip(x, 0.0, 1.0))
             elif name in _FLOAT_COLUMNS:
                 out[name] = round_sig(x)
-            else:
-                out[name] = x
+            else:  # a copy: the kernel's memory is reused for the next block
+                out[name] = np.array(x)
     return out
 
 

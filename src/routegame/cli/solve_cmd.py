@@ -496,10 +496,12 @@ def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: b
     rows = data.num_rows
     prepare_compiled(rows)  # a large table loads the compiled kernel once, for all its blocks
     columns: list[str] = []
+    work: dict[str, Any] = {}  # the kernel's output memory, reused by every block (one at a time)
 
     def solve(start: int) -> Any:
         stop = min(rows, start + _TABLE_BLOCK)
-        cols = tabular.solve_columns({k: v[start:stop] for k, v in games.items()}, tie_break)
+        cols = tabular.solve_columns({k: v[start:stop] for k, v in games.items()}, tie_break,
+                                     work)
         block = data.slice(start, stop - start)
         for name, arr in tabular.output_arrays(cols).items():
             block = block.append_column(name, arr)
