@@ -135,6 +135,31 @@ def read_games(path: str | os.PathLike[str], field: str = "table") -> pa.Table:
     return read_table(path, field, numeric=INPUT_COLUMNS, explain=lambda t: game_columns(t, label=label))
 
 
+def _float_column(arr: Any) -> tuple[FloatArray, np.ndarray | None]:
+    """A float64 ``pyarrow.ChunkedArray`` as (values, null mask or None), read from its buffers:
+    no copy for one chunk (pyarrow's ``to_numpy`` would import pandas, 0.2-0.6 s). Values at
+    null slots are whatever the buffer holds; the mask says which they are."""
+    values: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+    for c in arr.chunks:
+        n, off = len(c), c.offset
+        if n == 0:
+            continue
+        bufs = c.buffers()
+        values.append(np.frombuffer(bufs[1], dtype=np.float64, count=off + n)[off:])
+        if c.null_count:
+            bits = np.frombuffer(bufs[0], dtype=np.uint8)
+            valid = np.unpackbits(bits, count=off + n, bitorder="little")[off:]
+            masks.append(valid == 0)
+        else:
+            masks.append(np.zeros(n, dtype=bool))
+    if not values:
+        return np.empty(0), None
+    x = values[0] if len(values) == 1 else np.concatenate(values)
+    nulls = (np.concatenate(masks) if len(masks) > 1 else masks[0]) if arr.null_count else None
+    return x, nulls
+
+
 def _parse_text(values: np.ndarray) -> FloatArray:
     """Parse an object array of str/None to floats (NaN where empty or not a number)."""
     out = np.full(values.shape, np.nan)
@@ -210,9 +235,7 @@ def game_columns(table: pa.Table, label: str | None = None) -> dict[str, FloatAr
         typ = arr.type
         nulls: np.ndarray | None = None
         if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
-            x = np.asarray(arr.cast(pa.float64()).to_numpy(), dtype=np.float64)
-            if arr.null_count:
-                nulls = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            x, nulls = _float_column(arr.cast(pa.float64()))
             cells[col] = (x, nulls)
         elif pa.types.is_null(typ):
             x = np.full(len(arr), np.nan)
@@ -378,26 +401,43 @@ def solve_columns(
 def output_arrays(cols: dict[str, np.ndarray]) -> dict[str, Any]:
     """pyarrow arrays of :func:`solve_columns`' output: regime names (string), NaN as null.
 
+    The arrays are built on the numpy memory (no copy), not by ``pyarrow.array``, which
+    imports pandas (0.2-0.6 s of a CLI run).
+
     Examples
     --------
     >>> g = {c: np.array([v]) for c, v in zip(INPUT_COLUMNS, (10, 20, 4, 5, 1, 4, 0.3, 0.8))}
     >>> arrs = output_arrays(solve_columns(g))
-    >>> arrs["regime"].to_pylist(), arrs["s_low"].to_pylist()
-    (['latency-value'], [None])
+    >>> arrs["regime"].to_pylist(), arrs["s_low"].to_pylist(), arrs["route"].to_pylist()
+    (['latency-value'], [None], [1])
     """
     pa = _pyarrow()
     out: dict[str, Any] = {}
     for name in OUTPUT_COLUMNS:
-        a = cols[name]
+        a = np.ascontiguousarray(cols[name])
+        n = a.shape[0]
         if name == "regime":  # names from the codes (a dictionary cast: no Python strings)
-            out[name] = pa.DictionaryArray.from_arrays(
-                pa.array(a), _regime_names(pa)).cast(pa.string())
-        elif a.dtype.kind == "f":
-            out[name] = pa.array(a, type=pa.float64(), from_pandas=True)  # NaN -> null
+            codes = pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(a.astype(np.int32))])
+            out[name] = pa.DictionaryArray.from_arrays(codes, _regime_names(pa)).cast(pa.string())
+        elif a.dtype.kind == "f":  # NaN (undefined) -> null
+            valid = ~np.isnan(a)
+            nulls = n - int(np.count_nonzero(valid))
+            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+            out[name] = pa.Array.from_buffers(pa.float64(), n, [bitmap, pa.py_buffer(a)],
+                                              null_count=nulls)
+        elif a.dtype == np.bool_:
+            bits = pa.py_buffer(np.packbits(a, bitorder="little"))
+            out[name] = pa.Array.from_buffers(pa.bool_(), n, [None, bits], null_count=0)
         else:
-            out[name] = pa.array(a)
+            out[name] = pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), n,
+                                              [None, pa.py_buffer(a)], null_count=0)
     return out
 
 
 def _regime_names(pa: Any) -> Any:
-    return pa.array(list(REGIMES), type=pa.string())
+    """:data:`REGIMES` as a pyarrow string array (from its buffers: no pandas import)."""
+    data = [r.encode() for r in REGIMES]
+    offsets = np.cumsum([0] + [len(d) for d in data], dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), len(data),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))],
+                                 null_count=0)
