@@ -167,3 +167,47 @@ def test_cli_table_bad_row_in_a_late_block(
         assert "Traceback" not in res.output
         assert not out.exists()
         assert sorted(p.name for p in tmp_path.iterdir()) == [src.name]
+
+
+def test_game_columns_from_chunked_and_sliced_arrays() -> None:
+    """Columns read from Arrow buffers: several chunks, chunk offsets (slices) and nulls."""
+    cols = _random_columns(300, 6)
+    whole = pa.table(cols)
+    pieces = [whole.slice(0, 70), whole.slice(70, 1), whole.slice(71, 0), whole.slice(71, 229)]
+    chunked = pa.concat_tables(pieces)
+    assert chunked.column("cost_1").num_chunks == 4
+    got = tabular.game_columns(chunked)
+    for name in tabular.INPUT_COLUMNS:
+        assert np.array_equal(got[name], np.asarray(cols[name], dtype=float)), name
+    offset = whole.slice(17, 200)  # one chunk with an offset
+    assert np.array_equal(tabular.game_columns(offset)["penalty"], cols["penalty"][17:217])
+    vals = list(cols["latency_1"])
+    vals[250] = None
+    holed = whole.set_column(whole.column_names.index("latency_1"), "latency_1", pa.array(vals))
+    holed = pa.concat_tables([holed.slice(0, 99), holed.slice(99, 201)])
+    with pytest.raises(rg.errors.ParameterError, match=r"latency_1: .*empty cell \(row 251\)"):
+        tabular.game_columns(holed)
+    with pytest.raises(rg.errors.ParameterError, match=r"latency_1: .*empty cell \(row 152\)"):
+        tabular.game_columns(holed.slice(99))
+
+
+def test_cli_table_imports_neither_pandas_nor_numba_for_a_small_table(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from routegame import io
+
+    src = tmp_path / "in.parquet"
+    io.write_table(pa.table(_random_columns(50, 7)), src)
+    code = (
+        "import sys\n"
+        "from routegame.cli._app import app\n"
+        f"sys.argv = ['routegame', 'solve', '--table', {str(src)!r}, '--out', "
+        f"{str(tmp_path / 'out.parquet')!r}]\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pandas', 'numba') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+    assert (tmp_path / "out.parquet").exists()
