@@ -3,8 +3,11 @@
 Same run, same games: the numpy path (``_jit.forced(False)``), the compiled kernel
 (``closed_form._compiled``, numba) on 1 and 2 threads, and the memory-bound baseline (one fused
 numpy pass that reads the same inputs and writes the same outputs once: the floor no kernel can
-beat). ``--table`` is timed in a subprocess (process start included) with the compiled path off
-(``ROUTEGAME_JIT=0``) and on, plus the in-process time of its parts. The first-call latency of
+beat). ``--table`` is timed for each of ``--table-sizes`` rows (default 1, 4 and 10 million):
+in a subprocess (``routegame solve --table IN.parquet --out OUT.parquet``: process start,
+imports, numba load, Parquet read and write included) with the compiled path off
+(``ROUTEGAME_JIT=0``) and on, and in-process (the CLI's table function after imports and a warm
+kernel: process start excluded), with the ratios compiled / numpy. The first-call latency of
 the compiled path is measured in fresh processes: cold numba cache (compile) and warm cache
 (load).
 
@@ -121,37 +124,19 @@ def bench_table(src: Path, out: Path, env: dict[str, str]) -> tuple[float, float
     return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
-def table_parts(src: Path, out: Path) -> dict[str, float]:
-    """In-process seconds of the parts of ``--table``: read, solve, columns (rounding), write."""
-    import pyarrow as pa
+def table_in_process(src: Path, out: Path, compiled: bool) -> tuple[float, float]:
+    """Wall and CPU seconds of the ``--table`` function in this process (imports done, kernel
+    loaded: process start excluded; Parquet read, solve, write included)."""
+    import contextlib
+    import io as _io
 
-    from routegame import io, tabular
-    from routegame.model.results import GameResult
+    from routegame import _jit
+    from routegame.cli import solve_cmd
 
-    parts: dict[str, float] = {}
-    t0 = time.perf_counter()
-    data = tabular.read_games(src, "--table")
-    parts["read parquet"] = time.perf_counter() - t0
-    g = tabular.game_columns(data)
-    import routegame as rg
-
-    t0 = time.perf_counter()
-    sol = rg.solve_arrays(g["task_value"], g["penalty"],
-                          np.stack([g["latency_1"], g["latency_2"]], axis=-1),
-                          np.stack([g["cost_1"], g["cost_2"]], axis=-1),
-                          np.stack([g["success_prob_1"], g["success_prob_2"]], axis=-1))
-    parts["solve_arrays"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    sol.columns()
-    parts["columns (round_sig)"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    solved = tabular.solve_table(data)
-    parts["solve_table (all above + arrow)"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    io.write_table(solved, out, overwrite=True)
-    parts["write parquet"] = time.perf_counter() - t0
-    del pa, GameResult
-    return parts
+    with _jit.forced(compiled), contextlib.redirect_stdout(_io.StringIO()):
+        t0, c0 = time.perf_counter(), time.process_time()
+        solve_cmd._run_table(str(src), str(out), True, "strong", False)
+        return time.perf_counter() - t0, time.process_time() - c0
 
 
 _FIRST_CALL = """
@@ -193,11 +178,45 @@ def bench_numeric(games: dict[str, np.ndarray], sample: int) -> float:
     return sample / (time.perf_counter() - t0)
 
 
+def bench_tables(sizes: list[int]) -> None:
+    """``--table`` on Parquet files of each size: numpy path vs compiled, same run."""
+    from routegame import _jit
+
+    exe = Path(sys.executable).with_name("routegame")
+    t0 = time.perf_counter()
+    subprocess.run([str(exe), "--help"], check=True, stdout=subprocess.DEVNULL)
+    start = time.perf_counter() - t0
+    print(f"--table (Parquet in and out; load {os.getloadavg()[0]:.2f}); process start + CLI "
+          f"import (routegame --help): {start:.2f} s wall")
+    print("  rows        numpy incl. start   compiled incl. start  ratio |"
+          "  numpy in-process  compiled in-process  ratio  [compiled per CPU s]")
+    env_np = {**os.environ, "ROUTEGAME_JIT": "0"}
+    warmed = False
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as d:
+            src, out = Path(d) / "in.parquet", Path(d) / "out.parquet"
+            write_table_input(random_games(n), src)
+            w_np, _ = bench_table(src, out, env_np)
+            if not warmed and _jit.available():
+                bench_table(src, out, dict(os.environ))  # make sure the numba cache is warm
+                warmed = True
+            w_c, _ = bench_table(src, out, dict(os.environ))
+            i_np, _ = table_in_process(src, out, compiled=False)
+            i_c, c_c = table_in_process(src, out, compiled=_jit.available())
+        goal = "met" if n / w_c >= 1e6 else "not met"
+        print(f"  {n:>10,}  {n / w_np:12,.0f}/s  {n / w_c:14,.0f}/s  {w_np / w_c:8.2f}x |"
+              f"  {n / i_np:12,.0f}/s  {n / i_c:14,.0f}/s  {i_np / i_c:8.2f}x  [{n / c_c:,.0f}]"
+              f"  goal 1e6/s incl. start: {goal}")
+    print(f"  (load after: {os.getloadavg()[0]:.2f})")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--games", type=int, default=1_000_000)
     ap.add_argument("--numeric-sample", type=int, default=40)
     ap.add_argument("--skip-table", action="store_true")
+    ap.add_argument("--table-sizes", default="1000000,4000000,10000000",
+                    help="rows of the --table benchmark, comma separated")
     ap.add_argument("--skip-first-call", action="store_true")
     args = ap.parse_args(argv)
     from routegame import _jit
@@ -246,24 +265,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"first compiled call, fresh process: cold cache {cold:.1f} s, "
                   f"cached {warm:.2f} s (imports included)")
     if not args.skip_table:
-        with tempfile.TemporaryDirectory() as d:
-            src, out = Path(d) / "in.parquet", Path(d) / "out.parquet"
-            write_table_input(games, src)
-            env_np = {**os.environ, "ROUTEGAME_JIT": "0"}
-            w_np, c_np = bench_table(src, out, env_np)
-            bench_table(src, out, dict(os.environ))  # make sure the cache is warm
-            w_c, c_c = bench_table(src, out, dict(os.environ))
-            exe = Path(sys.executable).with_name("routegame")
-            t0 = time.perf_counter()
-            subprocess.run([str(exe), "--help"], check=True, stdout=subprocess.DEVNULL)
-            start = time.perf_counter() - t0
-            print(f"CLI --table, numpy path (incl. start):     {n / w_np:14,.0f} games/s "
-                  f"[{n / c_np:,.0f} per CPU s]")
-            print(f"CLI --table, compiled (incl. start):       {n / w_c:14,.0f} games/s "
-                  f"[{n / c_c:,.0f} per CPU s] (ratio {w_np / w_c:.1f}x; goal >= 1e6)")
-            print(f"  process start + CLI import (routegame --help): {start:.2f} s wall")
-            for label, sec in table_parts(src, out).items():
-                print(f"  in-process {label:<32} {sec:8.3f} s ({n / sec:12,.0f} games/s)")
+        bench_tables([int(v) for v in args.table_sizes.split(",")])
     num = bench_numeric(games, args.numeric_sample)
     print(f"numeric engine (sample {args.numeric_sample}):            {num:14,.1f} games/s")
     print(f"ratio array API / numeric engine:          {api / num:14,.0f}x  (goal >= 10^4)")

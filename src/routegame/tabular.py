@@ -62,8 +62,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "INPUT_COLUMNS",
     "OUTPUT_COLUMNS",
+    "check_output_names",
     "game_columns",
+    "output_arrays",
     "read_games",
+    "solve_columns",
     "solve_table",
 ]
 
@@ -85,6 +88,15 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "s_low",
     "s_high",
 )
+
+#: Float output columns: rounded to :data:`~routegame.model.results.SIGNIFICANT_DIGITS`
+#: significant digits; the probabilities among them are first clipped into [0, 1].
+_FLOAT_COLUMNS: tuple[str, ...] = (
+    "cascade", "abandon", "provider_cost", "user_utility", "success", "misalignment_gap",
+    "s0", "s_low", "s_high",
+)
+_CLIPPED: frozenset[str] = frozenset({"cascade", "abandon", "success"})
+
 
 def _field_of(column: str) -> str:
     """Parameter (key of :data:`~routegame.params.BOUNDS`) held by a game column."""
@@ -121,6 +133,31 @@ def read_games(path: str | os.PathLike[str], field: str = "table") -> pa.Table:
 
     label = str(path)
     return read_table(path, field, numeric=INPUT_COLUMNS, explain=lambda t: game_columns(t, label=label))
+
+
+def _float_column(arr: Any) -> tuple[FloatArray, np.ndarray | None]:
+    """A float64 ``pyarrow.ChunkedArray`` as (values, null mask or None), read from its buffers:
+    no copy for one chunk (pyarrow's ``to_numpy`` would import pandas, 0.2-0.6 s). Values at
+    null slots are whatever the buffer holds; the mask says which they are."""
+    values: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+    for c in arr.chunks:
+        n, off = len(c), c.offset
+        if n == 0:
+            continue
+        bufs = c.buffers()
+        values.append(np.frombuffer(bufs[1], dtype=np.float64, count=off + n)[off:])
+        if c.null_count:
+            bits = np.frombuffer(bufs[0], dtype=np.uint8)
+            valid = np.unpackbits(bits, count=off + n, bitorder="little")[off:]
+            masks.append(valid == 0)
+        else:
+            masks.append(np.zeros(n, dtype=bool))
+    if not values:
+        return np.empty(0), None
+    x = values[0] if len(values) == 1 else np.concatenate(values)
+    nulls = (np.concatenate(masks) if len(masks) > 1 else masks[0]) if arr.null_count else None
+    return x, nulls
 
 
 def _parse_text(values: np.ndarray) -> FloatArray:
@@ -198,9 +235,7 @@ def game_columns(table: pa.Table, label: str | None = None) -> dict[str, FloatAr
         typ = arr.type
         nulls: np.ndarray | None = None
         if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
-            x = np.asarray(arr.cast(pa.float64()).to_numpy(), dtype=np.float64)
-            if arr.null_count:
-                nulls = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            x, nulls = _float_column(arr.cast(pa.float64()))
             cells[col] = (x, nulls)
         elif pa.types.is_null(typ):
             x = np.full(len(arr), np.nan)
@@ -274,37 +309,135 @@ def solve_table(
     ('latency-value', 0.2105, True)
     """
     pa = _pyarrow()
-    from routegame.closed_form import solve_arrays
-
     as_pandas = not isinstance(table, pa.Table)
     tab: Any = pa.Table.from_pandas(table) if as_pandas else table
-    where = f" of {label}" if label else ""
-    for name in tab.column_names:
-        if name in OUTPUT_COLUMNS:
-            raise ParameterError(
-                name,
-                f"the input{where.replace(' of ', ' ')} already has this output column; "
-                "rename or drop it",
-            )
+    check_output_names(tab.column_names, label)
     g = game_columns(tab, label=label)
-    sol = solve_arrays(
-        g["task_value"],
-        g["penalty"],
-        np.stack([g["latency_1"], g["latency_2"]], axis=-1),
-        np.stack([g["cost_1"], g["cost_2"]], axis=-1),
-        np.stack([g["success_prob_1"], g["success_prob_2"]], axis=-1),
-        tie_break=tie_break,
-    )
-    cols = sol.columns()
-    for name in OUTPUT_COLUMNS:
-        a = np.asarray(cols[name])
-        if name == "regime":  # names from the codes (a dictionary cast: no Python strings)
-            codes = np.asarray(sol.regime, dtype=np.int32).reshape(-1)
-            arr = pa.DictionaryArray.from_arrays(
-                pa.array(codes), pa.array(list(REGIMES), type=pa.string())).cast(pa.string())
-        elif a.dtype.kind == "f":
-            arr = pa.array(a, type=pa.float64(), from_pandas=True)  # NaN (undefined) -> null
-        else:
-            arr = pa.array(a)
+    for name, arr in output_arrays(solve_columns(g, tie_break)).items():
         tab = tab.append_column(name, arr)
     return tab.to_pandas() if as_pandas else tab
+
+
+def check_output_names(names: list[str], label: str | None = None) -> None:
+    """Refuse a table that already has a column named like one of :data:`OUTPUT_COLUMNS`.
+
+    Examples
+    --------
+    >>> check_output_names(["id", "route"])
+    Traceback (most recent call last):
+    ...
+    routegame.errors.ParameterError: route: the input already has this output column; rename or drop it
+    """
+    where = f" {label}" if label else ""
+    for name in names:
+        if name in OUTPUT_COLUMNS:
+            raise ParameterError(
+                name, f"the input{where} already has this output column; rename or drop it")
+
+
+def solve_columns(
+    g: dict[str, FloatArray], tie_break: str = "strong", work: dict[str, Any] | None = None
+) -> dict[str, np.ndarray]:
+    """The :data:`OUTPUT_COLUMNS` of validated game columns, as numpy arrays.
+
+    The table's path through the solver: the flat arrays of
+    :func:`routegame.solve_arrays` (the compiled kernel for large inputs, see
+    :func:`routegame.closed_form.provider.use_compiled`), of which only the output columns are
+    kept, clipped and rounded as :meth:`routegame.GameResult.columns` does (the same values,
+    without building the full result). ``regime`` is given as its int32 codes (indices into
+    :data:`routegame.model.results.REGIMES`); undefined thresholds are NaN.
+
+    Parameters
+    ----------
+    g : dict of str to ndarray
+        Float64 game columns, as :func:`game_columns` returns them (already validated).
+    tie_break : {"strong", "weak"}
+        Tie-breaking convention.
+    work : dict, optional
+        Scratch memory kept by the caller from block to block (start with ``{}``; one block at
+        a time): the compiled kernel's outputs reuse it instead of fresh pages. The returned
+        arrays never share it.
+
+    Examples
+    --------
+    >>> g = {c: np.array([v]) for c, v in zip(INPUT_COLUMNS, (10, 20, 4, 5, 1, 4, 0.3, 0.8))}
+    >>> out = solve_columns(g)
+    >>> int(out["regime"][0]), int(out["route"][0]), float(out["cascade"][0])
+    (2, 1, 0.210526315789474)
+    """
+    from routegame.closed_form import provider
+    from routegame.model.results import round_sig
+    from routegame.params import check_tie_break
+
+    check_tie_break(tie_break)
+    V, P = g["task_value"], g["penalty"]
+    t = np.stack([g["latency_1"], g["latency_2"]], axis=-1)
+    c = np.stack([g["cost_1"], g["cost_2"]], axis=-1)
+    p = np.stack([g["success_prob_1"], g["success_prob_2"]], axis=-1)
+    with np.errstate(all="ignore"):  # beyond the double range: inf/NaN, as solve_arrays
+        if provider.use_compiled(V.shape[0]):
+            ws = None
+            if work is not None:
+                from routegame.closed_form import _compiled
+
+                ws = work.setdefault("compiled", _compiled.Workspace())
+            res = provider._solve_compiled(V, P, t, c, p, tie_break, work=ws)
+        else:
+            res = provider._solve_blocks(V, P, t, c, p, V.shape[0], tie_break)
+        out: dict[str, np.ndarray] = {}
+        for name in OUTPUT_COLUMNS:
+            x = res[name]
+            if name == "regime":
+                out[name] = np.asarray(x, dtype=np.int32)
+            elif name in _CLIPPED:
+                out[name] = round_sig(np.clip(x, 0.0, 1.0))
+            elif name in _FLOAT_COLUMNS:
+                out[name] = round_sig(x)
+            else:  # a copy: the kernel's memory is reused for the next block
+                out[name] = np.array(x)
+    return out
+
+
+def output_arrays(cols: dict[str, np.ndarray]) -> dict[str, Any]:
+    """pyarrow arrays of :func:`solve_columns`' output: regime names (string), NaN as null.
+
+    The arrays are built on the numpy memory (no copy), not by ``pyarrow.array``, which
+    imports pandas (0.2-0.6 s of a CLI run).
+
+    Examples
+    --------
+    >>> g = {c: np.array([v]) for c, v in zip(INPUT_COLUMNS, (10, 20, 4, 5, 1, 4, 0.3, 0.8))}
+    >>> arrs = output_arrays(solve_columns(g))
+    >>> arrs["regime"].to_pylist(), arrs["s_low"].to_pylist(), arrs["route"].to_pylist()
+    (['latency-value'], [None], [1])
+    """
+    pa = _pyarrow()
+    out: dict[str, Any] = {}
+    for name in OUTPUT_COLUMNS:
+        a = np.ascontiguousarray(cols[name])
+        n = a.shape[0]
+        if name == "regime":  # names from the codes (a dictionary cast: no Python strings)
+            codes = pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(a.astype(np.int32))])
+            out[name] = pa.DictionaryArray.from_arrays(codes, _regime_names(pa)).cast(pa.string())
+        elif a.dtype.kind == "f":  # NaN (undefined) -> null
+            valid = ~np.isnan(a)
+            nulls = n - int(np.count_nonzero(valid))
+            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+            out[name] = pa.Array.from_buffers(pa.float64(), n, [bitmap, pa.py_buffer(a)],
+                                              null_count=nulls)
+        elif a.dtype == np.bool_:
+            bits = pa.py_buffer(np.packbits(a, bitorder="little"))
+            out[name] = pa.Array.from_buffers(pa.bool_(), n, [None, bits], null_count=0)
+        else:
+            out[name] = pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), n,
+                                              [None, pa.py_buffer(a)], null_count=0)
+    return out
+
+
+def _regime_names(pa: Any) -> Any:
+    """:data:`REGIMES` as a pyarrow string array (from its buffers: no pandas import)."""
+    data = [r.encode() for r in REGIMES]
+    offsets = np.cumsum([0] + [len(d) for d in data], dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), len(data),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))],
+                                 null_count=0)

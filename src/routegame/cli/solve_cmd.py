@@ -489,13 +489,23 @@ def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: b
     io.table_format(out, "--out")
     io.check_output_path(out, overwrite, "--out")
     data = tabular.read_games(table, "--table")
-    tabular.game_columns(data, label=table)  # every bad cell is reported with its row in the file
+    tabular.check_output_names(data.column_names, table)
+    # every bad cell is reported (with its row in the file) before anything is written; the
+    # validated float64 columns are then solved block by block
+    games = tabular.game_columns(data, label=table)
     rows = data.num_rows
     prepare_compiled(rows)  # a large table loads the compiled kernel once, for all its blocks
     columns: list[str] = []
+    work: dict[str, Any] = {}  # the kernel's output memory, reused by every block (one at a time)
 
     def solve(start: int) -> Any:
-        return tabular.solve_table(data.slice(start, _TABLE_BLOCK), tie_break, label=table)
+        stop = min(rows, start + _TABLE_BLOCK)
+        cols = tabular.solve_columns({k: v[start:stop] for k, v in games.items()}, tie_break,
+                                     work)
+        block = data.slice(start, stop - start)
+        for name, arr in tabular.output_arrays(cols).items():
+            block = block.append_column(name, arr)
+        return block
 
     def blocks() -> Iterator[Any]:
         """Solved blocks in order; the next one is solved (in a thread: the kernels and the

@@ -40,7 +40,10 @@ import numpy as np
 
 from routegame.engines.kernel import ROUND, TOL
 
-__all__ = ["BOOL_OUT", "FLOAT_OUT", "INT_OUT", "round_sig", "set_threads", "solve_generic", "warm"]
+__all__ = [
+    "BOOL_OUT", "FLOAT_OUT", "INT_OUT", "Workspace", "round_sig", "set_threads", "solve_generic",
+    "warm",
+]
 
 #: Float outputs (rows of the float block), in order.
 FLOAT_OUT: tuple[str, ...] = (
@@ -667,8 +670,37 @@ def warm() -> None:
     round_sig(one, 15)
 
 
+class Workspace:
+    """Output blocks of :func:`solve_generic` kept for the next call (one caller at a time).
+
+    A table solved block after block writes every block into the same memory: a fresh page
+    costs the kernel more than its work on it (the operating system zeroes it first). The
+    arrays :func:`solve_generic` returns are views of this memory, valid until the next call
+    with the same workspace.
+
+    Examples
+    --------
+    >>> w = Workspace()
+    >>> a = w.take("F", (3, 4), np.float64)
+    >>> b = w.take("F", (3, 2), np.float64)
+    >>> a.shape, b.shape, bool(np.shares_memory(a, b)), b.flags.c_contiguous
+    ((3, 4), (3, 2), True, True)
+    """
+
+    def __init__(self) -> None:
+        self._flat: dict[str, np.ndarray] = {}
+
+    def take(self, key: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A C-contiguous uninitialised array of ``shape``, in the memory kept under ``key``."""
+        size = int(np.prod(shape))
+        flat = self._flat.get(key)
+        if flat is None or flat.size < size or flat.dtype != dtype:
+            flat = self._flat[key] = np.empty(size, dtype=dtype)
+        return flat[:size].reshape(shape)
+
+
 def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p: np.ndarray,
-                  weak: bool) -> dict[str, np.ndarray]:
+                  weak: bool, work: Workspace | None = None) -> dict[str, np.ndarray]:
     """Run the fused kernel on flat games; knife edges are flagged in ``_edge``, not solved.
 
     Parameters
@@ -679,6 +711,9 @@ def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p:
         Latencies, costs and success probabilities (float64).
     weak : bool
         Weak tie-breaking for the headline equilibrium and throttling.
+    work : Workspace, optional
+        Memory for the outputs, reused from call to call (the returned arrays are views of it,
+        overwritten by the next call); default: fresh arrays.
 
     Returns
     -------
@@ -689,11 +724,13 @@ def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p:
         thresholds.
     """
     n = V.shape[0]
-    F = np.empty((len(FLOAT_OUT), n))
-    K = np.empty((len(INT_OUT), n), dtype=np.int64)
-    B = np.empty((len(BOOL_OUT), n), dtype=np.bool_)
-    NV = np.empty((n, 2))
-    TL = np.empty((n, 2))
+    if work is None:
+        work = Workspace()
+    F = work.take("F", (len(FLOAT_OUT), n), np.float64)
+    K = work.take("K", (len(INT_OUT), n), np.int64)
+    B = work.take("B", (len(BOOL_OUT), n), np.bool_)
+    NV = work.take("NV", (n, 2), np.float64)
+    TL = work.take("TL", (n, 2), np.float64)
     args = [_readonly(x) for x in (V, P, t, c, p)]
     _split(_kernel, n, *args, bool(weak), _FRAC, F, K, B, NV, TL)
     out: dict[str, np.ndarray] = {name: F[k] for k, name in enumerate(FLOAT_OUT)}

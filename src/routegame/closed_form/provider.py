@@ -243,14 +243,14 @@ def prepare_compiled(total: int) -> bool:
 
 def _solve_compiled(
     V1: FloatArray, P1: FloatArray, t1: FloatArray, c1: FloatArray, p1: FloatArray,
-    tie_break: str,
+    tie_break: str, work: Any = None,
 ) -> dict[str, Any]:
     """The fused compiled kernel (:mod:`routegame.closed_form._compiled`, imported only here)
     for generic games; knife edges go through the numpy candidate solver, as in
-    :func:`_solve_flat`."""
+    :func:`_solve_flat`. ``work``: a ``_compiled.Workspace`` whose memory the outputs reuse."""
     from routegame.closed_form import _compiled
 
-    out = _compiled.solve_generic(V1, P1, t1, c1, p1, weak=tie_break == "weak")
+    out = _compiled.solve_generic(V1, P1, t1, c1, p1, weak=tie_break == "weak", work=work)
     edge = out.pop("_edge")
     if edge.any():
         sub = _Game(V1[edge], P1[edge], t1[edge], c1[edge], p1[edge])

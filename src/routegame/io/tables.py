@@ -185,7 +185,9 @@ def read_table(
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(p)
+        # ParquetFile, not read_table: read_table imports pyarrow.dataset, which imports pandas
+        # (~0.6 s); memory-mapped: no copy of the file into fresh pages
+        return pq.ParquetFile(p, memory_map=True).read()
     except (pa.ArrowException, OSError) as exc:
         raise DataFormatError(label, f"not a readable Parquet file: {one_line(str(exc))}") from None
 

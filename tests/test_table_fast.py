@@ -1,0 +1,213 @@
+"""The table path of ``routegame solve --table`` (tabular.solve_columns / output_arrays).
+
+The table path keeps only the output columns of the solver's flat arrays (no GameResult); its
+columns must equal, value for value and in the same order, the table built from the full
+result (:meth:`routegame.GameResult.columns`, the way ``solve_table`` built it before), on the
+numpy and the compiled path, for random, knife-edge and extreme games, under both tie-breaking
+conventions; the CLI's blocked, pipelined writer must give the same file on both paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import routegame as rg
+from routegame import _jit
+from routegame.model.results import REGIMES
+from routegame.testing.strategies import extreme_two_model_games, two_model_games
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from routegame import tabular  # noqa: E402  (needs pyarrow)
+
+_GAMES = st.one_of(
+    two_model_games(),
+    two_model_games(knife_edge=True),
+    two_model_games(standing=True),
+    extreme_two_model_games(),
+)
+
+
+def _table(games: list[rg.GameParams]) -> Any:
+    return pa.table({
+        "id": [f"g{k:03d}" for k in range(len(games))],
+        "task_value": [g.task_value for g in games], "penalty": [g.penalty for g in games],
+        "latency_1": [g.latency[0] for g in games], "latency_2": [g.latency[1] for g in games],
+        "cost_1": [g.cost[0] for g in games], "cost_2": [g.cost[1] for g in games],
+        "success_prob_1": [g.success_prob[0] for g in games],
+        "success_prob_2": [g.success_prob[1] for g in games],
+    })
+
+
+def _reference(tab: Any, tie_break: str) -> Any:
+    """The table as built from the full GameResult (the route solve_table took before)."""
+    g = tabular.game_columns(tab)
+    sol = rg.solve_arrays(
+        g["task_value"], g["penalty"], np.stack([g["latency_1"], g["latency_2"]], axis=-1),
+        np.stack([g["cost_1"], g["cost_2"]], axis=-1),
+        np.stack([g["success_prob_1"], g["success_prob_2"]], axis=-1), tie_break=tie_break)
+    cols = sol.columns()
+    for name in tabular.OUTPUT_COLUMNS:
+        a = np.asarray(cols[name])
+        if name == "regime":
+            arr = pa.array([REGIMES[int(k)] for k in np.asarray(sol.regime).reshape(-1)])
+        elif a.dtype.kind == "f":
+            arr = pa.array(a, type=pa.float64(), from_pandas=True)
+        else:
+            arr = pa.array(a)
+        tab = tab.append_column(name, arr)
+    return tab
+
+
+def _paths() -> list[bool]:
+    return [False, True] if _jit.available() else [False]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(games=st.lists(_GAMES, min_size=1, max_size=40), tie_break=st.sampled_from(["strong", "weak"]))
+def test_table_path_equals_the_full_result(games: list[rg.GameParams], tie_break: str) -> None:
+    tab = _table(games)
+    for compiled in _paths():
+        with _jit.forced(compiled):
+            want = _reference(tab, tie_break)
+            got = tabular.solve_table(tab, tie_break)
+        assert got.column_names == want.column_names
+        assert got.equals(want), f"compiled={compiled}"
+
+
+def test_output_name_clash_is_refused() -> None:
+    tab = _table([rg.GameParams.two_model(10, 20, [4, 5], [1, 4], [0.3, 0.8])])
+    tab = tab.append_column("s0", pa.array([1.0]))
+    with pytest.raises(rg.errors.ParameterError, match="s0: the input already has"):
+        tabular.solve_table(tab)
+
+
+def _random_columns(n: int, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    cols: dict[str, Any] = {
+        "id": [f"{k:05d}" for k in range(n)],
+        "task_value": rng.uniform(0.5, 30, n), "penalty": rng.uniform(0, 50, n),
+        "latency_1": rng.uniform(0.1, 10, n), "latency_2": rng.uniform(0.1, 10, n),
+        "cost_1": rng.uniform(0, 10, n), "cost_2": rng.uniform(0, 10, n),
+        "success_prob_1": rng.uniform(0.02, 0.98, n),
+        "success_prob_2": rng.uniform(0.02, 0.98, n),
+    }
+    cols["latency_2"][: n // 10] = cols["task_value"][: n // 10] * cols["success_prob_2"][: n // 10]
+    return cols
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_cli_table_identical_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    """Blocks of 64 rows (last one short), knife edges included: the numpy and the compiled
+    path write the same file content, equal to the one-pass reference table."""
+    from typer.testing import CliRunner
+
+    from routegame import io
+    from routegame.cli import solve_cmd
+    from routegame.cli._app import app
+
+    monkeypatch.setattr(solve_cmd, "_TABLE_BLOCK", 64)
+    n = 1000
+    src = tmp_path / f"in{suffix}"
+    io.write_table(pa.table(_random_columns(n, 3)), src)
+    runner = CliRunner()
+    got = {}
+    for compiled in _paths():
+        out = tmp_path / f"out_{compiled}{suffix}"
+        with _jit.forced(compiled):
+            res = runner.invoke(app, ["solve", "--table", str(src), "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        got[compiled] = out
+    with _jit.forced(False):
+        want = _reference(tabular.read_games(src), "strong")
+    ref = tmp_path / f"ref{suffix}"
+    io.write_table(want, ref)  # the file the one-pass reference table gives
+    for compiled, out in got.items():
+        if suffix == ".csv":
+            assert out.read_bytes() == ref.read_bytes(), f"compiled={compiled}"
+        else:
+            assert pq.read_table(out).equals(want), f"compiled={compiled}"
+    if len(got) == 2:
+        assert got[False].read_bytes() == got[True].read_bytes()
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_cli_table_bad_row_in_a_late_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from routegame import io
+    from routegame.cli import solve_cmd
+    from routegame.cli._app import app
+
+    monkeypatch.setattr(solve_cmd, "_TABLE_BLOCK", 64)
+    cols = _random_columns(500, 4)
+    cols["cost_2"][457] = -3.0
+    src, out = tmp_path / f"bad{suffix}", tmp_path / f"out{suffix}"
+    io.write_table(pa.table(cols), src)
+    for compiled in _paths():
+        with _jit.forced(compiled):
+            res = CliRunner().invoke(app, ["solve", "--table", str(src), "--out", str(out)])
+        assert res.exit_code == 2
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert len(lines) == 1, res.output
+        assert "cost_2" in lines[0]
+        assert "row 458" in lines[0]
+        assert "got -3" in lines[0]
+        assert "Traceback" not in res.output
+        assert not out.exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == [src.name]
+
+
+def test_game_columns_from_chunked_and_sliced_arrays() -> None:
+    """Columns read from Arrow buffers: several chunks, chunk offsets (slices) and nulls."""
+    cols = _random_columns(300, 6)
+    whole = pa.table(cols)
+    pieces = [whole.slice(0, 70), whole.slice(70, 1), whole.slice(71, 0), whole.slice(71, 229)]
+    chunked = pa.concat_tables(pieces)
+    assert chunked.column("cost_1").num_chunks == 4
+    got = tabular.game_columns(chunked)
+    for name in tabular.INPUT_COLUMNS:
+        assert np.array_equal(got[name], np.asarray(cols[name], dtype=float)), name
+    offset = whole.slice(17, 200)  # one chunk with an offset
+    assert np.array_equal(tabular.game_columns(offset)["penalty"], cols["penalty"][17:217])
+    vals = list(cols["latency_1"])
+    vals[250] = None
+    holed = whole.set_column(whole.column_names.index("latency_1"), "latency_1", pa.array(vals))
+    holed = pa.concat_tables([holed.slice(0, 99), holed.slice(99, 201)])
+    with pytest.raises(rg.errors.ParameterError, match=r"latency_1: .*empty cell \(row 251\)"):
+        tabular.game_columns(holed)
+    with pytest.raises(rg.errors.ParameterError, match=r"latency_1: .*empty cell \(row 152\)"):
+        tabular.game_columns(holed.slice(99))
+
+
+def test_cli_table_imports_neither_pandas_nor_numba_for_a_small_table(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from routegame import io
+
+    src = tmp_path / "in.parquet"
+    io.write_table(pa.table(_random_columns(50, 7)), src)
+    code = (
+        "import sys\n"
+        "from routegame.cli._app import app\n"
+        f"sys.argv = ['routegame', 'solve', '--table', {str(src)!r}, '--out', "
+        f"{str(tmp_path / 'out.parquet')!r}]\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pandas', 'numba') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+    assert (tmp_path / "out.parquet").exists()
