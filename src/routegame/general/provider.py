@@ -122,7 +122,9 @@ def continuation_vertices(xi: FloatArray) -> FloatArray:
     """Vertices of {rho in the simplex : rho.xi >= 0}, one per row, shape (n, K).
 
     Point masses on models with xi_k >= 0, then for every pair xi_k > 0 > xi_l the mixture
-    rho_k = -xi_l / (xi_k - xi_l), rho_l = xi_k / (xi_k - xi_l) (so that rho.xi = 0).
+    rho_k = -xi_l / (xi_k - xi_l), rho_l = xi_k / (xi_k - xi_l) (so that rho.xi = 0), pairs in
+    the order (k, l) row-major. Vectorised; :func:`_continuation_vertices_reference` is the same
+    construction as a Python loop (the test oracle, bitwise equal).
 
     Examples
     --------
@@ -130,6 +132,20 @@ def continuation_vertices(xi: FloatArray) -> FloatArray:
     array([[0.  , 1.  ],
            [0.75, 0.25]])
     """
+    xi = np.asarray(xi, dtype=np.float64)
+    K = xi.shape[0]
+    masses = np.eye(K)[xi >= 0.0]
+    ks, ls = np.nonzero((xi[:, None] > 0.0) & (xi[None, :] < 0.0))
+    mix = np.zeros((ks.size, K))
+    d = xi[ks] - xi[ls]
+    rows = np.arange(ks.size)
+    mix[rows, ks] = -xi[ls] / d
+    mix[rows, ls] = xi[ks] / d
+    return np.concatenate([masses, mix]).reshape(-1, K)
+
+
+def _continuation_vertices_reference(xi: FloatArray) -> FloatArray:
+    """Loop form of :func:`continuation_vertices` (the oracle of the vectorised form)."""
     xi = np.asarray(xi, dtype=np.float64)
     K = xi.shape[0]
     rows = [np.eye(K)[k] for k in range(K) if xi[k] >= 0.0]
@@ -177,6 +193,64 @@ def _candidates(params: GameParams, tol: float = TOL) -> dict[str, Any]:
     ``strict`` marks candidates where the user's response is strict (so that it survives weak
     tie-breaking): a threat with xi_k < 0, or a re-prompt distribution with rho.xi > 0. The
     two-model mixtures leave the user exactly indifferent by construction.
+
+    Candidates are ordered: the K threats (start m = 0..K-1), then for each start m every
+    continuation vertex in :func:`continuation_vertices` order. Vectorised over the
+    O(K^3) candidates (the same formulas, bitwise, as :func:`_candidates_reference`).
+    """
+    xi, _g = net_costs(params)
+    eps = tol * float(np.abs(xi).max())
+    p = params.success_prob
+    cost = params.cost
+    P = params.penalty
+    K = xi.shape[0]
+    ms = np.arange(K, dtype=np.int64)
+    starts, rhos, J, U, strict = [], [], [], [], []
+    n_threat = 0
+    if xi.min() <= 0.0:
+        n_threat = K
+        starts.append(ms)
+        rhos.append(np.tile(np.eye(K)[int(np.argmin(xi))], (K, 1)))
+        J.append(cost + P * (1.0 - p))  # = P + g_m, without cancellation
+        U.append(xi)
+        strict.append(np.full(K, bool(xi.min() < -eps)))
+    verts = continuation_vertices(xi)
+    nv = verts.shape[0]
+    if verts.size:
+        # e = rho.g / rho.p = rho.c / rho.p - P, so P + g_m + (1 - p_m) e = c_m + (1 - p_m) rho.c/rho.p
+        # (the user never abandons): written without P, which would cancel
+        ec = verts @ cost / (verts @ p)
+        val = verts @ xi / (verts @ p)
+        starts.append(np.repeat(ms, nv))
+        rhos.append(np.tile(verts, (K, 1)))
+        J.append((cost[:, None] + (1.0 - p)[:, None] * ec[None, :]).ravel())
+        U.append((xi[:, None] + (1.0 - p)[:, None] * val[None, :]).ravel())
+        # support 1: rho.xi is the one non-zero product rho_k xi_k, exactly; support 2: never strict
+        point = (verts > 0).sum(axis=1) == 1
+        top = np.argmax(verts, axis=1)
+        vxi = np.where(point, verts[np.arange(nv), top] * xi[top], 0.0)
+        strict.append(np.tile(point & (vxi > eps), K))
+    n_cont = K * nv if verts.size else 0
+    strict_all = np.concatenate(strict) if strict else np.zeros(0, dtype=bool)
+    kind = ["abandon"] * n_threat + ["continue"] * n_cont
+    is_cont = np.concatenate([np.zeros(n_threat, dtype=bool), np.ones(n_cont, dtype=bool)])
+    return {
+        "start": np.concatenate(starts).astype(np.int64) if starts else np.zeros(0, np.int64),
+        "rho": np.concatenate(rhos).reshape(-1, K) if rhos else np.zeros((0, K)),
+        "J": np.concatenate(J) if J else np.zeros(0),
+        "U": np.concatenate(U) if U else np.zeros(0),
+        "strict": strict_all,
+        "kind": kind,
+        "approachable": strict_all | (is_cont & bool(xi.max() > 0.0)),
+    }
+
+
+def _candidates_reference(params: GameParams, tol: float = TOL) -> dict[str, Any]:
+    """Loop form of :func:`_candidates` (the oracle of the vectorised form; same order, bitwise).
+
+    ``strict`` marks candidates where the user's response is strict (so that it survives weak
+    tie-breaking): a threat with xi_k < 0, or a re-prompt distribution with rho.xi > 0. The
+    two-model mixtures leave the user exactly indifferent by construction.
     """
     xi, _g = net_costs(params)
     eps = tol * float(np.abs(xi).max())
@@ -193,7 +267,7 @@ def _candidates(params: GameParams, tol: float = TOL) -> dict[str, Any]:
             U.append(xi[m])
             strict.append(bool(xi.min() < -eps))
             kind.append("abandon")
-    verts = continuation_vertices(xi)
+    verts = _continuation_vertices_reference(xi)
     if verts.size:
         # e = rho.g / rho.p = rho.c / rho.p - P, so P + g_m + (1 - p_m) e = c_m + (1 - p_m) rho.c/rho.p
         # (the user never abandons): written without P, which would cancel
