@@ -1,9 +1,11 @@
 """The vectorised candidate enumeration of the K-model solver against its loop oracle.
 
-``routegame.general.provider._candidates`` (and ``continuation_vertices``) enumerate the
-O(K^3) candidate optima of the exact K-model Stackelberg solver with array operations; the
+``routegame.general.provider._candidates_vectorised`` (and ``continuation_vertices``) enumerate
+the O(K^3) candidate optima of the exact K-model Stackelberg solver with array operations; the
 loop forms ``_candidates_reference`` / ``_continuation_vertices_reference`` are the previous
-implementation, kept as the oracle. Tolerance: none. Both evaluate the same formulas in the same
+implementation, kept as the oracle (and used by ``_candidates`` for K <= ``LOOP_MAX_K``, where
+they are not slower). The equilibrium comparison forces the vectorised form for every K.
+Tolerance: none. Both evaluate the same formulas in the same
 order, so every array (start, rho, J, U, strict, approachable) and the kinds must be bitwise
 equal, and so must the whole :class:`Equilibrium` (strong and weak, both users). The optimum
 itself is checked independently against the Markov-chain oracle
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,6 +86,17 @@ def _reference_candidates() -> Iterator[None]:
         provider._candidates = old
 
 
+@contextlib.contextmanager
+def _vectorised_candidates() -> Iterator[None]:
+    """Run the solver on the vectorised enumeration for every K (also K <= LOOP_MAX_K)."""
+    old = provider._candidates
+    provider._candidates = provider._candidates_vectorised
+    try:
+        yield
+    finally:
+        provider._candidates = old
+
+
 # ---------------------------------------------------------------------------------------------
 # bitwise against the loop oracle
 # ---------------------------------------------------------------------------------------------
@@ -107,7 +121,7 @@ def test_vertices_bitwise(xi: list[float]) -> None:
 @given(k_model_games(), st.sampled_from([1e-9, 1e-6, 0.0]))
 def test_candidates_bitwise(g: GameParams, tol: float) -> None:
     with np.errstate(all="ignore"):
-        got = provider._candidates(g, tol)
+        got = provider._candidates_vectorised(g, tol)
         want = provider._candidates_reference(g, tol)
     assert got.keys() == want.keys()
     assert got["kind"] == want["kind"]
@@ -123,10 +137,11 @@ def test_candidates_bitwise(g: GameParams, tol: float) -> None:
        st.sampled_from(["strong", "weak"]))
 def test_equilibrium_same_as_reference(g: GameParams, user: str, tie_break: str) -> None:
     with np.errstate(all="ignore"):
-        try:
-            got: Any = equilibrium(g, user, tie_break)  # type: ignore[arg-type]
-        except Exception as exc:  # the oracle must then fail the same way
-            got = type(exc)
+        with _vectorised_candidates():
+            try:
+                got: Any = equilibrium(g, user, tie_break)  # type: ignore[arg-type]
+            except Exception as exc:  # the oracle must then fail the same way
+                got = type(exc)
         with _reference_candidates():
             try:
                 want: Any = equilibrium(g, user, tie_break)  # type: ignore[arg-type]
@@ -135,23 +150,33 @@ def test_equilibrium_same_as_reference(g: GameParams, user: str, tie_break: str)
     assert got == want
 
 
-def test_reference_switch_is_used() -> None:
-    """The context manager really swaps the enumeration (the test above is not vacuous)."""
-    calls: list[int] = []
-    ref = provider._candidates_reference
+@pytest.mark.parametrize(("K", "vectorised"), [(2, False), (3, False), (4, True), (9, True)])
+def test_dispatch_and_switches(K: int, vectorised: bool) -> None:
+    """_candidates picks the form by K, and the context managers really swap it."""
+    calls: list[str] = []
+    ref, vec = provider._candidates_reference, provider._candidates_vectorised
 
-    def spy(params: GameParams, tol: float = 1e-9) -> dict[str, Any]:
-        calls.append(1)
+    def spy_ref(params: GameParams, tol: float = 1e-9) -> dict[str, Any]:
+        calls.append("loop")
         return ref(params, tol)
 
-    old = provider._candidates_reference
-    provider._candidates_reference = spy
+    def spy_vec(params: GameParams, tol: float = 1e-9) -> dict[str, Any]:
+        calls.append("vec")
+        return vec(params, tol)
+
+    g = GameParams.from_lists(10, 6, [1, 5, 2, 4, 3, 6, 7, 1, 2][:K], [1, 0.5, 3, 1, 2, 1, 1, 1, 1][:K],
+                              [0.3, 0.4, 0.8, 0.5, 0.6, 0.7, 0.9, 0.1, 0.2][:K])
+    provider._candidates_reference, provider._candidates_vectorised = spy_ref, spy_vec
     try:
+        equilibrium(g)
+        assert calls == ["vec" if vectorised else "loop"]
         with _reference_candidates():
-            equilibrium(GameParams.from_lists(10, 6, [1, 5, 2], [1, 0.5, 3], [0.3, 0.4, 0.8]))
+            equilibrium(g)
+        with _vectorised_candidates():
+            equilibrium(g)
     finally:
-        provider._candidates_reference = old
-    assert calls == [1]
+        provider._candidates_reference, provider._candidates_vectorised = ref, vec
+    assert calls[1:] == ["loop", "vec"]
 
 
 def test_known_optimum() -> None:
