@@ -11,6 +11,10 @@ equal, and so must the whole :class:`Equilibrium` (strong and weak, both users).
 itself is checked independently against the Markov-chain oracle
 (:func:`routegame.testing.check_engine` with :class:`~routegame.engines.KModelEngine`).
 
+Weak tie-breaking evaluates the user's responses to several candidates in one batched call
+(``provider._weak_costs``); against one call each (``_weak_costs_reference``) the tolerance is
+64 ulps (bitwise equal in every case seen).
+
 No numba kernel is involved (profiling showed the cost was Python overhead, see
 ``benchmarks/bench_general.py``), so there is no ``_jit.forced`` switch to test here.
 """
@@ -78,19 +82,20 @@ def k_model_games(draw: Any, k_max: int = 7) -> GameParams:
 @contextlib.contextmanager
 def _reference_candidates() -> Iterator[None]:
     """Run the solver on the loop oracle of the candidate enumeration."""
-    old = provider._candidates
+    old = provider._candidates, provider._weak_costs
     provider._candidates = provider._candidates_reference
+    provider._weak_costs = provider._weak_costs_reference
     try:
         yield
     finally:
-        provider._candidates = old
+        provider._candidates, provider._weak_costs = old
 
 
 @contextlib.contextmanager
 def _vectorised_candidates() -> Iterator[None]:
     """Run the solver on the vectorised enumeration for every K (also K <= LOOP_MAX_K)."""
     old = provider._candidates
-    provider._candidates = provider._candidates_vectorised
+    provider._candidates = provider._candidates_vectorised  # (_weak_costs: the batched form)
     try:
         yield
     finally:
@@ -130,6 +135,31 @@ def test_candidates_bitwise(g: GameParams, tol: float) -> None:
         assert a.shape == b.shape, key
         assert a.dtype == b.dtype, key
         np.testing.assert_array_equal(a, b, err_msg=key, strict=True)
+
+
+@settings(max_examples=80, deadline=None)
+@given(k_model_games(k_max=6), st.sampled_from(["stationary", "state-aware"]))
+def test_weak_costs_batched(g: GameParams, user: str) -> None:
+    """One batched best-response call = one call per policy, to 64 ulps (bitwise in practice)."""
+    with np.errstate(all="ignore"):
+        cand = provider._candidates_reference(g)
+        idx = np.arange(cand["J"].size)[:16]
+        args = (g, user, cand["start"][idx], cand["rho"][idx], 1e-9)
+        try:
+            got: Any = provider._weak_costs(*args)  # type: ignore[arg-type]
+        except Exception as exc:
+            got = type(exc)
+        try:
+            want: Any = provider._weak_costs_reference(*args)  # type: ignore[arg-type]
+        except Exception as exc:
+            want = type(exc)
+    if isinstance(want, type) or isinstance(got, type):
+        assert got == want
+        return
+    assert np.array_equal(np.isfinite(got), np.isfinite(want))
+    fin = np.isfinite(want)
+    np.testing.assert_array_equal(got[~fin], want[~fin])
+    assert np.all(np.abs(got[fin] - want[fin]) <= 64 * np.spacing(np.abs(want[fin])))
 
 
 @settings(max_examples=60, deadline=None)

@@ -40,7 +40,13 @@ import numpy as np
 from routegame._types import FloatArray, TieBreak
 from routegame.errors import NotSolvableError
 from routegame.general._policy import as_params, check_tol, game_arrays, net_costs
-from routegame.general.user import TOL, state_aware_best_response, stationary_best_response
+from routegame.general.user import (
+    TOL,
+    _state_aware_core,
+    _stationary_core,
+    state_aware_best_response,
+    stationary_best_response,
+)
 from routegame.markov.chain import chain_outcomes
 from routegame.model.params import GameParams, check_tie_break
 from routegame.model.policy import USERS, User, check_user
@@ -400,10 +406,8 @@ def equilibrium(
     strict = cand["strict"]
     J_att = np.where(strict, cand["J"], np.inf)
     bound = J_att.min()
-    for j in np.flatnonzero(~strict & (cand["J"] < bound)):
-        _, _, Jw, _ = _respond(g, user, np.eye(g.num_models)[cand["start"][j]],
-                               np.tile(cand["rho"][j], (g.num_models, 1)), "weak", tol)
-        J_att[j] = Jw
+    todo = np.flatnonzero(~strict & (cand["J"] < bound))
+    J_att[todo] = _weak_costs(g, user, cand["start"][todo], cand["rho"][todo], tol)
     J_app = np.where(cand["approachable"], cand["J"], np.inf)
     value = min(J_att.min(), J_app.min())
     scale = abs(value)
@@ -415,6 +419,39 @@ def equilibrium(
         g, user, "weak", int(cand["start"][i]), cand["rho"][i], cand["kind"][i], tol,
         attained=False, limit=(float(cand["J"][i]), float(cand["U"][i])), respond_with="strong",
     )
+
+
+def _weak_costs(
+    params: GameParams, user: User, starts: Any, rhos: FloatArray, tol: float
+) -> FloatArray:
+    """J under the user's weak best response to each memoryless policy (start m, every row rho).
+
+    One call of the batched best-response kernel for all policies; the same formulas as
+    :func:`_weak_costs_reference` (one response per policy), equal up to rounding.
+    """
+    n, K = rhos.shape
+    if n == 0:
+        return np.zeros(0)
+    V, P, t, c, p = game_arrays(params)
+    core = _stationary_core if user == "stationary" else _state_aware_core
+    start = np.eye(K)[np.asarray(starts, dtype=np.int64)]
+    R = np.repeat(rhos[:, None, :], K, axis=1)
+    res = core(np.full(n, V), np.full(n, P), np.tile(t, (n, 1)), np.tile(c, (n, 1)),
+               np.tile(p, (n, 1)), start, R, "weak", tol)
+    return np.asarray(res["provider_cost"], dtype=np.float64)
+
+
+def _weak_costs_reference(
+    params: GameParams, user: User, starts: Any, rhos: FloatArray, tol: float
+) -> FloatArray:
+    """Loop form of :func:`_weak_costs` (the oracle): one validated best response per policy."""
+    K = params.num_models
+    out = np.zeros(rhos.shape[0])
+    for i in range(rhos.shape[0]):
+        _, _, Jw, _ = _respond(params, user, np.eye(K)[int(starts[i])], np.tile(rhos[i], (K, 1)),
+                               "weak", tol)
+        out[i] = Jw
+    return out
 
 
 def _check_value(got: float, want: float, tol: float) -> None:
