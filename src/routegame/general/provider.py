@@ -40,7 +40,13 @@ import numpy as np
 from routegame._types import FloatArray, TieBreak
 from routegame.errors import NotSolvableError
 from routegame.general._policy import as_params, check_tol, game_arrays, net_costs
-from routegame.general.user import TOL, state_aware_best_response, stationary_best_response
+from routegame.general.user import (
+    TOL,
+    _state_aware_core,
+    _stationary_core,
+    state_aware_best_response,
+    stationary_best_response,
+)
 from routegame.markov.chain import chain_outcomes
 from routegame.model.params import GameParams, check_tie_break
 from routegame.model.policy import USERS, User, check_user
@@ -122,7 +128,9 @@ def continuation_vertices(xi: FloatArray) -> FloatArray:
     """Vertices of {rho in the simplex : rho.xi >= 0}, one per row, shape (n, K).
 
     Point masses on models with xi_k >= 0, then for every pair xi_k > 0 > xi_l the mixture
-    rho_k = -xi_l / (xi_k - xi_l), rho_l = xi_k / (xi_k - xi_l) (so that rho.xi = 0).
+    rho_k = -xi_l / (xi_k - xi_l), rho_l = xi_k / (xi_k - xi_l) (so that rho.xi = 0), pairs in
+    the order (k, l) row-major. Vectorised; :func:`_continuation_vertices_reference` is the same
+    construction as a Python loop (the test oracle, bitwise equal).
 
     Examples
     --------
@@ -130,6 +138,20 @@ def continuation_vertices(xi: FloatArray) -> FloatArray:
     array([[0.  , 1.  ],
            [0.75, 0.25]])
     """
+    xi = np.asarray(xi, dtype=np.float64)
+    K = xi.shape[0]
+    masses = np.eye(K)[xi >= 0.0]
+    ks, ls = np.nonzero((xi[:, None] > 0.0) & (xi[None, :] < 0.0))
+    mix = np.zeros((ks.size, K))
+    d = xi[ks] - xi[ls]
+    rows = np.arange(ks.size)
+    mix[rows, ks] = -xi[ls] / d
+    mix[rows, ls] = xi[ks] / d
+    return np.concatenate([masses, mix]).reshape(-1, K)
+
+
+def _continuation_vertices_reference(xi: FloatArray) -> FloatArray:
+    """Loop form of :func:`continuation_vertices` (the oracle of the vectorised form)."""
     xi = np.asarray(xi, dtype=np.float64)
     K = xi.shape[0]
     rows = [np.eye(K)[k] for k in range(K) if xi[k] >= 0.0]
@@ -171,8 +193,78 @@ def _respond(
     return sa.abandon, sa.user_utility, sa.provider_cost, reach_tie
 
 
+#: Up to this many models the candidates are enumerated by the loop (fewer numpy calls: faster
+#: for K = 2, equal for K = 3), above it by the vectorised form (2x at K = 4, 25x at K = 20).
+LOOP_MAX_K = 3
+
+
 def _candidates(params: GameParams, tol: float = TOL) -> dict[str, Any]:
     """Every candidate optimum of the general policy class, with closed-form J and U.
+
+    ``strict`` marks candidates where the user's response is strict (so that it survives weak
+    tie-breaking): a threat with xi_k < 0, or a re-prompt distribution with rho.xi > 0. The
+    two-model mixtures leave the user exactly indifferent by construction.
+
+    Candidates are ordered: the K threats (start m = 0..K-1), then for each start m every
+    continuation vertex in :func:`continuation_vertices` order. Both forms
+    (:func:`_candidates_reference`, :func:`_candidates_vectorised`) give bitwise equal results.
+    """
+    if params.num_models <= LOOP_MAX_K:
+        return _candidates_reference(params, tol)
+    return _candidates_vectorised(params, tol)
+
+
+def _candidates_vectorised(params: GameParams, tol: float = TOL) -> dict[str, Any]:
+    """:func:`_candidates` as array operations over the O(K^3) candidates (no Python loop)."""
+    xi, _g = net_costs(params)
+    eps = tol * float(np.abs(xi).max())
+    p = params.success_prob
+    cost = params.cost
+    P = params.penalty
+    K = xi.shape[0]
+    ms = np.arange(K, dtype=np.int64)
+    starts, rhos, J, U, strict = [], [], [], [], []
+    n_threat = 0
+    if xi.min() <= 0.0:
+        n_threat = K
+        starts.append(ms)
+        rhos.append(np.tile(np.eye(K)[int(np.argmin(xi))], (K, 1)))
+        J.append(cost + P * (1.0 - p))  # = P + g_m, without cancellation
+        U.append(xi)
+        strict.append(np.full(K, bool(xi.min() < -eps)))
+    verts = continuation_vertices(xi)
+    nv = verts.shape[0]
+    if verts.size:
+        # e = rho.g / rho.p = rho.c / rho.p - P, so P + g_m + (1 - p_m) e = c_m + (1 - p_m) rho.c/rho.p
+        # (the user never abandons): written without P, which would cancel
+        ec = verts @ cost / (verts @ p)
+        val = verts @ xi / (verts @ p)
+        starts.append(np.repeat(ms, nv))
+        rhos.append(np.tile(verts, (K, 1)))
+        J.append((cost[:, None] + (1.0 - p)[:, None] * ec[None, :]).ravel())
+        U.append((xi[:, None] + (1.0 - p)[:, None] * val[None, :]).ravel())
+        # support 1: rho.xi is the one non-zero product rho_k xi_k, exactly; support 2: never strict
+        point = (verts > 0).sum(axis=1) == 1
+        top = np.argmax(verts, axis=1)
+        vxi = np.where(point, verts[np.arange(nv), top] * xi[top], 0.0)
+        strict.append(np.tile(point & (vxi > eps), K))
+    n_cont = K * nv if verts.size else 0
+    strict_all = np.concatenate(strict) if strict else np.zeros(0, dtype=bool)
+    kind = ["abandon"] * n_threat + ["continue"] * n_cont
+    is_cont = np.concatenate([np.zeros(n_threat, dtype=bool), np.ones(n_cont, dtype=bool)])
+    return {
+        "start": np.concatenate(starts).astype(np.int64) if starts else np.zeros(0, np.int64),
+        "rho": np.concatenate(rhos).reshape(-1, K) if rhos else np.zeros((0, K)),
+        "J": np.concatenate(J) if J else np.zeros(0),
+        "U": np.concatenate(U) if U else np.zeros(0),
+        "strict": strict_all,
+        "kind": kind,
+        "approachable": strict_all | (is_cont & bool(xi.max() > 0.0)),
+    }
+
+
+def _candidates_reference(params: GameParams, tol: float = TOL) -> dict[str, Any]:
+    """Loop form of :func:`_candidates` (the oracle of the vectorised form; same order, bitwise).
 
     ``strict`` marks candidates where the user's response is strict (so that it survives weak
     tie-breaking): a threat with xi_k < 0, or a re-prompt distribution with rho.xi > 0. The
@@ -193,7 +285,7 @@ def _candidates(params: GameParams, tol: float = TOL) -> dict[str, Any]:
             U.append(xi[m])
             strict.append(bool(xi.min() < -eps))
             kind.append("abandon")
-    verts = continuation_vertices(xi)
+    verts = _continuation_vertices_reference(xi)
     if verts.size:
         # e = rho.g / rho.p = rho.c / rho.p - P, so P + g_m + (1 - p_m) e = c_m + (1 - p_m) rho.c/rho.p
         # (the user never abandons): written without P, which would cancel
@@ -314,10 +406,8 @@ def equilibrium(
     strict = cand["strict"]
     J_att = np.where(strict, cand["J"], np.inf)
     bound = J_att.min()
-    for j in np.flatnonzero(~strict & (cand["J"] < bound)):
-        _, _, Jw, _ = _respond(g, user, np.eye(g.num_models)[cand["start"][j]],
-                               np.tile(cand["rho"][j], (g.num_models, 1)), "weak", tol)
-        J_att[j] = Jw
+    todo = np.flatnonzero(~strict & (cand["J"] < bound))
+    J_att[todo] = _weak_costs(g, user, cand["start"][todo], cand["rho"][todo], tol)
     J_app = np.where(cand["approachable"], cand["J"], np.inf)
     value = min(J_att.min(), J_app.min())
     scale = abs(value)
@@ -329,6 +419,39 @@ def equilibrium(
         g, user, "weak", int(cand["start"][i]), cand["rho"][i], cand["kind"][i], tol,
         attained=False, limit=(float(cand["J"][i]), float(cand["U"][i])), respond_with="strong",
     )
+
+
+def _weak_costs(
+    params: GameParams, user: User, starts: Any, rhos: FloatArray, tol: float
+) -> FloatArray:
+    """J under the user's weak best response to each memoryless policy (start m, every row rho).
+
+    One call of the batched best-response kernel for all policies; the same formulas as
+    :func:`_weak_costs_reference` (one response per policy), equal up to rounding.
+    """
+    n, K = rhos.shape
+    if n == 0:
+        return np.zeros(0)
+    V, P, t, c, p = game_arrays(params)
+    core = _stationary_core if user == "stationary" else _state_aware_core
+    start = np.eye(K)[np.asarray(starts, dtype=np.int64)]
+    R = np.repeat(rhos[:, None, :], K, axis=1)
+    res = core(np.full(n, V), np.full(n, P), np.tile(t, (n, 1)), np.tile(c, (n, 1)),
+               np.tile(p, (n, 1)), start, R, "weak", tol)
+    return np.asarray(res["provider_cost"], dtype=np.float64)
+
+
+def _weak_costs_reference(
+    params: GameParams, user: User, starts: Any, rhos: FloatArray, tol: float
+) -> FloatArray:
+    """Loop form of :func:`_weak_costs` (the oracle): one validated best response per policy."""
+    K = params.num_models
+    out = np.zeros(rhos.shape[0])
+    for i in range(rhos.shape[0]):
+        _, _, Jw, _ = _respond(params, user, np.eye(K)[int(starts[i])], np.tile(rhos[i], (K, 1)),
+                               "weak", tol)
+        out[i] = Jw
+    return out
 
 
 def _check_value(got: float, want: float, tol: float) -> None:
