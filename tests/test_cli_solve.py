@@ -476,3 +476,10 @@ def test_subprocess_usage_error() -> None:
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     assert "--latency" in r.stderr
+
+
+def test_python_dash_m_routegame_is_the_command_line() -> None:
+    out = subprocess.run([sys.executable, "-m", "routegame", "--version"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("routegame ")
