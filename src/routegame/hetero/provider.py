@@ -304,6 +304,7 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
                 cands.append((float(min(sa[k], sb[k])), 1, s_good, good, False))
                 cands.append((float(max(sa[k], sb[k])), 1, s_bad, bad, True))
     # zoom refinement around the best route-1 node, on jump-free neighbour intervals
+    zoom_at = -1
     best = int(np.argmin(sc[1:]))
     jump_set = set(jumps.tolist())
     lo_s = sg[best - 1] if best > 0 and (best - 1) not in jump_set else sg[best]
@@ -313,31 +314,53 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
         offs = np.linspace(-1.0, 1.0, 17)
         rr = R.take([best + 1])
         fbest = float(sc[best + 1])
+        # Local responses need a start inside their basin: the response is continuous on the
+        # jump-free interval [lo_s, hi_s], so start from the responses interpolated between
+        # every point evaluated so far there (the centre's response alone is too far off at
+        # the interval's ends, where a boxed Newton step stops short of the user's optimum).
+        inside = np.flatnonzero((sg >= lo_s) & (sg <= hi_s))
+        ks, kq = sg[inside], R.abandon[inside + 1]
         for _ in range(_ZOOM_S):
             xs = np.clip(centre + h * offs, lo_s, hi_s)
-            rz = _paper_local(ctx, xs, [np.repeat(rr.abandon, xs.size, axis=0)], tie_break)
+            guess = np.stack([np.interp(xs, ks, kq[:, j]) for j in range(kq.shape[1])], axis=1)
+            rz = _paper_local(ctx, xs, [guess], tie_break)
             fz = score(rz)
             kz = int(np.argmin(fz))
             if fz[kz] < fbest:
                 fbest, centre, rr = float(fz[kz]), float(xs[kz]), rz.take([kz])
+            order = np.argsort(np.concatenate([ks, xs]), kind="stable")
+            ks = np.concatenate([ks, xs])[order]
+            kq = np.concatenate([kq, rz.abandon])[order]
             h /= 8.0
+        zoom_at = len(cands)
         cands.append((fbest, 1, centre, rr, True))
-    # best: lowest score; prefer attained, then route 2, then small s (stable reporting)
-    tol = 1e-10 * max(1.0, abs(min(c[0] for c in cands)))
-    best_val = min(c[0] for c in cands)
-    tied = [c for c in cands if c[0] <= best_val + tol]
-    tied.sort(key=lambda c: (not c[4], c[0] if not c[4] else 0.0, c[1] == 1, c[2]))
-    pick = tied[0]
-    if not pick[4]:
-        # an unattained weak infimum: keep it only if strictly better than every attained value
-        att = [c for c in cands if c[4]]
-        best_att = min(att, key=lambda c: c[0])
-        if best_att[0] <= pick[0] + tol:
-            pick = best_att
-    resp = pick[3]
-    if pick[4] and ctx.user in ("stationary", "state-aware"):
+    # the zoom's candidate rests on local responses: its value counts only once the certified
+    # global search confirms it (below)
+    cands6 = [(*c, i == zoom_at) for i, c in enumerate(cands)]
+    certify = ctx.user in ("stationary", "state-aware")
+    for _ in range(3):
+        # best: lowest score; prefer attained, then route 2, then small s (stable reporting)
+        tol = 1e-10 * max(1.0, abs(min(c[0] for c in cands6)))
+        best_val = min(c[0] for c in cands6)
+        tied = [c for c in cands6 if c[0] <= best_val + tol]
+        tied.sort(key=lambda c: (not c[4], c[0] if not c[4] else 0.0, c[1] == 1, c[2]))
+        pick = tied[0]
+        if not pick[4]:
+            # an unattained weak infimum: keep it only if strictly better than every attained value
+            att = [c for c in cands6 if c[4]]
+            best_att = min(att, key=lambda c: c[0])
+            if best_att[0] <= pick[0] + tol:
+                pick = best_att
+        resp = pick[3]
+        if not (pick[4] and certify):
+            break
         # the reported response is recomputed by the certified global search
         resp = _paper(ctx, np.array([float(pick[1])]), np.array([pick[2]]), tie_break, True)
+        got = float(score(resp)[0])
+        if not pick[5] or got <= pick[0] + tol:
+            break
+        # the local responses overstated the zoom's candidate: keep its certified value instead
+        cands6 = [c for c in cands6 if c is not pick] + [(got, pick[1], pick[2], resp, True, False)]
     return Candidate(pick[1], pick[2], resp, pick[4])
 
 
