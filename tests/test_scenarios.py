@@ -211,7 +211,9 @@ def test_unknown_scenario() -> None:
     known = ", ".join(i.name for i in list_scenarios())
     with pytest.raises(ParameterError) as exc:
         load_scenario("x")
-    assert one_line(exc) == f"scenario: unknown scenario 'x'; known: {known}"
+    assert one_line(exc).startswith(f"scenario: unknown scenario 'x'; known: {known}; task tables")
+    # the calibrated task-table scenarios are named too (an outside review missed them)
+    assert "lcb-gpt-4o-mini-vs-o3-mini" in one_line(exc)
     assert exc.value.field == "scenario"
     with pytest.raises(ParameterError, match=r"^scenario: unknown scenario 3"):
         load_scenario(3)  # type: ignore[arg-type]

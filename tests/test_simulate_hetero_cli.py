@@ -116,7 +116,8 @@ def test_weighted_sampling_frequencies() -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--success-prob", "0.3", "0.4"], "--success-prob: a heterogeneous scenario has a task table"),
-    (["--user", "bayes"], "--user: the simulator's users are 'stationary' and 'state-aware'"),
+    (["--user", "bayes"],
+     "--user: --abandon best simulates the 'stationary' or 'state-aware' user; got 'bayes'"),
     (["--user", "nobody"], "--user: must be 'stationary' or 'state-aware'"),
     (["--abandon", "0.1,0.2,0.3"], "--abandon: must have 1 or 2 comma-separated values"),
     (["--policy", '{"start": [1, 0]}'], "--policy: must be"),

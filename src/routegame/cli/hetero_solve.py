@@ -61,7 +61,11 @@ def solve_hetero_json(source: str, tie_break: str, overrides: Mapping[str, Any] 
     if pol == "all" and (user or g.user) == "bayes":
         raise ParameterError("--policies", "all is not available for the Bayes user (it is "
                              "solved on the paper's class (route, s)); use paper")
-    eng = HeteroEngine(g.tasks, user or g.user, policies=pol)
+    if user == "hazard" and g.user != "hazard":
+        raise ParameterError("--user", "hazard needs the abandon probability after each failure, "
+                             "which this scenario does not give: use a batch line with "
+                             '"user": "hazard", "hazard": [h1, h2, ...]')
+    eng = HeteroEngine(g.tasks, user or g.user, hazard=tuple(g.hazard), policies=pol)
     out: dict[str, Any] = {"scenario": sc.name, "description": sc.description,
                            "models": list(sc.model_names), "units": sc.units}
     out.update(eng.solve_json(params, tie_break))  # type: ignore[arg-type]
@@ -117,7 +121,9 @@ def solve_hetero(console: Any, source: str, tie_break: str, *, as_json: bool,
 
     d = solve_hetero_json(source, tie_break, overrides, user, policies)
     if as_json:
-        print(json.dumps(d, allow_nan=False, default=lambda o: None))
+        from routegame.model.results import round_json
+
+        print(json.dumps(round_json(d), allow_nan=False, default=lambda o: None))
         return
     from rich.table import Table
 

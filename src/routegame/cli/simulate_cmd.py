@@ -333,9 +333,10 @@ def _simulate_hetero(source: str, flags: dict[str, Any], route: int | None,
         label = f"route {route_}, cascade {s:g}"
     if abandon.strip() == "best":
         if who not in ("stationary", "state-aware"):
-            raise ParameterError("--user", f"the simulator's users are 'stationary' and "
-                                 f"'state-aware'; the scenario's user is {who!r} (give --user or "
-                                 f"a numeric --abandon)")
+            whose = "the scenario's user is" if user is None else "got"
+            raise ParameterError("--user", f"--abandon best simulates the 'stationary' or "
+                                 f"'state-aware' user; {whose} {who!r} (give one of those, or a "
+                                 f"numeric --abandon)")
         best = engine.best_response(params, start, R).abandon
         q: Any = (float(best) if isinstance(best, float | int)
                   else [float(x) for x in best])

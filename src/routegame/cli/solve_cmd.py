@@ -25,7 +25,6 @@ stderr) or a usage error.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -182,6 +181,10 @@ def dispatch_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
             check_lengths(record)
         except RouteGameError as exc:
             return _error_object(record.get("id"), exc)
+    if isinstance(record, Mapping) and "policies" in record and "tasks" not in record:
+        return _error_object(record.get("id"), ParameterError(
+            "policies", 'only in a task-table line (with "tasks"); the i.i.d. K-model lines '
+            '("models": [...]) already search all policies'))
     if isinstance(record, Mapping) and "tasks" in record:  # a task table: the hetero engine
         from routegame.hetero.record import solve_record as solve_tasks_record
 
@@ -200,14 +203,10 @@ def dispatch_record(record: Any, tie_break: str = "strong") -> dict[str, Any]:
 
 
 def _json_safe(x: Any) -> Any:
-    """Replace NaN/inf by None (JSON has neither) recursively."""
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    return x
+    """Floats rounded to 15 significant digits, NaN/inf as None (JSON has neither), recursively."""
+    from routegame.model.results import round_json
+
+    return round_json(x)
 
 
 def _dumps(obj: Any) -> str:
@@ -566,9 +565,10 @@ def solve(
         "--json", help="Print one JSON object (the batch output format) instead of tables.",
     )] = False,
     user: Annotated[str | None, typer.Option(
-        "--user", metavar="stationary|state-aware",
+        "--user", metavar="stationary|state-aware|bayes",
         help="Solve with the K-model engine over all policies for this user (default: the paper's "
-        "two-model game for 2 models, the stationary user otherwise).")] = None,
+        "two-model game for 2 models, the stationary user otherwise). On a heterogeneous "
+        "scenario also 'bayes' (default: the scenario's user).")] = None,
     policies: Annotated[str, typer.Option(
         "--policies", metavar="paper|all",
         help="Heterogeneous scenarios: the provider's policy class, the paper's (route, s) or "
@@ -594,6 +594,13 @@ def solve(
             raise ParameterError(given_flags[0], f"cannot be combined with {sources[0]}")
         if query:
             raise ParameterError("--query", f"only for a single game, not with {sources[0]}")
+        # per-line fields ("user", "policies") in a batch; a table is the paper's two-model game
+        where = ('a field of each line ("user": ..., "policies": ...)' if sources[0] == "--batch"
+                 else "not available: a table holds paper two-model games")
+        if user is not None:
+            raise ParameterError("--user", f"cannot be combined with {sources[0]}: {where}")
+        if policies != "paper":
+            raise ParameterError("--policies", f"cannot be combined with {sources[0]}: {where}")
     if out is not None and table is None:
         raise ParameterError("--out", "only with --table")
     if table is not None:

@@ -35,6 +35,13 @@ _KNOWN = {"id", "task_value", "penalty", "latency", "cost", "tasks", "user", "ti
 
 
 def _game(record: Mapping[str, Any]) -> HeteroGame:
+    lat = record.get("latency")
+    if "models" in record or (isinstance(lat, list) and len(lat) != 2):
+        k = len(record["models"]) if isinstance(record.get("models"), list) else (
+            len(lat) if isinstance(lat, list) else "?")
+        raise ParameterError("tasks", f"a task-table line is a two-model game (latency [t1, t2], "
+                             f"cost [c1, c2]), got {k} models; K-model task tables: "
+                             "routegame.solve(params, tasks=rows) in Python")
     for key in ("task_value", "penalty", "latency", "cost", "tasks"):
         if key not in record:
             raise ParameterError(key, "is required")

@@ -98,6 +98,29 @@ def round_sig(x: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     return np.where(np.isfinite(out) & (a != 0), out, a)
 
 
+def round_json(x: Any) -> Any:
+    """A JSON-ready copy of ``x``: every float rounded by :func:`round_sig`, NaN and inf as None.
+
+    Dictionaries, lists and tuples are walked recursively; other values pass through. This is
+    the last step before any JSON answer is printed, so blocks built outside
+    :meth:`GameResult.to_json_dict` (certificates, the all-policies block, the real-data
+    comparison) are rounded like the rest.
+
+    Examples
+    --------
+    >>> round_json({"gap": 0.006260182769068479, "x": [float("nan"), 1], "id": "a"})
+    {'gap': 0.00626018276906848, 'x': [None, 1], 'id': 'a'}
+    """
+    if isinstance(x, (float, np.floating)):
+        v = float(x)
+        return round_sig(v) if math.isfinite(v) else None
+    if isinstance(x, dict):
+        return {k: round_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [round_json(v) for v in x]
+    return x
+
+
 #: Units of the metadata: ``"latency"`` and ``"cost"`` (replaced by a scenario's units where one
 #: is known), ``"probability"``, and ``"1"`` (dimensionless: codes, flags, counts).
 UNITS: tuple[str, ...] = ("latency", "cost", "probability", "1")

@@ -105,5 +105,10 @@ def load_scenario(name: str) -> Scenario:
     """
     files = _shipped()
     if not isinstance(name, str) or name not in files:
-        raise ParameterError("scenario", f"unknown scenario {name!r}; known: {', '.join(files)}")
+        from routegame.hetero.scenarios import list_hetero_scenarios
+
+        tables = [h["name"] for h in list_hetero_scenarios()]
+        raise ParameterError("scenario", f"unknown scenario {name!r}; known: {', '.join(files)}; "
+                             f"task tables (solve, report, sweep, simulate, plot policy-map): "
+                             f"{', '.join(tables)}")
     return _load_shipped(name, files[name])
