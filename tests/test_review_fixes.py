@@ -80,3 +80,15 @@ def test_hazard_user_without_hazard_probabilities_is_refused() -> None:
     out = _run("solve", "--scenario", LCB, "--user", "hazard")
     assert out.returncode == 2
     assert out.stderr.strip().startswith("error: --user: hazard needs the abandon probability")
+
+
+def test_piped_heterogeneous_table_shows_every_digit() -> None:
+    """At 80 columns (a pipe) numbers are never cut with an ellipsis."""
+    out = _run("solve", "--scenario", LCB, "--user", "state-aware")
+    assert out.returncode == 0, out.stderr
+    assert "…" not in out.stdout
+    d = json.loads(_run("solve", "--scenario", LCB, "--user", "state-aware", "--json").stdout)
+    j = f"{d['equilibrium']['provider_cost']:.6g}"
+    gap = f"{d['equilibrium']['response_gap']:.6g}"
+    assert j in out.stdout
+    assert gap in out.stdout

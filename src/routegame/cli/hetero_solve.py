@@ -125,7 +125,6 @@ def solve_hetero(console: Any, source: str, tie_break: str, *, as_json: bool,
 
         print(json.dumps(round_json(d), allow_nan=False, default=lambda o: None))
         return
-    from rich.table import Table
 
     title = f"heterogeneous scenario {d['scenario']}: {d['description']}"
     if given_flags:
@@ -136,20 +135,19 @@ def solve_hetero(console: Any, source: str, tie_break: str, *, as_json: bool,
         f"{d['num_tasks']} tasks, mean success probabilities {_fmt(d['mean_success_prob'])} "
         f"({d['models'][0]}, {d['models'][1]}); user: {d['user']}; tie-break: {tie_break}",
         markup=False)
-    t = Table(title="real data (task table) vs the i.i.d. game with the mean probabilities",
-              show_edge=False)
-    for col in ("", "policy", "route", "cascade s", "abandon q", f"J {cu}".strip(), "U",
-                "response gap"):
-        t.add_column(col, justify="left" if col in ("", "policy") else "right")
+    rows = []
     for label, part in (("equilibrium", "equilibrium"), ("weak eq.", "equilibrium_weak"),
                         ("user-preferred", "user_preferred")):
         for src, block in (("data", d), ("i.i.d.", d["iid"])):
             p = block[part]
-            t.add_row(label if src == "data" else "", src, _fmt(p["route"]), _fmt(p["cascade"]),
-                      _fmt(p["abandon"]), _fmt(p["provider_cost"]), _fmt(p["user_utility"]),
-                      _fmt(p.get("response_gap")))
-    console.print(t, markup=False)
-    console.print("response gap: no response of the user beats the reported one by more "
+            rows.append([label if src == "data" else "", src, _fmt(p["route"]),
+                         _fmt(p["cascade"]), _fmt(p["abandon"]), _fmt(p["provider_cost"]),
+                         _fmt(p["user_utility"]), _fmt(p.get("response_gap"))])
+    console.print(_number_table(
+        "real data (task table) vs the i.i.d. game with the mean probabilities",
+        ["", "policy", "route", "s", "q", f"J {cu}".strip(), "U", "gap"], rows, 2), markup=False)
+    console.print("s: cascade probability, q: abandon probability after a failure; gap: "
+                  "the response gap, no response of the user beats the reported one by more "
                   "(certified)" + ("; Bayes truncation bound "
                                    f"{_fmt(d['equilibrium'].get('truncation_bound'))}"
                                    if d["user"] == "bayes" else ""), markup=False)
@@ -169,21 +167,36 @@ def solve_hetero(console: Any, source: str, tie_break: str, *, as_json: bool,
         markup=False)
 
 
-def _render_all(console: Any, a: Mapping[str, Any], cu: str) -> None:
-    """The optimum over all policies (start pi_1, cascade s, way back u) on the data."""
+def _number_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]],
+                  labels: int) -> Any:
+    """A rich table whose number columns are never cut (a piped or 80-column table still shows
+    every digit): numbers keep their full width, headers and the label columns fold."""
     from rich.table import Table
 
-    t = Table(title="all policies on the data: start pi_1 = P(first pass on M1), "
-              "s = R_12, u = R_21 (way back)", show_edge=False)
-    for col in ("", "pi_1", "s", "u", "abandon q", f"J {cu}".strip(), "U", "response gap"):
-        t.add_column(col, justify="left" if not col else "right")
+    t = Table(title=title, show_edge=False)
+    for j, col in enumerate(headers):
+        width = max(len(r[j]) for r in rows) if j >= labels else None
+        t.add_column(col, justify="left" if j < labels else "right", overflow="fold",
+                     min_width=width)
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
+def _render_all(console: Any, a: Mapping[str, Any], cu: str) -> None:
+    """The optimum over all policies (start pi_1, cascade s, way back u) on the data."""
+
+    rows = []
     for label, part in (("equilibrium", "equilibrium"), ("weak eq.", "equilibrium_weak"),
                         ("user-preferred", "user_preferred")):
         p = a[part]
-        t.add_row(label, _fmt(p["start"][0]), _fmt(p["cascade"][0][1]), _fmt(p["cascade"][1][0]),
-                  _fmt(p["abandon"]), _fmt(p["provider_cost"]), _fmt(p["user_utility"]),
-                  _fmt(p["response_gap"]))
-    console.print(t, markup=False)
+        rows.append([label, _fmt(p["start"][0]), _fmt(p["cascade"][0][1]),
+                     _fmt(p["cascade"][1][0]), _fmt(p["abandon"]), _fmt(p["provider_cost"]),
+                     _fmt(p["user_utility"]), _fmt(p["response_gap"])])
+    console.print(_number_table(
+        "all policies on the data: start pi_1 = P(first pass on M1), s = R_12, u = R_21 "
+        "(way back)", ["", "pi_1", "s", "u", "q", f"J {cu}".strip(), "U", "gap"], rows, 1),
+        markup=False)
     paper, saving = a["paper_class_cost"], a["saving"]
     rel = f" ({100 * saving / paper:.3g}% of the paper class's J)" if paper else ""
     console.print(
