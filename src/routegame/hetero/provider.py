@@ -304,7 +304,8 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
                 cands.append((float(min(sa[k], sb[k])), 1, s_good, good, False))
                 cands.append((float(max(sa[k], sb[k])), 1, s_bad, bad, True))
     # zoom refinement around the best route-1 node, on jump-free neighbour intervals
-    zoom_at = -1
+    certify = ctx.user in ("stationary", "state-aware")
+    certified: PolicyResponses | None = None
     best = int(np.argmin(sc[1:]))
     jump_set = set(jumps.tolist())
     lo_s = sg[best - 1] if best > 0 and (best - 1) not in jump_set else sg[best]
@@ -332,35 +333,29 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
             ks = np.concatenate([ks, xs])[order]
             kq = np.concatenate([kq, rz.abandon])[order]
             h /= 8.0
-        zoom_at = len(cands)
+        if certify:
+            # local responses can stop short of the user's optimum (a boxed Newton step), which
+            # understates J: the zoom's candidate counts at its certified value
+            rr = _paper(ctx, np.array([1.0]), np.array([centre]), tie_break, True)
+            fbest = float(score(rr)[0])
+            certified = rr
         cands.append((fbest, 1, centre, rr, True))
-    # the zoom's candidate rests on local responses: its value counts only once the certified
-    # global search confirms it (below)
-    cands6 = [(*c, i == zoom_at) for i, c in enumerate(cands)]
-    certify = ctx.user in ("stationary", "state-aware")
-    for _ in range(3):
-        # best: lowest score; prefer attained, then route 2, then small s (stable reporting)
-        tol = 1e-10 * max(1.0, abs(min(c[0] for c in cands6)))
-        best_val = min(c[0] for c in cands6)
-        tied = [c for c in cands6 if c[0] <= best_val + tol]
-        tied.sort(key=lambda c: (not c[4], c[0] if not c[4] else 0.0, c[1] == 1, c[2]))
-        pick = tied[0]
-        if not pick[4]:
-            # an unattained weak infimum: keep it only if strictly better than every attained value
-            att = [c for c in cands6 if c[4]]
-            best_att = min(att, key=lambda c: c[0])
-            if best_att[0] <= pick[0] + tol:
-                pick = best_att
-        resp = pick[3]
-        if not (pick[4] and certify):
-            break
+    # best: lowest score; prefer attained, then route 2, then small s (stable reporting)
+    tol = 1e-10 * max(1.0, abs(min(c[0] for c in cands)))
+    best_val = min(c[0] for c in cands)
+    tied = [c for c in cands if c[0] <= best_val + tol]
+    tied.sort(key=lambda c: (not c[4], c[0] if not c[4] else 0.0, c[1] == 1, c[2]))
+    pick = tied[0]
+    if not pick[4]:
+        # an unattained weak infimum: keep it only if strictly better than every attained value
+        att = [c for c in cands if c[4]]
+        best_att = min(att, key=lambda c: c[0])
+        if best_att[0] <= pick[0] + tol:
+            pick = best_att
+    resp = pick[3]
+    if pick[4] and certify and resp is not certified:
         # the reported response is recomputed by the certified global search
         resp = _paper(ctx, np.array([float(pick[1])]), np.array([pick[2]]), tie_break, True)
-        got = float(score(resp)[0])
-        if not pick[5] or got <= pick[0] + tol:
-            break
-        # the local responses overstated the zoom's candidate: keep its certified value instead
-        cands6 = [c for c in cands6 if c is not pick] + [(got, pick[1], pick[2], resp, True, False)]
     return Candidate(pick[1], pick[2], resp, pick[4])
 
 
