@@ -58,8 +58,9 @@ def engine_for(params: GameParams, user: str | None = None, tasks: Any = None,
             if user not in (None, "stationary", "hazard"):
                 raise ParameterError("user", f"a task table with {params.num_models} models is "
                                      f"solved for the users 'stationary' and 'hazard', got {user!r}")
-            if policies not in ("paper", "all"):
-                raise ParameterError("policies", f"must be 'paper' or 'all', got {policies!r}")
+            from routegame.hetero.engine import _check_policies
+
+            _check_policies(policies)
             # with more than two models the paper's (route, s) class is not defined: all policies
             return HeteroKModelEngine(tasks, user or "stationary")
         return HeteroEngine(tasks, user or "stationary", policies=policies)

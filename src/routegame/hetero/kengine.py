@@ -24,6 +24,7 @@ import numpy as np
 
 from routegame._types import TieBreak
 from routegame.errors import NotSolvableError, ParameterError
+from routegame.hetero.protocol import _check_tasks
 from routegame.hetero.tasks import TaskTable
 from routegame.model.params import GameParams
 from routegame.model.policy import check_tie_break
@@ -39,12 +40,6 @@ def _check_user(user: Any) -> str:
         raise ParameterError("user", f"must be one of {', '.join(_USERS)} for a task table with more "
                              f"than two models, got {user!r}")
     return str(user)
-
-
-def _check_tasks(tasks: Any) -> TaskTable | None:
-    if tasks is None or isinstance(tasks, TaskTable):
-        return tasks
-    return TaskTable.from_rows(tasks)
 
 
 def _policy_result(d: dict[str, Any]) -> PolicyResult:
