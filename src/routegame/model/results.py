@@ -99,7 +99,8 @@ def round_sig(x: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
 
 
 def round_json(x: Any) -> Any:
-    """A JSON-ready copy of ``x``: every float rounded by :func:`round_sig`, NaN and inf as None.
+    """A JSON-ready copy of ``x``: every number as :func:`_json_number` makes it (floats rounded
+    by :func:`round_sig`, NaN and inf as None, numpy scalars as Python ones).
 
     Dictionaries, lists and tuples are walked recursively; other values pass through. This is
     the last step before any JSON answer is printed, so blocks built outside
@@ -111,13 +112,12 @@ def round_json(x: Any) -> Any:
     >>> round_json({"gap": 0.006260182769068479, "x": [float("nan"), 1], "id": "a"})
     {'gap': 0.00626018276906848, 'x': [None, 1], 'id': 'a'}
     """
-    if isinstance(x, (float, np.floating)):
-        v = float(x)
-        return round_sig(v) if math.isfinite(v) else None
     if isinstance(x, dict):
         return {k: round_json(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [round_json(v) for v in x]
+    if isinstance(x, (int, float, np.generic)):
+        return _json_number(x)
     return x
 
 
