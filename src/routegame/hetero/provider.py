@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from routegame._types import FloatArray, IntArray
+from routegame.hetero._pick import pick_candidate
 from routegame.hetero.bayes import bayes_lattice, bayes_respond_many
 from routegame.hetero.chain import combine, stationary_slopes, two_model_sums
 from routegame.hetero.search import maximise
@@ -341,17 +342,8 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
             certified = rr
         cands.append((fbest, 1, centre, rr, True))
     # best: lowest score; prefer attained, then route 2, then small s (stable reporting)
-    tol = 1e-10 * max(1.0, abs(min(c[0] for c in cands)))
-    best_val = min(c[0] for c in cands)
-    tied = [c for c in cands if c[0] <= best_val + tol]
-    tied.sort(key=lambda c: (not c[4], c[0] if not c[4] else 0.0, c[1] == 1, c[2]))
-    pick = tied[0]
-    if not pick[4]:
-        # an unattained weak infimum: keep it only if strictly better than every attained value
-        att = [c for c in cands if c[4]]
-        best_att = min(att, key=lambda c: c[0])
-        if best_att[0] <= pick[0] + tol:
-            pick = best_att
+    pick = pick_candidate(cands, value=lambda c: c[0], attained=lambda c: c[4],
+                          order=lambda c: (c[1] == 1, c[2]))
     resp = pick[3]
     if pick[4] and certify and resp is not certified:
         # the reported response is recomputed by the certified global search
