@@ -47,7 +47,7 @@ import numpy as np
 
 from routegame._types import FloatArray, IntArray
 from routegame.errors import NotSolvableError, ParameterError
-from routegame.hetero._pick import pick_candidate
+from routegame.hetero._candidates import pick_candidate, put_row
 
 __all__ = [
     "AllPolicyOptimum",
@@ -261,7 +261,7 @@ def global_search(
             if better[a_i]:
                 cur[idx] = nb[a_i, k[a_i]]
                 fcur[idx] = best[a_i]
-                cur_ev = _put(cur_ev, int(idx), e.take([a_i * D + k[a_i]]))
+                cur_ev = put_row(cur_ev, int(idx), e.take([a_i * D + k[a_i]]))
                 src[idx] = "refined"
             else:
                 h[idx] /= 2.0
@@ -300,15 +300,6 @@ def _lattice_size(K: int, m: int) -> int:
     from math import comb
 
     return int(comb(m + K - 1, K - 1) ** (K + 1))
-
-
-def _put(e: PolicyEval, i: int, row: PolicyEval) -> PolicyEval:
-    out = []
-    for f, g in zip(e, row, strict=True):
-        f = np.array(f, copy=True)
-        f[i] = np.asarray(g)[0]
-        out.append(f)
-    return PolicyEval(*out)
 
 
 # ---------------------------------------------------------------------------------------------

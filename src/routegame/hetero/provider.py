@@ -46,7 +46,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from routegame._types import FloatArray, IntArray
-from routegame.hetero._pick import pick_candidate
+from routegame.hetero._candidates import pick_candidate, put_row
 from routegame.hetero.bayes import bayes_lattice, bayes_respond_many
 from routegame.hetero.chain import combine, stationary_slopes, two_model_sums
 from routegame.hetero.search import maximise
@@ -422,10 +422,10 @@ def _locate_jumps(
             i = int(nleft[jj])
             if i > 0:
                 a[jj] = mids[jj, i - 1]
-                ra = _replace(ra, jj, rm.take([jj * k + i - 1]))
+                ra = put_row(ra, jj, rm.take([jj * k + i - 1]))
             if i < k:
                 b[jj] = mids[jj, i]
-                rb = _replace(rb, jj, rm.take([jj * k + i]))
+                rb = put_row(rb, jj, rm.take([jj * k + i]))
         if float(np.max(b - a)) < 1e-13:
             break
     return a, b, ra, rb
@@ -506,15 +506,6 @@ def _sharpen(ctx: Ctx, sg: FloatArray, r1: PolicyResponses, jumps: IntArray, at:
         out = PolicyResponses(*(np.where(_bc(take, f), fc, fo)
                                 for f, fc, fo in zip(out, cand, out, strict=True)))
     return out
-
-
-def _replace(r: PolicyResponses, i: int, row: PolicyResponses) -> PolicyResponses:
-    out = []
-    for f, g in zip(r, row, strict=True):
-        f = np.array(f, copy=True)
-        f[i] = np.asarray(g)[0]
-        out.append(f)
-    return PolicyResponses(*out)
 
 
 def _bc(mask: np.ndarray, f: Any) -> np.ndarray:

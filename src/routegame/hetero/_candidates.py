@@ -1,19 +1,24 @@
-"""The rule that picks the reported optimum among a search's candidates (private).
+"""What the paper-class and the all-policy searches do alike with their candidates (private).
 
-One rule for the paper-class search (:func:`routegame.hetero.provider.search_paper_class`) and
-the search over all policies (:func:`routegame.hetero.allpolicies.global_search`); each passes
-its own order among tied candidates.
+:func:`pick_candidate`, the rule that picks the reported optimum, serves the paper-class search
+(:func:`routegame.hetero.provider.search_paper_class`) and the search over all policies
+(:func:`routegame.hetero.allpolicies.global_search`), each passing its own order among tied
+candidates; :func:`put_row` replaces one policy's row of a batch (``PolicyResponses``,
+``PolicyEval``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-__all__ = ["PICK_RTOL", "pick_candidate"]
+import numpy as np
+
+__all__ = ["PICK_RTOL", "pick_candidate", "put_row"]
 
 C = TypeVar("C")
+B = TypeVar("B", bound=tuple[Any, ...])
 
 #: candidates within PICK_RTOL * max(1, |lowest value|) of the lowest value are tied
 PICK_RTOL = 1e-10
@@ -78,3 +83,41 @@ def pick_candidate(
     if att:
         return cands[min(att, key=lambda i: order(cands[i]))]
     return cands[min(tied, key=lambda i: (vals[i], order(cands[i])))]
+
+
+def put_row(batch: B, i: int, row: B) -> B:
+    """A copy of ``batch`` with the row of policy ``i`` replaced by ``row``.
+
+    Parameters
+    ----------
+    batch : NamedTuple of arrays
+        One row (first axis) per policy in every field.
+    i : int
+        The row to replace.
+    row : NamedTuple of arrays
+        The same NamedTuple with one row.
+
+    Returns
+    -------
+    NamedTuple
+        A new ``type(batch)``; ``batch`` is not changed.
+
+    Examples
+    --------
+    >>> from typing import NamedTuple
+    >>> class Batch(NamedTuple):
+    ...     value: np.ndarray
+    ...     pair: np.ndarray
+    >>> b = Batch(np.array([1.0, 2.0, 3.0]), np.zeros((3, 2)))
+    >>> put_row(b, 1, Batch(np.array([9.0]), np.array([[4.0, 5.0]])))
+    Batch(value=array([1., 9., 3.]), pair=array([[0., 0.],
+           [4., 5.],
+           [0., 0.]]))
+    """
+    fields = []
+    for f, g in zip(batch, row, strict=True):
+        f = np.array(f, copy=True)
+        f[i] = np.asarray(g)[0]
+        fields.append(f)
+    cls: Any = type(batch)
+    return cast(B, cls(*fields))

@@ -1,4 +1,4 @@
-"""The candidate-picking rule shared by the paper-class and the all-policy searches.
+"""The candidate helpers shared by the paper-class and the all-policy searches.
 
 Every expected value below is written by hand from the rule: lowest value; candidates within
 1e-10 * max(1, |lowest|) are tied; among the tied an attained one wins, then the smallest order
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from routegame.hetero._pick import pick_candidate
+from routegame.hetero._candidates import pick_candidate, put_row
 
 NAN, INF = math.nan, math.inf
 
@@ -94,3 +95,27 @@ def test_the_two_callers_orders() -> None:
     got = pick_candidate([allp[0], allp[2]], lambda c: c[0], lambda c: c[2],
                          lambda c: (c[1], c[0]))
     assert got == (1.0, 1, True)
+
+
+def test_put_row_replaces_one_row_of_every_field() -> None:
+    from routegame.hetero.provider import PolicyResponses
+
+    n = len(PolicyResponses._fields)
+    batch = PolicyResponses(*(np.arange(3.0 * (k + 1)).reshape(3, k + 1) for k in range(n)))
+    row = PolicyResponses(*(np.full((1, k + 1), -1.0) for k in range(n)))
+    got = put_row(batch, 2, row)
+    assert type(got) is PolicyResponses
+    for k in range(n):
+        want = np.arange(3.0 * (k + 1)).reshape(3, k + 1)
+        want[2] = -1.0
+        np.testing.assert_array_equal(got[k], want)
+        np.testing.assert_array_equal(batch[k], np.arange(3.0 * (k + 1)).reshape(3, k + 1))
+    # 1-D fields and a row given as a plain list; the first row
+    from routegame.hetero.allpolicies import PolicyEval
+
+    m = len(PolicyEval._fields)
+    ev = PolicyEval(*(np.array([1.0, 2.0]) for _ in range(m)))
+    got2 = put_row(ev, 0, PolicyEval(*([7.0] for _ in range(m))))
+    assert type(got2) is PolicyEval
+    for k in range(m):
+        np.testing.assert_array_equal(got2[k], [7.0, 2.0])
