@@ -41,17 +41,19 @@ grid step on a jump-free interval (the brute-force tests compare with grids of 2
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from routegame._types import FloatArray, IntArray
+from routegame.errors import ParameterError
 from routegame.hetero._candidates import pick_candidate, put_row
 from routegame.hetero.bayes import bayes_lattice, bayes_respond_many
 from routegame.hetero.chain import combine, stationary_slopes, two_model_sums
 from routegame.hetero.search import maximise
 
-__all__ = ["Ctx", "PolicyResponses", "respond", "search_paper_class"]
+__all__ = ["Ctx", "PolicyResponses", "abandon_continuation", "respond", "search_paper_class"]
 
 USERS = ("stationary", "state-aware", "hazard", "bayes")
 _S_GRID = 41
@@ -108,6 +110,37 @@ def outcomes_at(ctx: Ctx, start1: FloatArray, s: FloatArray, u: FloatArray,
                 cont: FloatArray) -> Any:
     """Outcomes of policies against continuation tables cont (n, 2, H)."""
     return _outcomes(ctx, start1, s, u, cont)
+
+
+def abandon_continuation(rule: Any, hazard: bool = False) -> FloatArray:
+    """The continuation table (1, 2, H) of one abandon rule, for :func:`outcomes_at`.
+
+    ``rule``: q (float), or (q_1, q_2) by the model that just failed, or (with ``hazard``)
+    ``{"hazard": [q(1), q(2), ...]}`` by the number of failures so far; every q in [0, 1].
+
+    Examples
+    --------
+    >>> abandon_continuation((0.25, 0.5))[0, :, 0].tolist()
+    [0.75, 0.5]
+    >>> abandon_continuation({"hazard": [0.5, 1.0]}, hazard=True)[0].tolist()
+    [[0.5, 0.0], [0.5, 0.0]]
+    """
+    if hazard and isinstance(rule, Mapping):
+        q = np.asarray(rule.get("hazard"), dtype=float)
+        if q.ndim != 1 or q.size < 1:
+            raise ParameterError("hazard", "must be a non-empty list")
+        cont = np.broadcast_to(1.0 - q[None, None, :], (1, 2, q.size)).copy()
+    else:
+        q = np.asarray(rule, dtype=float)
+        if q.ndim == 0:
+            cont = np.full((1, 2, 1), 1.0 - float(q))
+        elif q.shape == (2,):
+            cont = (1.0 - q)[None, :, None]
+        else:
+            raise ParameterError("abandon", f"must be q or (q_1, q_2), got {rule!r}")
+    if not np.all((q >= 0) & (q <= 1)):
+        raise ParameterError("abandon", f"must be in [0, 1], got {rule!r}")
+    return cont
 
 
 def respond(ctx: Ctx, start1: FloatArray, s: FloatArray, u: FloatArray,
