@@ -121,3 +121,29 @@ def test_serial_and_parallel_kernels_have_distinct_cache_entries(tmp_path: Path)
         assert data_p
         assert not any(b"parfor" in p.read_bytes() for p in data_s), name
         assert all(b"parfor" in p.read_bytes() for p in data_p), name
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_both_versions_flag_a_diverging_chain(version: int) -> None:
+    """One policy of eight runs for ever (p = 0 on M1, never abandon, never cascade): ``ok`` is
+    False in the serial and the parallel version (the caller then falls back to numpy), True
+    without that policy."""
+    from routegame.hetero import _compiled
+
+    p1, p2, w = np.array([0.0, 0.5]), np.array([0.5, 0.5]), np.array([0.5, 0.5])
+    start, s, u = np.ones(8), np.full(8, 0.5), np.zeros(8)
+    r1, r2 = np.full(8, 0.5), np.full(8, 0.5)
+    r1[5], s[5] = 1.0, 0.0  # the diverging policy
+    paper_sums, schedule_sums = (_compiled.KERNELS[k][version]
+                                 for k in ("paper_sums", "schedule_sums"))
+    prob = np.stack([p1, p2], axis=1)[:, :, None].repeat(2, axis=2)  # schedules (T, 2, 2)
+    cont = np.stack([r1, r2], axis=1)[:, :, None].repeat(2, axis=2)  # (N, 2, 2)
+    for paper in (True, False):
+        assert not paper_sums(p1, p2, w, start, s, u, r1, r2, paper)[1]
+    assert not schedule_sums(prob, w, start, s, u, cont)[1]
+    keep = np.arange(8) != 5
+    for paper in (True, False):
+        out, ok = paper_sums(p1, p2, w, start[keep], s[keep], u[keep], r1[keep], r2[keep], paper)
+        assert ok
+        assert np.all(np.isfinite(out))
+    assert schedule_sums(prob, w, start[keep], s[keep], u[keep], cont[keep])[1]
