@@ -22,6 +22,7 @@ number of threads or on the version.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -220,84 +221,56 @@ def _slopes_one(
     return acc_d, 2.0 * acc_e
 
 
-# The batch kernels: the same loop twice, serial (range) and parallel (prange over policies).
-# They are written out (not generated) so that each has its own entry in numba's cache.
+# The batch kernels: one loop body each, over policies with ``numba.prange``, compiled twice by
+# _serial_and_parallel: serially (prange runs as range) and with parallel=True.
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _paper_sums_1(
+def _serial_and_parallel(body: Callable[..., Any]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Compile a loop body twice: serially and with ``parallel=True`` (prange over policies).
+
+    numba's on-disk cache names a function's index file after its module, ``__qualname__`` and
+    first line, and keys the entries by signature, target machine and bytecode, not by the
+    ``parallel`` option: compiling the same function object twice with ``cache=True`` would
+    give both versions one cache entry, and the second compiled would load the first's machine
+    code. So the parallel version is compiled from a twin function object (same code, globals
+    and defaults) whose ``__qualname__`` ends in ``_parallel``: its own index file and entries.
+    """
+    twin = types.FunctionType(body.__code__, body.__globals__, body.__name__ + "_parallel",
+                              body.__defaults__, body.__closure__)
+    twin.__qualname__ = body.__qualname__ + "_parallel"
+    opts: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
+    return numba.njit(**opts)(body), numba.njit(parallel=True, **opts)(twin)
+
+
+def _paper_sums(
     p1: FloatArray, p2: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray,
     u: FloatArray, r1: FloatArray, r2: FloatArray, paper: bool,
 ) -> tuple[FloatArray, bool]:
     N = start1.shape[0]
     out = np.empty((4, N))
     nbad = 0
-    for i in range(N):
+    for i in numba.prange(N):
         a, b, c, d, k = _paper_one(p1, p2, weight, start1[i], s[i], u[i], r1[i], r2[i], paper)
         out[0, i], out[1, i], out[2, i], out[3, i] = a, b, c, d
         nbad += k
     return out, nbad == 0
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _paper_sums_n(
-    p1: FloatArray, p2: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray,
-    u: FloatArray, r1: FloatArray, r2: FloatArray, paper: bool,
-) -> tuple[FloatArray, bool]:
-    N = start1.shape[0]
-    out = np.empty((4, N))
-    bad = np.zeros(N, dtype=np.int64)
-    for i in numba.prange(N):
-        a, b, c, d, k = _paper_one(p1, p2, weight, start1[i], s[i], u[i], r1[i], r2[i], paper)
-        out[0, i], out[1, i], out[2, i], out[3, i] = a, b, c, d
-        bad[i] = k
-    return out, bad.sum() == 0
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _schedule_sums_1(
+def _schedule_sums(
     prob: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray, u: FloatArray,
     cont: FloatArray,
 ) -> tuple[FloatArray, bool]:
     N = start1.shape[0]
     out = np.empty((4, N))
     nbad = 0
-    for i in range(N):
+    for i in numba.prange(N):
         a, b, c, d, k = _schedule_one(prob, weight, start1[i], s[i], u[i], cont, i)
         out[0, i], out[1, i], out[2, i], out[3, i] = a, b, c, d
         nbad += k
     return out, nbad == 0
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _schedule_sums_n(
-    prob: FloatArray, weight: FloatArray, start1: FloatArray, s: FloatArray, u: FloatArray,
-    cont: FloatArray,
-) -> tuple[FloatArray, bool]:
-    N = start1.shape[0]
-    out = np.empty((4, N))
-    bad = np.zeros(N, dtype=np.int64)
-    for i in numba.prange(N):
-        a, b, c, d, k = _schedule_one(prob, weight, start1[i], s[i], u[i], cont, i)
-        out[0, i], out[1, i], out[2, i], out[3, i] = a, b, c, d
-        bad[i] = k
-    return out, bad.sum() == 0
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _paper_slopes_1(
-    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
-    s: FloatArray, u: FloatArray, r: FloatArray,
-) -> FloatArray:
-    N = start1.shape[0]
-    out = np.empty((2, N))
-    for i in range(N):
-        out[0, i], out[1, i] = _paper_slopes_one(p1, p2, wg1, wg2, start1[i], s[i], r[i])
-    return out
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _paper_slopes_n(
+def _paper_slopes(
     p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
     s: FloatArray, u: FloatArray, r: FloatArray,
 ) -> FloatArray:
@@ -308,20 +281,7 @@ def _paper_slopes_n(
     return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _slopes_1(
-    p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
-    s: FloatArray, u: FloatArray, r: FloatArray,
-) -> FloatArray:
-    N = start1.shape[0]
-    out = np.empty((2, N))
-    for i in range(N):
-        out[0, i], out[1, i] = _slopes_one(p1, p2, wg1, wg2, start1[i], s[i], u[i], r[i])
-    return out
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _slopes_n(
+def _slopes(
     p1: FloatArray, p2: FloatArray, wg1: FloatArray, wg2: FloatArray, start1: FloatArray,
     s: FloatArray, u: FloatArray, r: FloatArray,
 ) -> FloatArray:
@@ -336,10 +296,10 @@ def _slopes_n(
 #: (rows S, n_1, n_2, A as a (4, N) array, ok); ``paper_slopes`` (u = 0) and ``slopes`` return
 #: (U', U'') as a (2, N) array.
 KERNELS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
-    "paper_sums": (_paper_sums_1, _paper_sums_n),
-    "schedule_sums": (_schedule_sums_1, _schedule_sums_n),
-    "paper_slopes": (_paper_slopes_1, _paper_slopes_n),
-    "slopes": (_slopes_1, _slopes_n),
+    "paper_sums": _serial_and_parallel(_paper_sums),
+    "schedule_sums": _serial_and_parallel(_schedule_sums),
+    "paper_slopes": _serial_and_parallel(_paper_slopes),
+    "slopes": _serial_and_parallel(_slopes),
 }
 
 #: parallel versions are used from this many task x policy evaluations (and >= 4 policies)

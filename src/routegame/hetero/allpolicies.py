@@ -47,6 +47,7 @@ import numpy as np
 
 from routegame._types import FloatArray, IntArray
 from routegame.errors import NotSolvableError, ParameterError
+from routegame.hetero._candidates import pick_candidate, put_row
 
 __all__ = [
     "AllPolicyOptimum",
@@ -260,7 +261,7 @@ def global_search(
             if better[a_i]:
                 cur[idx] = nb[a_i, k[a_i]]
                 fcur[idx] = best[a_i]
-                cur_ev = _put(cur_ev, int(idx), e.take([a_i * D + k[a_i]]))
+                cur_ev = put_row(cur_ev, int(idx), e.take([a_i * D + k[a_i]]))
                 src[idx] = "refined"
             else:
                 h[idx] /= 2.0
@@ -271,17 +272,9 @@ def global_search(
     for i in range(cur.shape[0]):
         cands.append((float(fcur[i]), 0 if src[i] == "extra" else 1, cur_ev.take([i]), True,
                       src[i]))
-    best_val = min(c[0] for c in cands)
-    tol_pick = 1e-10 * max(1.0, abs(best_val))
-    tied = [c for c in cands if c[0] <= best_val + tol_pick]
-    # prefer attained, then extra candidates (the paper class), then the lowest value
-    tied.sort(key=lambda c: (not c[3], c[1], c[0]))
-    pick = tied[0]
-    if not pick[3]:
-        attained_vals = [c for c in cands if c[3]]
-        ba = min(attained_vals, key=lambda c: c[0])
-        if ba[0] <= pick[0] + tol_pick:
-            pick = ba
+    # lowest value; prefer attained, then extra candidates (the paper class), then the lowest
+    pick = pick_candidate(cands, value=lambda c: c[0], attained=lambda c: c[3],
+                          order=lambda c: (c[1], c[0]))
     point = pick[2]
     if pick[3] and pick[4] == "refined":
         # report a simple policy when it is as good: entries rounded to 1e-6 (rows
@@ -307,15 +300,6 @@ def _lattice_size(K: int, m: int) -> int:
     from math import comb
 
     return int(comb(m + K - 1, K - 1) ** (K + 1))
-
-
-def _put(e: PolicyEval, i: int, row: PolicyEval) -> PolicyEval:
-    out = []
-    for f, g in zip(e, row, strict=True):
-        f = np.array(f, copy=True)
-        f[i] = np.asarray(g)[0]
-        out.append(f)
-    return PolicyEval(*out)
 
 
 # ---------------------------------------------------------------------------------------------

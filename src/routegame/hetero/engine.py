@@ -20,6 +20,7 @@ from routegame.hetero.provider import (
     USERS,
     Ctx,
     PolicyResponses,
+    abandon_continuation,
     outcomes_at,
     policy_map,
     population_optimum,
@@ -312,21 +313,7 @@ class HeteroGame:
         ``{"hazard": [q(1), q(2), ...]}`` by the number of failures so far.
         """
         p1, s, u = _as_policy(policy).arrays()
-        if isinstance(abandon_rule, Mapping):
-            q = np.asarray(abandon_rule.get("hazard"), dtype=float)
-            if q.ndim != 1 or q.size < 1:
-                raise ParameterError("hazard", "must be a non-empty list")
-            cont = np.broadcast_to(1.0 - q[None, None, :], (1, 2, q.size)).copy()
-        else:
-            q = np.asarray(abandon_rule, dtype=float)
-            if q.ndim == 0:
-                cont = np.full((1, 2, 1), 1.0 - float(q))
-            elif q.shape == (2,):
-                cont = (1.0 - q)[None, :, None]
-            else:
-                raise ParameterError("abandon", f"must be q or (q_1, q_2), got {abandon_rule!r}")
-        if not np.all((q >= 0) & (q <= 1)):
-            raise ParameterError("abandon", f"must be in [0, 1], got {abandon_rule!r}")
+        cont = abandon_continuation(abandon_rule, hazard=True)
         o = outcomes_at(self.ctx, p1, s, u, cont)
         return HeteroOutcomes(float(o.success[0]), float(o.latency[0]), float(o.cost[0]),
                               float(o.user_utility[0]), float(o.provider_cost[0]),

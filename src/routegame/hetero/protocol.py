@@ -46,7 +46,7 @@ from routegame.hetero.engine import (
     PolicyPoint,
     _check_policies,
 )
-from routegame.hetero.provider import USERS, outcomes_at, respond
+from routegame.hetero.provider import USERS, abandon_continuation, outcomes_at, respond
 from routegame.hetero.tasks import TaskTable
 from routegame.model.params import GameParams
 from routegame.model.policy import check_policy, check_tie_break
@@ -148,16 +148,7 @@ class HeteroEngine:
         """Exact outcomes of any two-model policy against q or (q_1, q_2)."""
         g = self.game(params)
         p1, s, u = self._policy(start, cascade)
-        q = np.asarray(abandon, dtype=float)
-        if q.ndim == 0:
-            cont = np.full((1, 2, 1), 1.0 - float(q))
-        elif q.shape == (2,):
-            cont = (1.0 - q)[None, :, None]
-        else:
-            raise ParameterError("abandon", f"must be q or (q_1, q_2), got {abandon!r}")
-        if not np.all((q >= 0) & (q <= 1)):
-            raise ParameterError("abandon", f"must be in [0, 1], got {abandon!r}")
-        o = outcomes_at(g.ctx, p1, s, u, cont)
+        o = outcomes_at(g.ctx, p1, s, u, abandon_continuation(abandon))
         return Outcome(
             success=float(np.clip(o.success[0], 0.0, 1.0)), latency=float(o.latency[0]),
             cost=float(o.cost[0]), user_utility=float(o.user_utility[0]),

@@ -41,16 +41,19 @@ grid step on a jump-free interval (the brute-force tests compare with grids of 2
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from routegame._types import FloatArray, IntArray
+from routegame.errors import ParameterError
+from routegame.hetero._candidates import pick_candidate, put_row
 from routegame.hetero.bayes import bayes_lattice, bayes_respond_many
 from routegame.hetero.chain import combine, stationary_slopes, two_model_sums
 from routegame.hetero.search import maximise
 
-__all__ = ["Ctx", "PolicyResponses", "respond", "search_paper_class"]
+__all__ = ["Ctx", "PolicyResponses", "abandon_continuation", "respond", "search_paper_class"]
 
 USERS = ("stationary", "state-aware", "hazard", "bayes")
 _S_GRID = 41
@@ -107,6 +110,37 @@ def outcomes_at(ctx: Ctx, start1: FloatArray, s: FloatArray, u: FloatArray,
                 cont: FloatArray) -> Any:
     """Outcomes of policies against continuation tables cont (n, 2, H)."""
     return _outcomes(ctx, start1, s, u, cont)
+
+
+def abandon_continuation(rule: Any, hazard: bool = False) -> FloatArray:
+    """The continuation table (1, 2, H) of one abandon rule, for :func:`outcomes_at`.
+
+    ``rule``: q (float), or (q_1, q_2) by the model that just failed, or (with ``hazard``)
+    ``{"hazard": [q(1), q(2), ...]}`` by the number of failures so far; every q in [0, 1].
+
+    Examples
+    --------
+    >>> abandon_continuation((0.25, 0.5))[0, :, 0].tolist()
+    [0.75, 0.5]
+    >>> abandon_continuation({"hazard": [0.5, 1.0]}, hazard=True)[0].tolist()
+    [[0.5, 0.0], [0.5, 0.0]]
+    """
+    if hazard and isinstance(rule, Mapping):
+        q = np.asarray(rule.get("hazard"), dtype=float)
+        if q.ndim != 1 or q.size < 1:
+            raise ParameterError("hazard", "must be a non-empty list")
+        cont = np.broadcast_to(1.0 - q[None, None, :], (1, 2, q.size)).copy()
+    else:
+        q = np.asarray(rule, dtype=float)
+        if q.ndim == 0:
+            cont = np.full((1, 2, 1), 1.0 - float(q))
+        elif q.shape == (2,):
+            cont = (1.0 - q)[None, :, None]
+        else:
+            raise ParameterError("abandon", f"must be q or (q_1, q_2), got {rule!r}")
+    if not np.all((q >= 0) & (q <= 1)):
+        raise ParameterError("abandon", f"must be in [0, 1], got {rule!r}")
+    return cont
 
 
 def respond(ctx: Ctx, start1: FloatArray, s: FloatArray, u: FloatArray,
@@ -341,17 +375,8 @@ def search_paper_class(ctx: Ctx, tie_break: str = "strong",
             certified = rr
         cands.append((fbest, 1, centre, rr, True))
     # best: lowest score; prefer attained, then route 2, then small s (stable reporting)
-    tol = 1e-10 * max(1.0, abs(min(c[0] for c in cands)))
-    best_val = min(c[0] for c in cands)
-    tied = [c for c in cands if c[0] <= best_val + tol]
-    tied.sort(key=lambda c: (not c[4], c[0] if not c[4] else 0.0, c[1] == 1, c[2]))
-    pick = tied[0]
-    if not pick[4]:
-        # an unattained weak infimum: keep it only if strictly better than every attained value
-        att = [c for c in cands if c[4]]
-        best_att = min(att, key=lambda c: c[0])
-        if best_att[0] <= pick[0] + tol:
-            pick = best_att
+    pick = pick_candidate(cands, value=lambda c: c[0], attained=lambda c: c[4],
+                          order=lambda c: (c[1] == 1, c[2]))
     resp = pick[3]
     if pick[4] and certify and resp is not certified:
         # the reported response is recomputed by the certified global search
@@ -430,10 +455,10 @@ def _locate_jumps(
             i = int(nleft[jj])
             if i > 0:
                 a[jj] = mids[jj, i - 1]
-                ra = _replace(ra, jj, rm.take([jj * k + i - 1]))
+                ra = put_row(ra, jj, rm.take([jj * k + i - 1]))
             if i < k:
                 b[jj] = mids[jj, i]
-                rb = _replace(rb, jj, rm.take([jj * k + i]))
+                rb = put_row(rb, jj, rm.take([jj * k + i]))
         if float(np.max(b - a)) < 1e-13:
             break
     return a, b, ra, rb
@@ -514,15 +539,6 @@ def _sharpen(ctx: Ctx, sg: FloatArray, r1: PolicyResponses, jumps: IntArray, at:
         out = PolicyResponses(*(np.where(_bc(take, f), fc, fo)
                                 for f, fc, fo in zip(out, cand, out, strict=True)))
     return out
-
-
-def _replace(r: PolicyResponses, i: int, row: PolicyResponses) -> PolicyResponses:
-    out = []
-    for f, g in zip(r, row, strict=True):
-        f = np.array(f, copy=True)
-        f[i] = np.asarray(g)[0]
-        out.append(f)
-    return PolicyResponses(*out)
 
 
 def _bc(mask: np.ndarray, f: Any) -> np.ndarray:
