@@ -50,32 +50,115 @@ from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic, overload
 
 if TYPE_CHECKING:  # pragma: no cover
     from routegame.simulate.kernels import _PassStep, _Run, _VisitStep
 
 __all__ = ["drive_pass", "drive_visits"]
 
+# --------------------------------------------------------------------------------------------
+# the uniforms: numpy's PCG64 inline, or the generator's own next_double
+# --------------------------------------------------------------------------------------------
+
+#: PCG64's 128-bit LCG multiplier (numpy's ``PCG_DEFAULT_MULTIPLIER_128``).
+_PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
+_U64 = (1 << 64) - 1
+
+
+@intrinsic
+def _pcg64_next(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:
+    """One step of numpy's PCG64 (state s -> s·M + inc mod 2^128, in 128-bit LLVM integers) and
+    its next double: XSL-RR output of the new state, ``(x >> 11) · 2^-53`` (numpy's
+    ``pcg64_next64`` and ``next_double``, operation for operation). Returns (hi, lo, u)."""
+    sig = types.Tuple((types.uint64, types.uint64, types.float64))(
+        types.uint64, types.uint64, types.uint64, types.uint64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        hi, lo, inc_hi, inc_lo = args
+        i64, i128 = ir.IntType(64), ir.IntType(128)
+        c64 = ir.Constant(i128, 64)
+
+        def join(h: Any, low: Any) -> Any:
+            return builder.or_(builder.shl(builder.zext(h, i128), c64), builder.zext(low, i128))
+
+        s = builder.add(builder.mul(join(hi, lo), ir.Constant(i128, _PCG_MULT)),
+                        join(inc_hi, inc_lo))
+        new_lo = builder.trunc(s, i64)
+        new_hi = builder.trunc(builder.lshr(s, c64), i64)
+        x = builder.xor(new_hi, new_lo)
+        rot = builder.lshr(new_hi, ir.Constant(i64, 58))
+        back = builder.and_(builder.sub(ir.Constant(i64, 0), rot), ir.Constant(i64, 63))
+        out = builder.or_(builder.lshr(x, rot), builder.shl(x, back))
+        u = builder.uitofp(builder.lshr(out, ir.Constant(i64, 11)), ir.DoubleType())
+        u = builder.fmul(u, ir.Constant(ir.DoubleType(), 1.0 / 9007199254740992.0))
+        return context.make_tuple(builder, signature.return_type, (new_hi, new_lo, u))
+
+    return sig, codegen
+
+
+def _draw(src: Any, st: Any) -> Any:  # pragma: no cover - replaced by the overload in numba
+    """The next uniform and state: ``u, st = _draw(src, st)`` (compiled code only)."""
+    raise NotImplementedError
+
+
+@overload(_draw, inline="always")
+def _draw_impl(src: Any, st: Any) -> Any:
+    """``src`` a Generator: its own ``next_double`` (any bit generator; ``st`` unused). ``src``
+    the increment (hi, lo) of a PCG64: the state ``st`` (hi, lo) stepped inline, kept in
+    registers by the loops that thread it through (no call, no memory per uniform)."""
+    if isinstance(src, types.NumPyRandomGeneratorType):
+        def from_generator(src: Any, st: Any) -> Any:
+            return src.random(), st
+        return from_generator
+
+    def from_pcg64(src: Any, st: Any) -> Any:
+        hi, lo, u = _pcg64_next(st[0], st[1], src[0], src[1])
+        return u, (hi, lo)
+    return from_pcg64
+
+
+def _source(gen: np.random.Generator) -> tuple[Any, tuple[np.uint64, np.uint64], Any]:
+    """What the kernels draw from: for numpy's PCG64 its increment and state (stepped inline,
+    the same uniforms as ``gen.random()``), else the generator itself. Returns (src, state,
+    saved state dict or None); :func:`_give_back` stores the final state in ``gen``."""
+    bg = gen.bit_generator
+    if type(bg) is np.random.PCG64:
+        saved = bg.state
+        inc, state = saved["state"]["inc"], saved["state"]["state"]
+        return ((np.uint64(inc >> 64), np.uint64(inc & _U64)),
+                (np.uint64(state >> 64), np.uint64(state & _U64)), saved)
+    return gen, (np.uint64(0), np.uint64(0)), None
+
+
+def _give_back(gen: np.random.Generator, saved: Any, st: Any) -> None:
+    """Leave ``gen`` where the kernel's draws left it (PCG64 stepped inline)."""
+    if saved is not None:
+        saved["state"]["state"] = (int(st[0]) << 64) | int(st[1])
+        gen.bit_generator.state = saved
+
 # the success models of the pass loop (see kernels._Success)
 _FIXED, _TASK, _TASK_SCHEDULE, _TASK_SHIFT = 0, 1, 2, 3
 
 
 @numba.njit(cache=True, nogil=True)
-def _first_models(m: int, K: int, shift: int, start_cum: Any, first: int, gen: Any,
-                  live: Any) -> int:
+def _first_models(m: int, K: int, shift: int, start_cum: Any, first: int, src: Any, st: Any,
+                  live: Any) -> tuple[int, Any]:
     """The packed first states ``e << shift | k`` of a chunk's m episodes (``first >= 0``: a
-    point mass, no draws); returns the number of uniforms drawn."""
+    point mass, no draws); returns the number of uniforms drawn and the source's state."""
     if first >= 0:
         for i in range(m):
             live[i] = (i << shift) | first
-        return 0
+        return 0, st
     for i in range(m):
-        u = gen.random()
+        u, st = _draw(src, st)
         k = 0
         for c in range(K - 1):
             k += u >= start_cum[c]
         live[i] = (i << shift) | k
-    return m
+    return m, st
 
 
 @numba.njit(cache=True, nogil=True)
@@ -148,6 +231,46 @@ def _merge(stats: Any, m: int, mean: Any, m2: Any, n_solved: int, n_trunc: int) 
 
 
 @numba.njit(cache=True, nogil=True)
+def _integer_sums(m: int, K: int, pas: Any, sol: Any, tru: Any) -> tuple[Any, Any, int]:
+    """Σ y and the upper triangle of Σ y y' over the chunk, y = (solved, n_1, ..., n_K), and
+    the number truncated, in exact integers (two models: scalar sums held in registers)."""
+    D = K + 1
+    s1 = np.zeros(D, dtype=np.int64)
+    s2 = np.zeros((D, D), dtype=np.int64)
+    n_trunc = 0
+    if K == 2:
+        t0 = t1 = t2 = t01 = t02 = t11 = t12 = t22 = 0
+        for e in range(m):
+            y0 = np.int64(sol[e])
+            y1 = pas[2 * e]
+            y2 = pas[2 * e + 1]
+            t0 += y0
+            t1 += y1
+            t2 += y2
+            t01 += y0 * y1
+            t02 += y0 * y2
+            t11 += y1 * y1
+            t12 += y1 * y2
+            t22 += y2 * y2
+            n_trunc += tru[e]
+        s1[0], s1[1], s1[2] = t0, t1, t2
+        s2[0, 0], s2[0, 1], s2[0, 2] = t0, t01, t02  # solved is 0 or 1: y0 y0 = y0
+        s2[1, 1], s2[1, 2], s2[2, 2] = t11, t12, t22
+        return s1, s2, n_trunc
+    y = np.empty(D, dtype=np.int64)
+    for e in range(m):
+        y[0] = sol[e]
+        for k in range(K):
+            y[1 + k] = pas[e * K + k]
+        n_trunc += tru[e]
+        for i in range(D):
+            s1[i] += y[i]
+            for j in range(i, D):
+                s2[i, j] += y[i] * y[j]
+    return s1, s2, n_trunc
+
+
+@numba.njit(cache=True, nogil=True)
 def _chunk_moments_linear(m: int, K: int, latency: Any, cost: Any, pas: Any, sol: Any,
                           tru: Any, V: float, P: float, stats: Any) -> None:
     """The chunk's moments when V and P are the same for every episode.
@@ -161,19 +284,7 @@ def _chunk_moments_linear(m: int, K: int, latency: Any, cost: Any, pas: Any, sol
     cost.
     """
     D = K + 1
-    s1 = np.zeros(D, dtype=np.int64)
-    s2 = np.zeros((D, D), dtype=np.int64)
-    y = np.empty(D, dtype=np.int64)
-    n_trunc = 0
-    for e in range(m):
-        y[0] = sol[e]
-        for k in range(K):
-            y[1 + k] = pas[e * K + k]
-        n_trunc += tru[e]
-        for i in range(D):
-            s1[i] += y[i]
-            for j in range(i, D):
-                s2[i, j] += y[i] * y[j]
+    s1, s2, n_trunc = _integer_sums(m, K, pas, sol, tru)
     C = np.empty((D, D))
     for i in range(D):
         for j in range(i, D):
@@ -227,7 +338,7 @@ def _chunk_moments(lo: int, m: int, K: int, pas: Any, la: Any, cs: Any, sol: Any
 
 @numba.njit(cache=True, nogil=True)
 def _round_per_model(lo: int, nlive: int, K: int, shift: int, p_t: Any, b_t: Any, thr: Any,
-                     passes: Any, solved: Any, live: Any, gen: Any) -> int:
+                     passes: Any, solved: Any, live: Any, src: Any, st: Any) -> tuple[int, Any]:
     """One pass of the live episodes with per-model tables (p, b, move thresholds); returns the
     number still live (compacted at the front of ``live``)."""
     w = 0
@@ -237,25 +348,25 @@ def _round_per_model(lo: int, nlive: int, K: int, shift: int, p_t: Any, b_t: Any
             k = x & 1
             e = lo + (x >> 1)
             passes[2 * e + k] += 1  # lo = 0: the chunk's own output views
-            u = gen.random()
+            u, st = _draw(src, st)
             solved[e] = u < p_t[k]  # final when the episode stops (u < b); u >= b >= p else
             live[w] = (x & ~1) | (u >= thr[k, 0])
             w += u >= b_t[k]
-        return w
+        return w, st
     mask = (1 << shift) - 1
     for i in range(nlive):
         x = live[i]
         k = x & mask
         e = lo + (x >> shift)
         passes[e * K + k] += 1
-        u = gen.random()
+        u, st = _draw(src, st)
         solved[e] = u < p_t[k]
         nxt = 0
         for c in range(K - 1):
             nxt += u >= thr[k, c]
         live[w] = (x & ~mask) | nxt
         w += u >= b_t[k]
-    return w
+    return w, st
 
 
 @numba.njit(cache=True, nogil=True)
@@ -263,8 +374,8 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                  mode: int, fixed: Any, task: Any, attempts: int, shift_tab: Any, q_vec: Any,
                  q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool,
                  latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
-                 truncated: Any, live: Any, gen: Any, summary: bool, task_value: Any,
-                 penalty: Any, stats: Any) -> int:
+                 truncated: Any, live: Any, src: Any, st: Any, summary: bool,
+                 task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
     """The pass loop of :meth:`routegame.simulate.kernels._PassStep.chunk` over all chunks;
     returns the number of uniforms drawn. Outputs per episode, or (``summary``) chunk-sized
     scratch outputs reduced chunk by chunk into ``stats`` (:func:`_chunk_moments`)."""
@@ -282,7 +393,8 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
     for lo in range(0, n, chunk):
         m = min(chunk, n - lo)
         pas, sol, tru, la, cs = _views(summary, lo, m, K, passes, solved, truncated, lat, cst)
-        draws += _first_models(m, K, shift, start_cum, first, gen, live)
+        d, st = _first_models(m, K, shift, start_cum, first, src, st, live)
+        draws += d
         nlive = m
         attempt = 0
         while nlive > 0 and attempt < max_passes:
@@ -300,7 +412,8 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                         thr[k, c] = bk + (1.0 - bk) * cum_r[k, c]
             w = 0
             if not per_ep and not det:  # the common case, in its own tight loop
-                w = _round_per_model(0, nlive, K, shift, p_t, b_t, thr, pas, sol, live, gen)
+                w, st = _round_per_model(0, nlive, K, shift, p_t, b_t, thr, pas, sol, live, src,
+                                         st)
                 draws += nlive
                 nlive = w
                 continue
@@ -324,7 +437,7 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                         p = 1.0 / (1.0 + np.exp(-(task[g] + shift_tab[k, col_shift])))
                     q = q_flat[g] if per_q else q_vec[k]
                     b = p + (1.0 - p) * q
-                u = gen.random()
+                u, st = _draw(src, st)
                 sol[el] = u < p  # final when the episode stops (u < b); u >= b >= p else
                 if det:
                     nxt = det_next[k]
@@ -344,7 +457,7 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
             tru[live[i] >> shift] = True
         _reduce_chunk(summary, lo, m, K, max_passes, latency, cost, pas, la, cs, sol, tru,
                       task_value, penalty, stats)
-    return draws
+    return draws, st
 
 
 @numba.njit(cache=True, nogil=True)
@@ -352,8 +465,8 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                   p: Any, diag: Any, moves: Any, q_flat: Any, per_q: bool, geo_vec: Any,
                   endless_vec: Any, exit_cum: Any, move_cum: Any, last_move: Any,
                   latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
-                  truncated: Any, live: Any, done: Any, gen: Any, summary: bool,
-                  task_value: Any, penalty: Any, stats: Any) -> int:
+                  truncated: Any, live: Any, done: Any, src: Any, st: Any, summary: bool,
+                  task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
     """The visit loop of :meth:`routegame.simulate.kernels._VisitStep.chunk` over all chunks;
     returns the number of uniforms drawn (outputs as for :func:`_pass_kernel`)."""
     shift = 1
@@ -365,7 +478,8 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
     for lo in range(0, n, chunk):
         m = min(chunk, n - lo)
         pas, sol, tru, la, cs = _views(summary, lo, m, K, passes, solved, truncated, lat, cst)
-        draws += _first_models(m, K, shift, start_cum, first, gen, live)
+        d, st = _first_models(m, K, shift, start_cum, first, src, st, live)
+        draws += d
         for i in range(m):
             done[i] = 0
         nlive = m
@@ -384,7 +498,7 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                 else:
                     endless = endless_vec[k]
                     ls = log_stay[k]
-                u = gen.random()
+                u, st = _draw(src, st)
                 run = np.floor(np.log1p(-u) / ls) + 1.0
                 left = max_passes - done[i]
                 if endless or run > left:
@@ -406,7 +520,7 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                 x = live[i]
                 k = x & mask
                 el = x >> shift
-                u = gen.random()
+                u, st = _draw(src, st)
                 if not per_q:
                     code = 0
                     for c in range(K + 1):
@@ -438,7 +552,7 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
             nlive = w
         _reduce_chunk(summary, lo, m, K, max_passes, latency, cost, pas, la, cs, sol, tru,
                       task_value, penalty, stats)
-    return draws
+    return draws, st
 
 
 def _start_args(start: np.ndarray) -> tuple[np.ndarray, int]:
@@ -532,10 +646,12 @@ def drive_pass(step: _PassStep, n: int, start: np.ndarray, latency: np.ndarray,
     q_flat = _f64(step.q_flat) if per_q else np.zeros(1)
     out, tv, pen, stats = _reduce_args(n, K, chunk_size, summary)
     live = np.empty(min(chunk_size, n), dtype=np.int64)
-    draws = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode, fixed, task,
+    src, st, saved = _source(gen)
+    draws, st = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode, fixed, task,
                          success.attempts, shift_tab, _f64(step.q_vec), q_flat, per_q, cum_r,
                          det_next, det, _f64(latency), _f64(cost), out[0], out[1], out[2],
-                         out[3], out[4], live, gen, summary is not None, tv, pen, stats)
+                         out[3], out[4], live, src, st, summary is not None, tv, pen, stats)
+    _give_back(gen, saved, st)
     return (stats, int(draws)) if summary is not None else _result(n, K, out, draws)
 
 
@@ -579,11 +695,13 @@ def drive_visits(step: _VisitStep, n: int, start: np.ndarray, latency: np.ndarra
     size = min(chunk_size, n)
     live = np.empty(size, dtype=np.int64)
     done = np.empty(size, dtype=np.int64)
-    draws = _visit_kernel(n, K, chunk_size, max_passes, start_cum, first, _f64(step.p),
+    src, st, saved = _source(gen)
+    draws, st = _visit_kernel(n, K, chunk_size, max_passes, start_cum, first, _f64(step.p),
                           _f64(step.diag), np.ascontiguousarray(step.moves, dtype=bool), q_flat,
                           per_q, geo_vec, endless_vec, exit_cum, move_cum, last_move,
                           _f64(latency), _f64(cost), out[0], out[1], out[2], out[3], out[4],
-                          live, done, gen, summary is not None, tv, pen, stats)
+                          live, done, src, st, summary is not None, tv, pen, stats)
+    _give_back(gen, saved, st)
     return (stats, int(draws)) if summary is not None else _result(n, K, out, draws)
 
 
