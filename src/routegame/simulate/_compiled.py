@@ -177,17 +177,19 @@ def _finish(lo: int, m: int, K: int, latency: Any, cost: Any, passes: Any, lat: 
 
 
 @numba.njit(cache=True, nogil=True)
-def _views(summary: bool, lo: int, m: int, K: int, passes: Any, solved: Any, truncated: Any,
-           lat: Any, cst: Any) -> tuple[Any, Any, Any, Any, Any]:
+def _views(summary: bool, clear: bool, lo: int, m: int, K: int, passes: Any, solved: Any,
+           truncated: Any, lat: Any, cst: Any) -> tuple[Any, Any, Any, Any, Any]:
     """The outputs of the chunk of episodes lo..lo+m, indexed from 0: views of the
-    per-episode arrays, or (``summary``) the chunk-sized scratch arrays, cleared."""
+    per-episode arrays, or (``summary``) the chunk-sized scratch arrays, cleared if
+    ``clear``."""
     if summary:
         pas = passes[: m * K]
         sol = solved[:m]
         tru = truncated[:m]
-        pas[:] = 0
-        sol[:] = False
-        tru[:] = False
+        if clear:
+            pas[:] = 0
+            sol[:] = False
+            tru[:] = False
         return pas, sol, tru, lat[:m], cst[:m]
     return (passes[lo * K:(lo + m) * K], solved[lo:lo + m], truncated[lo:lo + m],
             lat[lo:lo + m], cst[lo:lo + m])
@@ -283,8 +285,16 @@ def _chunk_moments_linear(m: int, K: int, latency: Any, cost: Any, pas: Any, sol
     :data:`_EXACT_LIMIT`). One pass of integer adds per episode, no per-episode latency or
     cost.
     """
-    D = K + 1
     s1, s2, n_trunc = _integer_sums(m, K, pas, sol, tru)
+    _linear_moments(m, K, latency, cost, s1, s2, n_trunc, V, P, stats)
+
+
+@numba.njit(cache=True, nogil=True)
+def _linear_moments(m: int, K: int, latency: Any, cost: Any, s1: Any, s2: Any, n_trunc: int,
+                    V: float, P: float, stats: Any) -> None:
+    """The rest of :func:`_chunk_moments_linear`, from the chunk's integer sums (Σ y, upper
+    triangle of Σ y y', number truncated) merged into ``stats``."""
+    D = K + 1
     C = np.empty((D, D))
     for i in range(D):
         for j in range(i, D):
@@ -370,12 +380,118 @@ def _round_per_model(lo: int, nlive: int, K: int, shift: int, p_t: Any, b_t: Any
 
 
 @numba.njit(cache=True, nogil=True)
+def _abandoned(m: int, sol: Any, tru: Any, ab: Any) -> None:
+    """abandoned = neither solved nor truncated, for the chunk's episodes."""
+    for e in range(m):
+        ab[e] = not (sol[e] or tru[e])
+
+
+# The two-model pass loop (the paper's game) packs an episode into one int64: bit 0 the current
+# model, bits 1..20 and 21..40 the passes on models 1 and 2, bits 41..61 the episode's index in
+# its chunk, bit 62 solved. Its outputs are written once, when the episode ends.
+_CNT_BITS = 20
+_CNT_MASK = (1 << _CNT_BITS) - 1
+_E_SHIFT = 1 + 2 * _CNT_BITS
+_E_MASK = (1 << 21) - 1
+_SOLVED_BIT = 62
+
+
+@numba.njit(cache=True, nogil=True)
+def _round_two(nlive: int, p_t: Any, b_t: Any, thr: Any, live: Any, ended: Any, nend: int,
+               src: Any, st: Any) -> tuple[int, int, Any]:
+    """One pass of the live two-model episodes (packed words): count the pass, draw, then the
+    ones that stop are appended to ``ended`` (with their solved bit), the others stay in
+    ``live`` with their next model. Branch-free: both stores happen, the indices advance by the
+    outcome. Returns (still live, ended so far, state)."""
+    w = 0
+    for i in range(nlive):
+        x = live[i]
+        k = x & 1
+        x += np.int64(2) << (_CNT_BITS * k)
+        u, st = _draw(src, st)
+        go = u >= b_t[k]
+        live[w] = (x & ~1) | (u >= thr[k, 0])
+        ended[nend] = x | (np.int64(u < p_t[k]) << _SOLVED_BIT)
+        w += go
+        nend += 1 - go
+    return w, nend, st
+
+
+@numba.njit(cache=True, nogil=True)
+def _place_two(words: Any, count: int, truncated: bool, slot: Any) -> None:
+    """Put ``count`` finished two-model episodes (packed words) at their index in ``slot``
+    (bit 63 set when truncated), so that :func:`_write_two` writes the outputs in order."""
+    flag = np.int64(truncated) << 63
+    for j in range(count):
+        z = words[j]
+        slot[(z >> _E_SHIFT) & _E_MASK] = z | flag
+
+
+@numba.njit(cache=True, nogil=True)
+def _write_two(m: int, slot: Any, latency: Any, cost: Any, pas: Any, sol: Any, tru: Any,
+               ab: Any, la: Any, cs: Any) -> None:
+    """Write the outputs of the chunk's m two-model episodes once each, in order: passes,
+    outcome flags, latency and cost Σ_k n_k t_k in model order (as :func:`_finish`)."""
+    t0, t1, c0, c1 = latency[0], latency[1], cost[0], cost[1]
+    for e in range(m):
+        z = slot[e]
+        n0 = (z >> 1) & _CNT_MASK
+        n1 = (z >> (1 + _CNT_BITS)) & _CNT_MASK
+        solved = ((z >> _SOLVED_BIT) & 1) != 0
+        cut = z < 0
+        pas[2 * e] = n0
+        pas[2 * e + 1] = n1
+        f0 = float(n0)
+        f1 = float(n1)
+        a = 0.0
+        a += f0 * t0
+        a += f1 * t1
+        c = 0.0
+        c += f0 * c0
+        c += f1 * c1
+        la[e] = a
+        cs[e] = c
+        sol[e] = solved
+        tru[e] = cut
+        ab[e] = not (solved or cut)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sums_two(words: Any, count: int, acc: Any) -> None:
+    """Add the integer sums of :func:`_integer_sums` (two models) of ``count`` finished
+    episodes (packed words) to ``acc`` = (Σ s, Σ n1, Σ n2, Σ s n1, Σ s n2, Σ n1², Σ n1 n2,
+    Σ n2²)."""
+    t0 = t1 = t2 = t01 = t02 = t11 = t12 = t22 = 0
+    for j in range(count):
+        z = words[j]
+        y0 = (z >> _SOLVED_BIT) & 1
+        y1 = (z >> 1) & _CNT_MASK
+        y2 = (z >> (1 + _CNT_BITS)) & _CNT_MASK
+        t0 += y0
+        t1 += y1
+        t2 += y2
+        t01 += y0 * y1
+        t02 += y0 * y2
+        t11 += y1 * y1
+        t12 += y1 * y2
+        t22 += y2 * y2
+    acc[0] += t0
+    acc[1] += t1
+    acc[2] += t2
+    acc[3] += t01
+    acc[4] += t02
+    acc[5] += t11
+    acc[6] += t12
+    acc[7] += t22
+
+
+@numba.njit(cache=True, nogil=True)
 def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, first: int,
                  mode: int, fixed: Any, task: Any, attempts: int, shift_tab: Any, q_vec: Any,
                  q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool,
                  latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
-                 truncated: Any, live: Any, src: Any, st: Any, summary: bool,
-                 task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
+                 truncated: Any, abandoned: Any, live: Any, ended: Any, slot: Any, src: Any,
+                 st: Any, summary: bool, task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
     """The pass loop of :meth:`routegame.simulate.kernels._PassStep.chunk` over all chunks;
     returns the number of uniforms drawn. Outputs per episode, or (``summary``) chunk-sized
     scratch outputs reduced chunk by chunk into ``stats`` (:func:`_chunk_moments`)."""
@@ -390,13 +506,56 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
     b_t = np.empty(K)
     thr = np.empty((K, max(K - 1, 1)))
     draws = 0
+    # two models, per-model tables: packed episodes, outputs written once (_round_two)
+    two = (K == 2 and not per_ep and not det and max_passes <= _CNT_MASK
+           and chunk <= _E_MASK + 1)
+    acc = np.zeros(8, dtype=np.int64)
     for lo in range(0, n, chunk):
         m = min(chunk, n - lo)
-        pas, sol, tru, la, cs = _views(summary, lo, m, K, passes, solved, truncated, lat, cst)
+        # as _reduce_chunk: the chunk's moments from exact integer sums
+        linear = summary and task_value.size == 1 and m * max_passes < _EXACT_LIMIT
+        # every episode of a two-model chunk is written once: no clearing
+        pas, sol, tru, la, cs = _views(summary, not two, lo, m, K, passes, solved, truncated,
+                                       lat, cst)
+        ab = abandoned[lo:lo + m] if not summary else abandoned[:m]
         d, st = _first_models(m, K, shift, start_cum, first, src, st, live)
         draws += d
         nlive = m
         attempt = 0
+        if two:
+            for i in range(m):
+                x = live[i]
+                live[i] = ((x >> 1) << _E_SHIFT) | (x & 1)
+            nend = 0
+            while nlive > 0 and attempt < max_passes:
+                attempt += 1
+                col_fix = min(attempt, n_fix) - 1
+                for k in range(2):  # the tables of this attempt (numpy: _PassStep.tables)
+                    pk = fixed[k, col_fix]
+                    bk = pk + (1.0 - pk) * q_vec[k]
+                    p_t[k] = pk
+                    b_t[k] = bk
+                    thr[k, 0] = bk + (1.0 - bk) * cum_r[k, 0]
+                w, nend, st = _round_two(nlive, p_t, b_t, thr, live, ended, nend, src, st)
+                draws += nlive
+                nlive = w
+            if linear:
+                acc[:] = 0
+                _sums_two(ended, nend, acc)
+                _sums_two(live, nlive, acc)
+                s1 = np.array([acc[0], acc[1], acc[2]])
+                s2 = np.zeros((3, 3), dtype=np.int64)
+                s2[0, 0], s2[0, 1], s2[0, 2] = acc[0], acc[3], acc[4]
+                s2[1, 1], s2[1, 2], s2[2, 2] = acc[5], acc[6], acc[7]
+                _linear_moments(m, 2, latency, cost, s1, s2, nlive, task_value[0], penalty[0],
+                                stats)
+                continue
+            _place_two(ended, nend, False, slot)
+            _place_two(live, nlive, True, slot)
+            _write_two(m, slot, latency, cost, pas, sol, tru, ab, la, cs)
+            if summary:
+                _chunk_moments(lo, m, K, pas, la, cs, sol, tru, task_value, penalty, stats)
+            continue
         while nlive > 0 and attempt < max_passes:
             attempt += 1
             col_fix = min(attempt, n_fix) - 1
@@ -457,6 +616,8 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
             tru[live[i] >> shift] = True
         _reduce_chunk(summary, lo, m, K, max_passes, latency, cost, pas, la, cs, sol, tru,
                       task_value, penalty, stats)
+        if not summary:
+            _abandoned(m, sol, tru, ab)
     return draws, st
 
 
@@ -465,8 +626,8 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                   p: Any, diag: Any, moves: Any, q_flat: Any, per_q: bool, geo_vec: Any,
                   endless_vec: Any, exit_cum: Any, move_cum: Any, last_move: Any,
                   latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
-                  truncated: Any, live: Any, done: Any, src: Any, st: Any, summary: bool,
-                  task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
+                  truncated: Any, abandoned: Any, live: Any, done: Any, src: Any, st: Any,
+                  summary: bool, task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
     """The visit loop of :meth:`routegame.simulate.kernels._VisitStep.chunk` over all chunks;
     returns the number of uniforms drawn (outputs as for :func:`_pass_kernel`)."""
     shift = 1
@@ -477,7 +638,8 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
     draws = 0
     for lo in range(0, n, chunk):
         m = min(chunk, n - lo)
-        pas, sol, tru, la, cs = _views(summary, lo, m, K, passes, solved, truncated, lat, cst)
+        pas, sol, tru, la, cs = _views(summary, True, lo, m, K, passes, solved, truncated, lat,
+                                       cst)
         d, st = _first_models(m, K, shift, start_cum, first, src, st, live)
         draws += d
         for i in range(m):
@@ -552,6 +714,8 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
             nlive = w
         _reduce_chunk(summary, lo, m, K, max_passes, latency, cost, pas, la, cs, sol, tru,
                       task_value, penalty, stats)
+        if not summary:
+            _abandoned(m, sol, tru, abandoned[lo:lo + m])
     return draws, st
 
 
@@ -564,16 +728,15 @@ def _start_args(start: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _outputs(n: int, K: int) -> tuple[np.ndarray, ...]:
-    """passes (flat n·K), latency, cost, solved, truncated."""
+    """passes (flat n·K), latency, cost, solved, truncated, abandoned."""
     return (np.zeros(n * K, dtype=np.int64), np.empty(n), np.empty(n), np.zeros(n, dtype=bool),
-            np.zeros(n, dtype=bool))
+            np.zeros(n, dtype=bool), np.empty(n, dtype=bool))
 
 
 def _result(n: int, K: int, out: tuple[np.ndarray, ...], draws: int) -> _Run:
     from routegame.simulate.kernels import _Run
 
-    passes, lat, cst, solved, truncated = out
-    abandoned = ~(solved | truncated)
+    passes, lat, cst, solved, truncated, abandoned = out
     return _Run(passes.reshape(n, K), lat, cst, solved, abandoned, truncated, int(draws))
 
 
@@ -646,11 +809,14 @@ def drive_pass(step: _PassStep, n: int, start: np.ndarray, latency: np.ndarray,
     q_flat = _f64(step.q_flat) if per_q else np.zeros(1)
     out, tv, pen, stats = _reduce_args(n, K, chunk_size, summary)
     live = np.empty(min(chunk_size, n), dtype=np.int64)
+    ended = np.empty(min(chunk_size, n) if K == 2 else 1, dtype=np.int64)
+    slot = np.empty(ended.size, dtype=np.int64)
     src, st, saved = _source(gen)
     draws, st = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode, fixed, task,
                          success.attempts, shift_tab, _f64(step.q_vec), q_flat, per_q, cum_r,
                          det_next, det, _f64(latency), _f64(cost), out[0], out[1], out[2],
-                         out[3], out[4], live, src, st, summary is not None, tv, pen, stats)
+                         out[3], out[4], out[5], live, ended, slot, src, st,
+                         summary is not None, tv, pen, stats)
     _give_back(gen, saved, st)
     return (stats, int(draws)) if summary is not None else _result(n, K, out, draws)
 
@@ -700,7 +866,7 @@ def drive_visits(step: _VisitStep, n: int, start: np.ndarray, latency: np.ndarra
                           _f64(step.diag), np.ascontiguousarray(step.moves, dtype=bool), q_flat,
                           per_q, geo_vec, endless_vec, exit_cum, move_cum, last_move,
                           _f64(latency), _f64(cost), out[0], out[1], out[2], out[3], out[4],
-                          live, done, src, st, summary is not None, tv, pen, stats)
+                          out[5], live, done, src, st, summary is not None, tv, pen, stats)
     _give_back(gen, saved, st)
     return (stats, int(draws)) if summary is not None else _result(n, K, out, draws)
 
