@@ -57,7 +57,7 @@ from numba.extending import intrinsic, overload
 if TYPE_CHECKING:  # pragma: no cover
     from routegame.simulate.kernels import _PassStep, _Run, _VisitStep
 
-__all__ = ["drive_pass", "drive_visits"]
+__all__ = ["drive_pass", "drive_visits", "uniforms"]
 
 # --------------------------------------------------------------------------------------------
 # the uniforms: numpy's PCG64 inline, or the generator's own next_double
@@ -118,6 +118,31 @@ def _draw_impl(src: Any, st: Any) -> Any:
         hi, lo, u = _pcg64_next(st[0], st[1], src[0], src[1])
         return u, (hi, lo)
     return from_pcg64
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill(out: Any, src: Any, st: Any) -> Any:
+    """Fill ``out`` with the source's next uniforms, one by one as the loops draw them."""
+    for i in range(out.size):
+        out[i], st = _draw(src, st)
+    return st
+
+
+def uniforms(gen: np.random.Generator, n: int) -> np.ndarray:
+    """The next ``n`` uniforms of ``gen`` as the compiled loops draw them (numpy's PCG64
+    stepped inline, else the generator's ``next_double``), leaving ``gen`` where
+    ``gen.random(n)`` would: the same numbers.
+
+    Examples
+    --------
+    >>> a = uniforms(np.random.default_rng(5), 3)
+    >>> bool(np.array_equal(a, np.random.default_rng(5).random(3)))
+    True
+    """
+    out = np.empty(n)
+    src, st, saved = _source(gen)
+    _give_back(gen, saved, _fill(out, src, st))
+    return out
 
 
 def _source(gen: np.random.Generator) -> tuple[Any, tuple[np.uint64, np.uint64], Any]:
