@@ -68,8 +68,7 @@ _PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
 _U64 = (1 << 64) - 1
 
 
-@intrinsic
-def _pcg64_next(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:
+def _pcg64_next_typing(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:
     """One step of numpy's PCG64 (state s -> s·M + inc mod 2^128, in 128-bit LLVM integers) and
     its next double: XSL-RR output of the new state, ``(x >> 11) · 2^-53`` (numpy's
     ``pcg64_next64`` and ``next_double``, operation for operation). Returns (hi, lo, u)."""
@@ -99,6 +98,9 @@ def _pcg64_next(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> A
     return sig, codegen
 
 
+_pcg64_next: Any = intrinsic(_pcg64_next_typing)
+
+
 def _draw(src: Any, st: Any) -> Any:  # pragma: no cover - replaced by the overload in numba
     """The next uniform and state: ``u, st = _draw(src, st)`` (compiled code only)."""
     raise NotImplementedError
@@ -122,7 +124,8 @@ def _draw_impl(src: Any, st: Any) -> Any:
 
 @numba.njit(cache=True, nogil=True)
 def _fill(out: Any, src: Any, st: Any) -> Any:
-    """Fill ``out`` with the source's next uniforms, one by one as the loops draw them."""
+    """Fill ``out`` with the source's next uniforms, one by one as the loops draw them
+    (``st`` a pair of numpy uint64, as :func:`_source` gives it)."""
     for i in range(out.size):
         out[i], st = _draw(src, st)
     return st
@@ -268,7 +271,7 @@ def _integer_sums(m: int, K: int, pas: Any, sol: Any, tru: Any) -> tuple[Any, An
     if K == 2:
         t0 = t1 = t2 = t01 = t02 = t11 = t12 = t22 = 0
         for e in range(m):
-            y0 = np.int64(sol[e])
+            y0 = int(sol[e])
             y1 = pas[2 * e]
             y2 = pas[2 * e + 1]
             t0 += y0
@@ -513,7 +516,7 @@ def _sums_two(words: Any, count: int, acc: Any) -> None:
 @numba.njit(cache=True, nogil=True)
 def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, first: int,
                  mode: int, fixed: Any, task: Any, attempts: int, shift_tab: Any, q_vec: Any,
-                 q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool,
+                 q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool, two: bool,
                  latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
                  truncated: Any, abandoned: Any, live: Any, ended: Any, slot: Any, src: Any,
                  st: Any, summary: bool, task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
@@ -531,9 +534,6 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
     b_t = np.empty(K)
     thr = np.empty((K, max(K - 1, 1)))
     draws = 0
-    # two models, per-model tables: packed episodes, outputs written once (_round_two)
-    two = (K == 2 and not per_ep and not det and max_passes <= _CNT_MASK
-           and chunk <= _E_MASK + 1)
     acc = np.zeros(8, dtype=np.int64)
     for lo in range(0, n, chunk):
         m = min(chunk, n - lo)
@@ -752,10 +752,12 @@ def _start_args(start: np.ndarray) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(_cumulative(start)[: start.size - 1], dtype=np.float64), -1
 
 
-def _outputs(n: int, K: int) -> tuple[np.ndarray, ...]:
-    """passes (flat n·K), latency, cost, solved, truncated, abandoned."""
-    return (np.zeros(n * K, dtype=np.int64), np.empty(n), np.empty(n), np.zeros(n, dtype=bool),
-            np.zeros(n, dtype=bool), np.empty(n, dtype=bool))
+def _outputs(n: int, K: int, written_once: bool = False) -> tuple[np.ndarray, ...]:
+    """passes (flat n·K), latency, cost, solved, truncated, abandoned (``written_once``: the
+    kernel writes every entry, so nothing is cleared first)."""
+    new = np.empty if written_once else np.zeros
+    return (new(n * K, dtype=np.int64), np.empty(n), np.empty(n), new(n, dtype=bool),
+            new(n, dtype=bool), np.empty(n, dtype=bool))
 
 
 def _result(n: int, K: int, out: tuple[np.ndarray, ...], draws: int) -> _Run:
@@ -769,12 +771,12 @@ def _f64(a: Any) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def _reduce_args(n: int, K: int, chunk_size: int, summary: Any
+def _reduce_args(n: int, K: int, chunk_size: int, summary: Any, written_once: bool = False
                  ) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray, np.ndarray]:
     """Outputs (per episode, or chunk-sized scratch), task values, penalty and the stats
     array of a kernel call."""
     if summary is None:
-        return _outputs(n, K), np.zeros(1), np.zeros(1), np.zeros((3, 1))
+        return _outputs(n, K, written_once), np.zeros(1), np.zeros(1), np.zeros((3, 1))
     task_value, penalty = summary
     return (_outputs(min(chunk_size, n), K), _per_episode(task_value),
             _per_episode(penalty), np.zeros((3, 5 + K)))
@@ -832,14 +834,17 @@ def drive_pass(step: _PassStep, n: int, start: np.ndarray, latency: np.ndarray,
                 else np.zeros(K, dtype=np.int64))
     per_q = step.q_flat is not None
     q_flat = _f64(step.q_flat) if per_q else np.zeros(1)
-    out, tv, pen, stats = _reduce_args(n, K, chunk_size, summary)
+    # two models with per-model tables: the packed loop (_round_two), outputs written once
+    two = (K == 2 and mode == _FIXED and not per_q and not det and max_passes <= _CNT_MASK
+           and chunk_size <= _E_MASK + 1)
+    out, tv, pen, stats = _reduce_args(n, K, chunk_size, summary, two)
     live = np.empty(min(chunk_size, n), dtype=np.int64)
-    ended = np.empty(min(chunk_size, n) if K == 2 else 1, dtype=np.int64)
+    ended = np.empty(min(chunk_size, n) if two else 1, dtype=np.int64)
     slot = np.empty(ended.size, dtype=np.int64)
     src, st, saved = _source(gen)
     draws, st = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode, fixed, task,
                          success.attempts, shift_tab, _f64(step.q_vec), q_flat, per_q, cum_r,
-                         det_next, det, _f64(latency), _f64(cost), out[0], out[1], out[2],
+                         det_next, det, two, _f64(latency), _f64(cost), out[0], out[1], out[2],
                          out[3], out[4], out[5], live, ended, slot, src, st,
                          summary is not None, tv, pen, stats)
     _give_back(gen, saved, st)
