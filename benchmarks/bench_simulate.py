@@ -15,21 +15,23 @@ uniforms from the same generator and give the same episodes for a seed.
    per episode when the first model is random), the least a pass-by-pass simulation can use;
    ``method="run"`` two per visit (run of passes on one model: its length by inversion, then how
    it ends). The ratio is the cost of one draw's bookkeeping in units of one raw uniform.
-3. the streamed summary (:func:`routegame.simulate.simulate_summary`, blocks of 2^18 episodes
-   reduced to moments) against the in-memory ``simulate(...).summary()``: episodes per second
-   (target: within 1.3x) and peak traced memory (numpy's allocations, ``tracemalloc``); the
-   streamed summary on both paths against raw uniforms (on the compiled path the moments are
-   reduced inside the loop, chunk by chunk, and no per-episode array is written); and the
-   compiled stream on one thread against two (``scheduler="threads"``: blocks with their own
-   spawned generators, so the result does not depend on the number of threads; wall-clock
-   times, as threads share the process's CPU time).
+3. the paper's game (printed first): raw uniforms per second (numpy, blocks of 2·CHUNK_SIZE),
+   the draws alone as the compiled loops take them, and the simulator in memory (``simulate``,
+   and ``simulate(...).summary()``) and streamed (:func:`routegame.simulate.simulate_summary`,
+   blocks of 2^18 episodes reduced to moments; on the compiled path inside the loop, no
+   per-episode array) on the numpy path (before) and the compiled path (after), with raw / sim
+   (target: within 3x) and the ratio to the plain Python loop (target >= 50x); the minor page
+   faults of an in-memory call (fresh output pages cost microseconds each on this machine);
+   the compiled stream on one thread against two (``scheduler="threads"``: blocks with their
+   own spawned generators, so the result does not depend on the number of threads), wall
+   clock and CPU time; peak traced memory of the numpy path (``tracemalloc``); the load.
 4. the first compiled call: compile time with a cold numba cache (a fresh cache directory, in a
    subprocess) against loading the cached machine code (a second subprocess on that directory).
 
 Times are CPU times of this process (``time.process_time``), best of ``--repeat`` runs, so
 other jobs on a shared machine disturb them less than wall-clock times (except where stated).
 
-Run it as a script (``python benchmarks/bench_simulate.py [--episodes N]``) or with
+Run it as a script (``python benchmarks/bench_simulate.py [--episodes N] [--paper-only]``) or with
 pytest-benchmark (``pytest benchmarks/bench_simulate.py``). It is never collected by the normal
 test suite: pyproject's testpaths are ``tests`` and ``src/routegame``, and the file name does
 not match ``test_*.py``.

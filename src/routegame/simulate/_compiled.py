@@ -12,19 +12,29 @@ here is a fused loop over the same formulas, in the same order:
   ``b + (1 - b) cumR[j, k]``, the exit law of a visit), computed with the same IEEE
   operations (no fastmath, so no contraction into fused multiply-adds).
 
-The uniforms come from the caller's :class:`numpy.random.Generator` itself: numba compiles
-``gen.random()`` into a call of the generator's own ``next_double`` (through the bit
-generator's ctypes interface), the function ``Generator.random(size)`` calls for each entry,
-and advances the same state in place. So the kernel sees exactly the uniforms the numpy path
-draws, the generator ends in the same state, and both paths give the same episodes for a seed
-(up to the last ulp of ``exp`` and ``log1p``, which numpy may take from its own SIMD library:
-a uniform must fall within a few ulps of a threshold for that to change an episode). Drawing
-inside the loop rather than into a buffer saves writing and re-reading every uniform.
+The uniforms come from the caller's :class:`numpy.random.Generator`. When its bit generator
+is numpy's ``PCG64`` (``default_rng``), the kernels read its 128-bit state and increment and
+step the same generator inline (:func:`_pcg64_next`: the LCG ``s -> s·M + inc`` in 128-bit
+integers, the XSL-RR output, ``(x >> 11) · 2^-53``: numpy's ``pcg64_next64`` and
+``next_double`` operation for operation), with the state in registers, then store the final
+state back in the generator; this costs about 2 ns a uniform against numpy's 2.6 (which calls
+``next_double`` through a pointer for every entry) and 5-7 through numba's ``gen.random()``.
+Any other bit generator is called as before: numba compiles ``gen.random()`` into a call of
+the generator's own ``next_double`` through its ctypes interface. Either way the kernel sees
+exactly the uniforms ``Generator.random`` gives, the generator ends in the same state, and both
+paths give the same episodes for a seed (up to the last ulp of ``exp`` and ``log1p``, which
+numpy may take from its own SIMD library: a uniform must fall within a few ulps of a threshold
+for that to change an episode). Drawing inside the loop rather than into a buffer saves
+writing and re-reading every uniform.
 
 Inner loops are branch-free where the outcome is random (the comparisons with a uniform are
 added or stored, not branched on): a mispredicted branch per pass costs more than the rest of
 the pass. The live episodes of a chunk are one packed int64 each, local index and current
-model (``e << shift | k``).
+model (``e << shift | k``); with two models and per-model tables (the paper's game) the word
+also holds the passes on each model and the solved bit (:func:`_round_two`), so a pass reads
+and writes only the two sequential arrays of live and ended words, and each episode's outputs
+are written once, in order, at the end of its chunk (or, streamed, reduced straight from the
+words to exact integer sums).
 
 Kernels are compiled with ``cache=True`` and ``nogil=True``: blocks of a streamed simulation
 run in parallel on threads (:func:`routegame.simulate.simulate_summary` with
