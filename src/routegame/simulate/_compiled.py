@@ -116,7 +116,7 @@ def _draw(src: Any, st: Any) -> Any:  # pragma: no cover - replaced by the overl
     raise NotImplementedError
 
 
-@overload(_draw, inline="always")
+@overload(_draw)
 def _draw_impl(src: Any, st: Any) -> Any:
     """``src`` a Generator: its own ``next_double`` (any bit generator; ``st`` unused). ``src``
     the increment (hi, lo) of a PCG64: the state ``st`` (hi, lo) stepped inline, kept in
@@ -526,10 +526,10 @@ def _sums_two(words: Any, count: int, acc: Any) -> None:
 @numba.njit(cache=True, nogil=True)
 def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, first: int,
                  mode: int, fixed: Any, task: Any, attempts: int, shift_tab: Any, q_vec: Any,
-                 q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool, two: bool,
+                 q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool,
                  latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
-                 truncated: Any, abandoned: Any, live: Any, ended: Any, slot: Any, src: Any,
-                 st: Any, summary: bool, task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
+                 truncated: Any, abandoned: Any, live: Any, src: Any, st: Any, summary: bool,
+                 task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
     """The pass loop of :meth:`routegame.simulate.kernels._PassStep.chunk` over all chunks;
     returns the number of uniforms drawn. Outputs per episode, or (``summary``) chunk-sized
     scratch outputs reduced chunk by chunk into ``stats`` (:func:`_chunk_moments`)."""
@@ -544,53 +544,15 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
     b_t = np.empty(K)
     thr = np.empty((K, max(K - 1, 1)))
     draws = 0
-    acc = np.zeros(8, dtype=np.int64)
     for lo in range(0, n, chunk):
         m = min(chunk, n - lo)
-        # as _reduce_chunk: the chunk's moments from exact integer sums
-        linear = summary and task_value.size == 1 and m * max_passes < _EXACT_LIMIT
-        # every episode of a two-model chunk is written once: no clearing
-        pas, sol, tru, la, cs = _views(summary, not two, lo, m, K, passes, solved, truncated,
-                                       lat, cst)
+        pas, sol, tru, la, cs = _views(summary, True, lo, m, K, passes, solved, truncated, lat,
+                                       cst)
         ab = abandoned[lo:lo + m] if not summary else abandoned[:m]
         d, st = _first_models(m, K, shift, start_cum, first, src, st, live)
         draws += d
         nlive = m
         attempt = 0
-        if two:
-            for i in range(m):
-                x = live[i]
-                live[i] = ((x >> 1) << _E_SHIFT) | (x & 1)
-            nend = 0
-            while nlive > 0 and attempt < max_passes:
-                attempt += 1
-                col_fix = min(attempt, n_fix) - 1
-                for k in range(2):  # the tables of this attempt (numpy: _PassStep.tables)
-                    pk = fixed[k, col_fix]
-                    bk = pk + (1.0 - pk) * q_vec[k]
-                    p_t[k] = pk
-                    b_t[k] = bk
-                    thr[k, 0] = bk + (1.0 - bk) * cum_r[k, 0]
-                w, nend, st = _round_two(nlive, p_t, b_t, thr, live, ended, nend, src, st)
-                draws += nlive
-                nlive = w
-            if linear:
-                acc[:] = 0
-                _sums_two(ended, nend, acc)
-                _sums_two(live, nlive, acc)
-                s1 = np.array([acc[0], acc[1], acc[2]])
-                s2 = np.zeros((3, 3), dtype=np.int64)
-                s2[0, 0], s2[0, 1], s2[0, 2] = acc[0], acc[3], acc[4]
-                s2[1, 1], s2[1, 2], s2[2, 2] = acc[5], acc[6], acc[7]
-                _linear_moments(m, 2, latency, cost, s1, s2, nlive, task_value[0], penalty[0],
-                                stats)
-                continue
-            _place_two(ended, nend, False, slot)
-            _place_two(live, nlive, True, slot)
-            _write_two(m, slot, latency, cost, pas, sol, tru, ab, la, cs)
-            if summary:
-                _chunk_moments(lo, m, K, pas, la, cs, sol, tru, task_value, penalty, stats)
-            continue
         while nlive > 0 and attempt < max_passes:
             attempt += 1
             col_fix = min(attempt, n_fix) - 1
@@ -653,6 +615,68 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                       task_value, penalty, stats)
         if not summary:
             _abandoned(m, sol, tru, ab)
+    return draws, st
+
+
+@numba.njit(cache=True, nogil=True)
+def _pass_kernel_two(n: int, chunk: int, max_passes: int, start_cum: Any, first: int,
+                     fixed: Any, q_vec: Any, cum_r: Any, latency: Any, cost: Any, passes: Any,
+                     lat: Any, cst: Any, solved: Any, truncated: Any, abandoned: Any,
+                     live: Any, ended: Any, slot: Any, src: Any, st: Any, summary: bool,
+                     task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
+    """:func:`_pass_kernel` for two models with per-model tables (i.i.d. passes or a schedule,
+    one q per model, a cascade that is not 0/1): the episodes packed in one word each
+    (:func:`_round_two`), the same draws in the same order. Its own kernel, so that a call
+    compiles only the loop it runs."""
+    n_fix = fixed.shape[1]
+    p_t = np.empty(2)
+    b_t = np.empty(2)
+    thr = np.empty((2, 1))
+    acc = np.zeros(8, dtype=np.int64)
+    draws = 0
+    for lo in range(0, n, chunk):
+        m = min(chunk, n - lo)
+        # every episode of the chunk is written once (_write_two): no clearing
+        pas, sol, tru, la, cs = _views(summary, False, lo, m, 2, passes, solved, truncated,
+                                       lat, cst)
+        ab = abandoned[lo:lo + m] if not summary else abandoned[:m]
+        d, st = _first_models(m, 2, 1, start_cum, first, src, st, live)
+        draws += d
+        for i in range(m):
+            x = live[i]
+            live[i] = ((x >> 1) << _E_SHIFT) | (x & 1)
+        nlive = m
+        nend = 0
+        attempt = 0
+        while nlive > 0 and attempt < max_passes:
+            attempt += 1
+            col_fix = min(attempt, n_fix) - 1
+            for k in range(2):  # the tables of this attempt (numpy: _PassStep.tables)
+                pk = fixed[k, col_fix]
+                bk = pk + (1.0 - pk) * q_vec[k]
+                p_t[k] = pk
+                b_t[k] = bk
+                thr[k, 0] = bk + (1.0 - bk) * cum_r[k, 0]
+            w, nend, st = _round_two(nlive, p_t, b_t, thr, live, ended, nend, src, st)
+            draws += nlive
+            nlive = w
+        # as _reduce_chunk: the chunk's moments from exact integer sums when V is one value
+        if summary and task_value.size == 1 and m * max_passes < _EXACT_LIMIT:
+            acc[:] = 0
+            _sums_two(ended, nend, acc)
+            _sums_two(live, nlive, acc)
+            s1 = np.array([acc[0], acc[1], acc[2]])
+            s2 = np.zeros((3, 3), dtype=np.int64)
+            s2[0, 0], s2[0, 1], s2[0, 2] = acc[0], acc[3], acc[4]
+            s2[1, 1], s2[1, 2], s2[2, 2] = acc[5], acc[6], acc[7]
+            _linear_moments(m, 2, latency, cost, s1, s2, nlive, task_value[0], penalty[0],
+                            stats)
+            continue
+        _place_two(ended, nend, False, slot)
+        _place_two(live, nlive, True, slot)
+        _write_two(m, slot, latency, cost, pas, sol, tru, ab, la, cs)
+        if summary:
+            _chunk_moments(lo, m, 2, pas, la, cs, sol, tru, task_value, penalty, stats)
     return draws, st
 
 
@@ -849,14 +873,20 @@ def drive_pass(step: _PassStep, n: int, start: np.ndarray, latency: np.ndarray,
            and chunk_size <= _E_MASK + 1)
     out, tv, pen, stats = _reduce_args(n, K, chunk_size, summary, two)
     live = np.empty(min(chunk_size, n), dtype=np.int64)
-    ended = np.empty(min(chunk_size, n) if two else 1, dtype=np.int64)
-    slot = np.empty(ended.size, dtype=np.int64)
     src, st, saved = _source(gen)
-    draws, st = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode, fixed, task,
-                         success.attempts, shift_tab, _f64(step.q_vec), q_flat, per_q, cum_r,
-                         det_next, det, two, _f64(latency), _f64(cost), out[0], out[1], out[2],
-                         out[3], out[4], out[5], live, ended, slot, src, st,
-                         summary is not None, tv, pen, stats)
+    if two:
+        ended = np.empty(min(chunk_size, n), dtype=np.int64)
+        draws, st = _pass_kernel_two(n, chunk_size, max_passes, start_cum, first, fixed,
+                                     _f64(step.q_vec), cum_r, _f64(latency), _f64(cost),
+                                     out[0], out[1], out[2], out[3], out[4], out[5], live,
+                                     ended, np.empty_like(ended), src, st, summary is not None,
+                                     tv, pen, stats)
+    else:
+        draws, st = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode, fixed,
+                                 task, success.attempts, shift_tab, _f64(step.q_vec), q_flat,
+                                 per_q, cum_r, det_next, det, _f64(latency), _f64(cost),
+                                 out[0], out[1], out[2], out[3], out[4], out[5], live, src,
+                                 st, summary is not None, tv, pen, stats)
     _give_back(gen, saved, st)
     return (stats, int(draws)) if summary is not None else _result(n, K, out, draws)
 
