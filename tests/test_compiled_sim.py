@@ -469,3 +469,24 @@ def test_two_model_loop_same_episodes(chunk: int, max_passes: int) -> None:
         assert a.truncated.any()
     if max_passes >= 10_000:
         assert not a.truncated.any()
+
+
+def test_two_model_thresholds_at_the_uniform_drawn() -> None:
+    """Knife edges of the two-model loop's integer comparisons (m < ceil(p · 2^53) for
+    u = m · 2^-53 < p): p equal to the first episode's uniform and one ulp either side (below
+    0.5, where p · 2^53 is not an integer), the numpy path's episodes, and solved on the first
+    pass exactly when u < p."""
+    seed = next(s for s in range(100) if 0.25 <= np.random.default_rng(s).random() < 0.5)
+    u0 = float(np.random.default_rng(seed).random())
+    R = np.array([[0.5, 0.5], [0.0, 1.0]])
+    for p0 in (u0, float(np.nextafter(u0, 1.0)), float(np.nextafter(u0, 0.0))):
+        p = np.array([p0, 0.8])
+
+        def go(gen: np.random.Generator, p: np.ndarray = p) -> Any:
+            return _run(50, np.array([1.0, 0.0]), R, p, PAPER.latency, PAPER.cost, None, None,
+                        np.array([0.0, 0.2]), None, 100, gen)
+
+        a, b = _both(go, seed)
+        _same_run(a, b)
+        # q = 0 on model 1, so b = p: the first pass ends episode 0 exactly when u0 < p0
+        assert bool(a.solved[0] and a.passes[0].sum() == 1) == (u0 < p0)

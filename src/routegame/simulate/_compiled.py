@@ -78,37 +78,90 @@ _PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
 _U64 = (1 << 64) - 1
 
 
+def _pcg64_step(builder: Any, args: Any, as_double: bool) -> tuple[Any, Any, Any]:
+    """LLVM IR of one step of numpy's PCG64 (state s -> s·M + inc mod 2^128, in 128-bit
+    integers) and its output: XSL-RR of the new state, then m = x >> 11 and (``as_double``)
+    u = m · 2^-53 (numpy's ``pcg64_next64`` and ``next_double``, operation for operation)."""
+    hi, lo, inc_hi, inc_lo = args
+    i64, i128 = ir.IntType(64), ir.IntType(128)
+    c64 = ir.Constant(i128, 64)
+
+    def join(h: Any, low: Any) -> Any:
+        return builder.or_(builder.shl(builder.zext(h, i128), c64), builder.zext(low, i128))
+
+    s = builder.add(builder.mul(join(hi, lo), ir.Constant(i128, _PCG_MULT)),
+                    join(inc_hi, inc_lo))
+    new_lo = builder.trunc(s, i64)
+    new_hi = builder.trunc(builder.lshr(s, c64), i64)
+    x = builder.xor(new_hi, new_lo)
+    rot = builder.lshr(new_hi, ir.Constant(i64, 58))
+    back = builder.and_(builder.sub(ir.Constant(i64, 0), rot), ir.Constant(i64, 63))
+    out = builder.or_(builder.lshr(x, rot), builder.shl(x, back))
+    m = builder.lshr(out, ir.Constant(i64, 11))
+    if not as_double:
+        return new_hi, new_lo, m
+    u = builder.uitofp(m, ir.DoubleType())
+    return new_hi, new_lo, builder.fmul(u, ir.Constant(ir.DoubleType(), 1.0 / 9007199254740992.0))
+
+
 def _pcg64_next_typing(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:
-    """One step of numpy's PCG64 (state s -> s·M + inc mod 2^128, in 128-bit LLVM integers) and
-    its next double: XSL-RR output of the new state, ``(x >> 11) · 2^-53`` (numpy's
-    ``pcg64_next64`` and ``next_double``, operation for operation). Returns (hi, lo, u)."""
+    """One step of PCG64 (:func:`_pcg64_step`) from the state (hi, lo) and increment;
+    returns (hi, lo, u)."""
     sig = types.Tuple((types.uint64, types.uint64, types.float64))(
         types.uint64, types.uint64, types.uint64, types.uint64)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        hi, lo, inc_hi, inc_lo = args
-        i64, i128 = ir.IntType(64), ir.IntType(128)
-        c64 = ir.Constant(i128, 64)
-
-        def join(h: Any, low: Any) -> Any:
-            return builder.or_(builder.shl(builder.zext(h, i128), c64), builder.zext(low, i128))
-
-        s = builder.add(builder.mul(join(hi, lo), ir.Constant(i128, _PCG_MULT)),
-                        join(inc_hi, inc_lo))
-        new_lo = builder.trunc(s, i64)
-        new_hi = builder.trunc(builder.lshr(s, c64), i64)
-        x = builder.xor(new_hi, new_lo)
-        rot = builder.lshr(new_hi, ir.Constant(i64, 58))
-        back = builder.and_(builder.sub(ir.Constant(i64, 0), rot), ir.Constant(i64, 63))
-        out = builder.or_(builder.lshr(x, rot), builder.shl(x, back))
-        u = builder.uitofp(builder.lshr(out, ir.Constant(i64, 11)), ir.DoubleType())
-        u = builder.fmul(u, ir.Constant(ir.DoubleType(), 1.0 / 9007199254740992.0))
-        return context.make_tuple(builder, signature.return_type, (new_hi, new_lo, u))
+        return context.make_tuple(builder, signature.return_type,
+                                  _pcg64_step(builder, args, True))
 
     return sig, codegen
 
 
 _pcg64_next: Any = intrinsic(_pcg64_next_typing)
+
+
+def _pcg64_next53_typing(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:
+    """:func:`_pcg64_next` returning the integer m of the uniform u = m · 2^-53 (int64)."""
+    sig = types.Tuple((types.uint64, types.uint64, types.int64))(
+        types.uint64, types.uint64, types.uint64, types.uint64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return context.make_tuple(builder, signature.return_type,
+                                  _pcg64_step(builder, args, False))
+
+    return sig, codegen
+
+
+_pcg64_next53: Any = intrinsic(_pcg64_next53_typing)
+_TWO53 = 9007199254740992.0
+
+
+def _draw53(src: Any, st: Any) -> Any:  # pragma: no cover - replaced by the overload in numba
+    """The next uniform as the integer m of u = m · 2^-53: ``m, st = _draw53(src, st)``."""
+    raise NotImplementedError
+
+
+@overload(_draw53)
+def _draw53_impl(src: Any, st: Any) -> Any:
+    """As :func:`_draw_impl`; from a Generator, m = u · 2^53 (exact: u is a multiple of
+    2^-53 below 1)."""
+    if isinstance(src, types.NumPyRandomGeneratorType):
+        def from_generator(src: Any, st: Any) -> Any:
+            return np.int64(src.random() * _TWO53), st
+        return from_generator
+
+    def from_pcg64(src: Any, st: Any) -> Any:
+        hi, lo, m = _pcg64_next53(st[0], st[1], src[0], src[1])
+        return m, (hi, lo)
+    return from_pcg64
+
+
+@numba.njit(cache=True, nogil=True)
+def _int_threshold(t: float) -> int:
+    """The integer T with u < t  <=>  m < T for every uniform u = m · 2^-53 (m an integer in
+    [0, 2^53)): T = ceil(t · 2^53), exact as t · 2^53 is (a power-of-two scaling of t in
+    [0, 1])."""
+    return int(np.ceil(t * _TWO53))
 
 
 def _draw(src: Any, st: Any) -> Any:  # pragma: no cover - replaced by the overload in numba
@@ -446,9 +499,9 @@ def _round_two(nlive: int, p_t: Any, b_t: Any, thr: Any, live: Any, ended: Any, 
         x = live[i]
         k = x & 1
         x += np.int64(2) << (_CNT_BITS * k)
-        u, st = _draw(src, st)
+        u, st = _draw53(src, st)
         go = u >= b_t[k]
-        live[w] = (x & ~1) | (u >= thr[k, 0])
+        live[w] = (x & ~1) | (u >= thr[k])
         ended[nend] = x | (np.int64(u < p_t[k]) << _SOLVED_BIT)
         w += go
         nend += 1 - go
@@ -629,9 +682,9 @@ def _pass_kernel_two(n: int, chunk: int, max_passes: int, start_cum: Any, first:
     (:func:`_round_two`), the same draws in the same order. Its own kernel, so that a call
     compiles only the loop it runs."""
     n_fix = fixed.shape[1]
-    p_t = np.empty(2)
-    b_t = np.empty(2)
-    thr = np.empty((2, 1))
+    p_t = np.empty(2, dtype=np.int64)  # the thresholds as integers (_int_threshold)
+    b_t = np.empty(2, dtype=np.int64)
+    thr = np.empty(2, dtype=np.int64)
     acc = np.zeros(8, dtype=np.int64)
     draws = 0
     for lo in range(0, n, chunk):
@@ -654,9 +707,9 @@ def _pass_kernel_two(n: int, chunk: int, max_passes: int, start_cum: Any, first:
             for k in range(2):  # the tables of this attempt (numpy: _PassStep.tables)
                 pk = fixed[k, col_fix]
                 bk = pk + (1.0 - pk) * q_vec[k]
-                p_t[k] = pk
-                b_t[k] = bk
-                thr[k, 0] = bk + (1.0 - bk) * cum_r[k, 0]
+                p_t[k] = _int_threshold(pk)
+                b_t[k] = _int_threshold(bk)
+                thr[k] = _int_threshold(bk + (1.0 - bk) * cum_r[k, 0])
             w, nend, st = _round_two(nlive, p_t, b_t, thr, live, ended, nend, src, st)
             draws += nlive
             nlive = w
