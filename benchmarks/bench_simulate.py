@@ -21,7 +21,10 @@ uniforms from the same generator and give the same episodes for a seed.
    blocks of 2^18 episodes reduced to moments; on the compiled path inside the loop, no
    per-episode array) on the numpy path (before) and the compiled path (after), with raw / sim
    (target: within 3x) and the ratio to the plain Python loop (target >= 50x); the minor page
-   faults of an in-memory call (fresh output pages cost microseconds each on this machine);
+   faults of an in-memory call, and ``simulate`` in memory again in fresh interpreters with
+   fresh output pages on every call (glibc ``mallopt``: arrays over 1 MiB mmapped) and with
+   recycled pages (no mmap, no trimming), as a page fault costs microseconds on this machine
+   and the first touch of ~40 bytes of output per episode can cost more than the simulation;
    the compiled stream on one thread against two (``scheduler="threads"``: blocks with their
    own spawned generators, so the result does not depend on the number of threads), wall
    clock and CPU time; peak traced memory of the numpy path (``tracemalloc``); the load.
@@ -326,6 +329,52 @@ def measure_paper(n_episodes: int = 2_000_000, n_loop: int = 20_000,
     return out
 
 
+_PAGES_SNIPPET = """
+import ctypes, ctypes.util, resource, sys, time
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+if sys.argv[1] == "fresh":  # arrays over 1 MiB (the outputs) mmapped: first-touched per call
+    ok = libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD (chunk scratch stays below it)
+else:  # no mmap, no trimming: freed pages are handed out again
+    ok = libc.mallopt(-4, 0) and libc.mallopt(-1, 2**31 - 1)  # M_MMAP_MAX, M_TRIM_THRESHOLD
+from routegame import _jit
+from routegame.simulate import simulate
+sys.path.insert(0, sys.argv[4])
+from bench_simulate import game_k2
+params, start, R, q = game_k2()
+n, repeat = int(sys.argv[2]), int(sys.argv[3])
+for flag in (False, True):
+    with _jit.forced(flag):
+        simulate(params, start, R, q, 100, rng=1)
+        best = float("inf")
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(repeat):
+            t0 = time.process_time()
+            simulate(params, start, R, q, n, rng=1)
+            best = min(best, time.process_time() - t0)
+        faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / repeat
+        print(n / best, faults)
+print(ok)
+"""
+
+
+def measure_pages(n_episodes: int, repeat: int) -> dict[str, float]:
+    """``simulate`` in memory (paper's game) with fresh output pages on every call and with
+    recycled pages (glibc's ``mallopt`` in a fresh interpreter): numpy and compiled
+    episodes per CPU second and minor page faults per call."""
+    out: dict[str, float] = {}
+    here = os.path.dirname(os.path.abspath(__file__))
+    for regime in ("fresh", "recycled"):
+        proc = subprocess.run([sys.executable, "-c", _PAGES_SNIPPET, regime, str(n_episodes),
+                               str(repeat), here], check=True, capture_output=True, text=True)
+        lines = proc.stdout.split("\n")
+        for path, line in zip(("numpy", "compiled"), lines[:2], strict=True):
+            eps, faults = (float(x) for x in line.split())
+            out[f"{regime}_{path}_eps"] = eps
+            out[f"{regime}_{path}_faults"] = faults
+        out[f"{regime}_ok"] = float(lines[2].strip() == "1")
+    return out
+
+
 _COMPILE_SNIPPET = """
 import time
 t0 = time.perf_counter()
@@ -387,14 +436,23 @@ def report_paper(f: dict[str, float], n_episodes: int) -> str:
     for label, key in rows:
         lines.append(f"    {label:38} {f[key]:>13,.0f} {raw / f[key]:>9.2f}x "
                      f"{f[key] / f['loop_eps']:>7.1f}x")
+    for regime in ("fresh", "recycled"):
+        if f"{regime}_compiled_eps" not in f:
+            continue
+        for path in ("numpy", "compiled"):
+            eps = f[f"{regime}_{path}_eps"]
+            lines.append(f"    {path + ' in memory, ' + regime + ' pages':38} {eps:>13,.0f} "
+                         f"{raw / eps:>9.2f}x {eps / f['loop_eps']:>7.1f}x   "
+                         f"({f[f'{regime}_{path}_faults']:,.0f} page faults per call)")
     lines += [
         f"  targets: raw / sim <= 3x, vs loop >= 50x. compiled / numpy: in memory "
         f"{f['compiled_memory_eps'] / f['numpy_memory_eps']:.2f}x, streamed "
         f"{f['compiled_stream_eps'] / f['numpy_stream_eps']:.2f}x faster",
         f"  in memory, minor page faults per call: numpy {f['numpy_memory_faults']:,.0f}, "
-        f"compiled {f['compiled_memory_faults']:,.0f} (fresh output pages: each fault costs "
-        "microseconds on this machine, so the in-memory figure depends on the allocator "
-        "reusing freed pages)",
+        f"compiled {f['compiled_memory_faults']:,.0f}; a fault costs microseconds on this "
+        "machine, so the in-memory figure depends on whether the allocator hands out fresh "
+        "pages (measured apart in fresh interpreters: 'fresh pages' mmaps every output, "
+        "'recycled pages' reuses freed ones)",
         f"  compiled stream, wall clock: 1 thread {f['threads1_eps']:,.0f} episodes/s, "
         f"2 threads {f['threads2_eps']:,.0f} episodes/s: {f['thread_scaling']:.2f}x (raw / "
         f"sim {raw / f['threads2_eps']:.2f}x against one thread of raw uniforms); same result "
@@ -483,8 +541,9 @@ def main() -> None:
                         help="only the paper's game section (about 15 s)")
     args = parser.parse_args()
     print(f"load before: {_load()}")
-    print(report_paper(measure_paper(2 * args.episodes, args.loop_episodes, args.repeat),
-                       2 * args.episodes))
+    paper = measure_paper(2 * args.episodes, args.loop_episodes, args.repeat)
+    paper.update(measure_pages(2 * args.episodes, args.repeat))
+    print(report_paper(paper, 2 * args.episodes))
     if not args.paper_only:
         print(report(measure(args.episodes, args.loop_episodes, args.repeat)))
         print(report_compile(measure_compile()))
