@@ -541,8 +541,9 @@ def main() -> None:
                         help="only the paper's game section (about 15 s)")
     args = parser.parse_args()
     print(f"load before: {_load()}")
-    paper = measure_paper(2 * args.episodes, args.loop_episodes, args.repeat)
-    paper.update(measure_pages(2 * args.episodes, args.repeat))
+    repeat = max(args.repeat, 5)  # the section the goal is judged on: more repeats (shared machine)
+    paper = measure_paper(2 * args.episodes, args.loop_episodes, repeat)
+    paper.update(measure_pages(2 * args.episodes, repeat))
     print(report_paper(paper, 2 * args.episodes))
     if not args.paper_only:
         print(report(measure(args.episodes, args.loop_episodes, args.repeat)))
