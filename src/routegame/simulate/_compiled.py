@@ -18,7 +18,8 @@ step the same generator inline (:func:`_pcg64_next`: the LCG ``s -> s·M + inc``
 integers, the XSL-RR output, ``(x >> 11) · 2^-53``: numpy's ``pcg64_next64`` and
 ``next_double`` operation for operation), with the state in registers, then store the final
 state back in the generator; this costs about 2 ns a uniform against numpy's 2.6 (which calls
-``next_double`` through a pointer for every entry) and 5-7 through numba's ``gen.random()``.
+``next_double`` through a pointer for every entry) and 2.4-7 through numba's ``gen.random()``
+(measured on a shared machine; the call per uniform suffers most from load).
 Any other bit generator is called as before: numba compiles ``gen.random()`` into a call of
 the generator's own ``next_double`` through its ctypes interface. Either way the kernel sees
 exactly the uniforms ``Generator.random`` gives, the generator ends in the same state, and both
