@@ -15,21 +15,26 @@ uniforms from the same generator and give the same episodes for a seed.
    per episode when the first model is random), the least a pass-by-pass simulation can use;
    ``method="run"`` two per visit (run of passes on one model: its length by inversion, then how
    it ends). The ratio is the cost of one draw's bookkeeping in units of one raw uniform.
-3. the streamed summary (:func:`routegame.simulate.simulate_summary`, blocks of 2^18 episodes
-   reduced to moments) against the in-memory ``simulate(...).summary()``: episodes per second
-   (target: within 1.3x) and peak traced memory (numpy's allocations, ``tracemalloc``); the
-   streamed summary on both paths against raw uniforms (on the compiled path the moments are
-   reduced inside the loop, chunk by chunk, and no per-episode array is written); and the
-   compiled stream on one thread against two (``scheduler="threads"``: blocks with their own
-   spawned generators, so the result does not depend on the number of threads; wall-clock
-   times, as threads share the process's CPU time).
+3. the paper's game (printed first): raw uniforms per second (numpy, blocks of 2·CHUNK_SIZE),
+   the draws alone as the compiled loops take them, and the simulator in memory (``simulate``,
+   and ``simulate(...).summary()``) and streamed (:func:`routegame.simulate.simulate_summary`,
+   blocks of 2^18 episodes reduced to moments; on the compiled path inside the loop, no
+   per-episode array) on the numpy path (before) and the compiled path (after), with raw / sim
+   (target: within 3x) and the ratio to the plain Python loop (target >= 50x); the minor page
+   faults of an in-memory call, and ``simulate`` in memory again in fresh interpreters with
+   fresh output pages on every call (glibc ``mallopt``: arrays over 1 MiB mmapped) and with
+   recycled pages (no mmap, no trimming), as a page fault costs microseconds on this machine
+   and the first touch of ~40 bytes of output per episode can cost more than the simulation;
+   the compiled stream on one thread against two (``scheduler="threads"``: blocks with their
+   own spawned generators, so the result does not depend on the number of threads), wall
+   clock and CPU time; peak traced memory of the numpy path (``tracemalloc``); the load.
 4. the first compiled call: compile time with a cold numba cache (a fresh cache directory, in a
    subprocess) against loading the cached machine code (a second subprocess on that directory).
 
 Times are CPU times of this process (``time.process_time``), best of ``--repeat`` runs, so
 other jobs on a shared machine disturb them less than wall-clock times (except where stated).
 
-Run it as a script (``python benchmarks/bench_simulate.py [--episodes N]``) or with
+Run it as a script (``python benchmarks/bench_simulate.py [--episodes N] [--paper-only]``) or with
 pytest-benchmark (``pytest benchmarks/bench_simulate.py``). It is never collected by the normal
 test suite: pyproject's testpaths are ``tests`` and ``src/routegame``, and the file name does
 not match ``test_*.py``.
@@ -235,9 +240,39 @@ def measure(n_episodes: int = 1_000_000, n_loop: int = 20_000, repeat: int = 3) 
                                ("K=2 sticky (long visits)", game_sticky()))}
 
 
-def measure_stream(n_episodes: int = 2_000_000, repeat: int = 3) -> dict[str, float]:
-    """Streamed summary against the in-memory one (episodes/s, peak traced memory), on the
-    numpy path; and the compiled stream on one and two threads (wall-clock episodes/s)."""
+def compiled_draws_seconds(n_draws: int, repeat: int = 3) -> float:
+    """Seconds for ``n_draws`` uniforms as the compiled loops draw them (numpy's PCG64 stepped
+    inline, :func:`routegame.simulate._compiled._fill`), in blocks of 2·CHUNK_SIZE: the draws
+    alone, without the simulation."""
+    from routegame.simulate._compiled import _fill, _source
+
+    gen = np.random.default_rng(0)
+    buf = np.empty(2 * CHUNK_SIZE)
+
+    def blocks() -> None:
+        src, st, _ = _source(gen)
+        left = n_draws
+        while left > 0:
+            st = tuple(np.uint64(x) for x in _fill(buf[: min(buf.size, left)], src, st))
+            left -= buf.size
+
+    blocks()  # compile / load
+    return _best_time(blocks, repeat)
+
+
+def _faults() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def measure_paper(n_episodes: int = 2_000_000, n_loop: int = 20_000,
+                  repeat: int = 3) -> dict[str, float]:
+    """The paper's game (route 1, cascade 0.5, q = 0.2; ``simulate`` picks ``method="pass"``):
+    raw uniforms, the draws alone, and the simulator in memory (``simulate``) and streamed
+    (``simulate_summary``, blocks of 2^18) on the numpy path (before) and the compiled path
+    (after), episodes per CPU second; the compiled stream on one and two threads (wall clock
+    and CPU); the plain Python loop; peak traced memory (numpy path)."""
     import tracemalloc
 
     from routegame.simulate import simulate_summary
@@ -246,6 +281,9 @@ def measure_stream(n_episodes: int = 2_000_000, repeat: int = 3) -> dict[str, fl
     block = 1 << 18
 
     def in_memory() -> Any:
+        return simulate(params, start, R, q, n_episodes, rng=1)
+
+    def in_memory_summary() -> Any:
         return simulate(params, start, R, q, n_episodes, rng=1).summary()
 
     def streamed(scheduler: Any = None) -> Any:
@@ -253,27 +291,87 @@ def measure_stream(n_episodes: int = 2_000_000, repeat: int = 3) -> dict[str, fl
                                 scheduler=scheduler)
 
     out: dict[str, float] = {}
-    for name, func in (("memory", in_memory), ("stream", streamed)):
-        with _jit.forced(False):
-            out[f"{name}_eps"] = n_episodes / _best_time(func, repeat)
+    draws_per_episode = count_draws(game_k2(), block, 1) / block
+    n_draws = int(draws_per_episode * n_episodes)
+    out["draws_per_episode"] = draws_per_episode
+    out["raw_eps"] = n_episodes / raw_random_seconds(n_draws, repeat)[0]
+    out["loop_eps"] = n_loop / _best_time(lambda: python_loop(params, start, R, q, n_loop),
+                                          repeat)
+    for path, flag in (("numpy", False), ("compiled", True)):
+        with _jit.forced(flag):
+            streamed()  # compile / load
+            f0 = _faults()
+            out[f"{path}_memory_eps"] = n_episodes / _best_time(in_memory, repeat)
+            out[f"{path}_memory_faults"] = (_faults() - f0) / repeat
+            out[f"{path}_memory_summary_eps"] = n_episodes / _best_time(in_memory_summary,
+                                                                        repeat)
+            out[f"{path}_stream_eps"] = n_episodes / _best_time(streamed, repeat)
+    out["draws_alone_eps"] = n_episodes / compiled_draws_seconds(n_draws, repeat)
+    with _jit.forced(False):
+        for name, func in (("memory", in_memory_summary), ("stream", streamed)):
             tracemalloc.start()
             func()
             out[f"{name}_peak"] = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-    out["ratio"] = out["memory_eps"] / out["stream_eps"]
-    with _jit.forced(True):
-        out["stream_compiled_eps"] = n_episodes / _best_time(streamed, repeat)
-        out["memory_compiled_eps"] = n_episodes / _best_time(in_memory, repeat)
-    draws_per_episode = count_draws(game_k2(), block, 1) / block
-    raw_blocks, _ = raw_random_seconds(int(draws_per_episode * n_episodes), repeat)
-    out["raw_eps"] = n_episodes / raw_blocks
     with _jit.forced(True):
         one = streamed()
         for name, sched in (("threads1", None), ("threads2", "threads")):
-            out[f"{name}_eps"] = n_episodes / _best_time(partial(streamed, sched), repeat,
-                                                         clock=time.perf_counter)
+            wall = cpu = float("inf")
+            for _ in range(repeat):
+                t0, c0 = time.perf_counter(), time.process_time()
+                streamed(sched)
+                wall = min(wall, time.perf_counter() - t0)
+                cpu = min(cpu, time.process_time() - c0)
+            out[f"{name}_eps"] = n_episodes / wall
+            out[f"{name}_cpu_eps"] = n_episodes / cpu
         out["same_result"] = float(one == streamed("threads"))
     out["thread_scaling"] = out["threads2_eps"] / out["threads1_eps"]
+    return out
+
+
+_PAGES_SNIPPET = """
+import ctypes, ctypes.util, resource, sys, time
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+if sys.argv[1] == "fresh":  # arrays over 1 MiB (the outputs) mmapped: first-touched per call
+    ok = libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD (chunk scratch stays below it)
+else:  # no mmap, no trimming: freed pages are handed out again
+    ok = libc.mallopt(-4, 0) and libc.mallopt(-1, 2**31 - 1)  # M_MMAP_MAX, M_TRIM_THRESHOLD
+from routegame import _jit
+from routegame.simulate import simulate
+sys.path.insert(0, sys.argv[4])
+from bench_simulate import game_k2
+params, start, R, q = game_k2()
+n, repeat = int(sys.argv[2]), int(sys.argv[3])
+for flag in (False, True):
+    with _jit.forced(flag):
+        simulate(params, start, R, q, 100, rng=1)
+        best = float("inf")
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(repeat):
+            t0 = time.process_time()
+            simulate(params, start, R, q, n, rng=1)
+            best = min(best, time.process_time() - t0)
+        faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / repeat
+        print(n / best, faults)
+print(ok)
+"""
+
+
+def measure_pages(n_episodes: int, repeat: int) -> dict[str, float]:
+    """``simulate`` in memory (paper's game) with fresh output pages on every call and with
+    recycled pages (glibc's ``mallopt`` in a fresh interpreter): numpy and compiled
+    episodes per CPU second and minor page faults per call."""
+    out: dict[str, float] = {}
+    here = os.path.dirname(os.path.abspath(__file__))
+    for regime in ("fresh", "recycled"):
+        proc = subprocess.run([sys.executable, "-c", _PAGES_SNIPPET, regime, str(n_episodes),
+                               str(repeat), here], check=True, capture_output=True, text=True)
+        lines = proc.stdout.split("\n")
+        for path, line in zip(("numpy", "compiled"), lines[:2], strict=True):
+            eps, faults = (float(x) for x in line.split())
+            out[f"{regime}_{path}_eps"] = eps
+            out[f"{regime}_{path}_faults"] = faults
+        out[f"{regime}_ok"] = float(lines[2].strip() == "1")
     return out
 
 
@@ -313,22 +411,56 @@ def report_compile(f: dict[str, float]) -> str:
             f"(import of routegame.simulate {f['cached_import']:.2f} s)")
 
 
-def report_stream(f: dict[str, float]) -> str:
-    return (
-        f"streamed summary (numpy path): {f['stream_eps']:,.0f} episodes/s, peak "
-        f"{f['stream_peak'] / 2**20:.1f} MiB; in memory: {f['memory_eps']:,.0f} episodes/s, peak "
-        f"{f['memory_peak'] / 2**20:.1f} MiB; in-memory / streamed speed {f['ratio']:.2f}x "
-        "(target <= 1.3x)\n"
-        f"paper's game, {f['raw_eps']:,.0f} episodes/s of raw uniforms (draw for draw): "
-        f"streamed summary numpy {f['stream_eps']:,.0f} episodes/s (raw / sim "
-        f"{f['raw_eps'] / f['stream_eps']:.2f}x), compiled {f['stream_compiled_eps']:,.0f} "
-        f"episodes/s (raw / sim {f['raw_eps'] / f['stream_compiled_eps']:.2f}x; moments reduced "
-        f"inside the loop); in memory compiled {f['memory_compiled_eps']:,.0f} episodes/s "
-        f"(raw / sim {f['raw_eps'] / f['memory_compiled_eps']:.2f}x, with .summary())\n"
-        f"compiled stream, wall clock: 1 thread {f['threads1_eps']:,.0f} episodes/s, 2 threads "
-        f"{f['threads2_eps']:,.0f} episodes/s: {f['thread_scaling']:.2f}x; same result on 1 and "
-        f"2 threads: {bool(f['same_result'])}"
-    )
+def report_paper(f: dict[str, float], n_episodes: int) -> str:
+    raw = f["raw_eps"]
+    lines = [
+        f"paper's game (route 1, s = 0.5, q = 0.2, p = (0.3, 0.8); method 'pass'), "
+        f"{n_episodes:,} episodes, {f['draws_per_episode']:.3f} uniforms per episode; "
+        "episodes per CPU second, best of the repeats:",
+        f"  raw numpy uniforms (Generator.random, blocks of {2 * CHUNK_SIZE}): "
+        f"{raw * f['draws_per_episode']:,.0f} uniforms/s = {raw:,.0f} episodes/s of draws",
+        f"  the draws alone as the compiled loops take them (PCG64 inline): "
+        f"{f['draws_alone_eps']:,.0f} episodes/s (raw / this {raw / f['draws_alone_eps']:.2f}x)",
+        f"  plain Python loop: {f['loop_eps']:,.0f} episodes/s",
+        f"    {'':38} {'episodes/s':>13} {'raw / sim':>10} {'vs loop':>8}",
+    ]
+    rows = [
+        ("numpy in memory (simulate), before", "numpy_memory_eps"),
+        ("compiled in memory (simulate), after", "compiled_memory_eps"),
+        ("numpy in memory + .summary()", "numpy_memory_summary_eps"),
+        ("compiled in memory + .summary()", "compiled_memory_summary_eps"),
+        ("numpy streamed summary, before", "numpy_stream_eps"),
+        ("compiled streamed summary, after", "compiled_stream_eps"),
+        ("compiled streamed, 2 threads (CPU s)", "threads2_cpu_eps"),
+    ]
+    for label, key in rows:
+        lines.append(f"    {label:38} {f[key]:>13,.0f} {raw / f[key]:>9.2f}x "
+                     f"{f[key] / f['loop_eps']:>7.1f}x")
+    for regime in ("fresh", "recycled"):
+        if f"{regime}_compiled_eps" not in f:
+            continue
+        for path in ("numpy", "compiled"):
+            eps = f[f"{regime}_{path}_eps"]
+            lines.append(f"    {path + ' in memory, ' + regime + ' pages':38} {eps:>13,.0f} "
+                         f"{raw / eps:>9.2f}x {eps / f['loop_eps']:>7.1f}x   "
+                         f"({f[f'{regime}_{path}_faults']:,.0f} page faults per call)")
+    lines += [
+        f"  targets: raw / sim <= 3x, vs loop >= 50x. compiled / numpy: in memory "
+        f"{f['compiled_memory_eps'] / f['numpy_memory_eps']:.2f}x, streamed "
+        f"{f['compiled_stream_eps'] / f['numpy_stream_eps']:.2f}x faster",
+        f"  in memory, minor page faults per call: numpy {f['numpy_memory_faults']:,.0f}, "
+        f"compiled {f['compiled_memory_faults']:,.0f}; a fault costs microseconds on this "
+        "machine, so the in-memory figure depends on whether the allocator hands out fresh "
+        "pages (measured apart in fresh interpreters: 'fresh pages' mmaps every output, "
+        "'recycled pages' reuses freed ones)",
+        f"  compiled stream, wall clock: 1 thread {f['threads1_eps']:,.0f} episodes/s, "
+        f"2 threads {f['threads2_eps']:,.0f} episodes/s: {f['thread_scaling']:.2f}x (raw / "
+        f"sim {raw / f['threads2_eps']:.2f}x against one thread of raw uniforms); same result "
+        f"on 1 and 2 threads: {bool(f['same_result'])}",
+        f"  streamed (numpy path) peak traced memory {f['stream_peak'] / 2**20:.1f} MiB, in "
+        f"memory {f['memory_peak'] / 2**20:.1f} MiB",
+    ]
+    return "\n".join(lines)
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -405,10 +537,23 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=1_000_000)
     parser.add_argument("--loop-episodes", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--paper-only", action="store_true",
+                        help="only the paper's game section (about 15 s)")
     args = parser.parse_args()
-    print(report(measure(args.episodes, args.loop_episodes, args.repeat)))
-    print(report_stream(measure_stream(2 * args.episodes, args.repeat)))
-    print(report_compile(measure_compile()))
+    print(f"load before: {_load()}")
+    repeat = max(args.repeat, 5)  # the section the goal is judged on: more repeats (shared machine)
+    paper = measure_paper(2 * args.episodes, args.loop_episodes, repeat)
+    paper.update(measure_pages(2 * args.episodes, repeat))
+    print(report_paper(paper, 2 * args.episodes))
+    if not args.paper_only:
+        print(report(measure(args.episodes, args.loop_episodes, args.repeat)))
+        print(report_compile(measure_compile()))
+    print(f"load after: {_load()}")
+
+
+def _load() -> str:
+    """The load averages (1, 5, 15 min) of this shared machine."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -424,3 +424,69 @@ def test_in_loop_reduction_over_many_chunks() -> None:
     assert (fused.n, fused.solved, fused.abandoned) == (ref.n, ref.solved, ref.abandoned)
     np.testing.assert_allclose(fused.mean, ref.mean, rtol=1e-13)
     np.testing.assert_allclose(fused.m2, ref.m2, rtol=1e-11)
+
+
+# --------------------------------------------------------------------------------------------
+# 4. the inline PCG64 and the two-model loop on packed episodes
+
+
+@pytest.mark.parametrize("bit_generator", ["PCG64", "MT19937"])
+def test_inline_uniforms_are_numpys(bit_generator: str) -> None:
+    """The kernels' uniforms (numpy's PCG64 stepped inline, other bit generators through
+    ``next_double``) are ``Generator.random``'s, bit for bit, from many states (every rotation
+    of the output appears), and leave the generator in the same state."""
+    from routegame.simulate._compiled import uniforms
+
+    cls = getattr(np.random, bit_generator)
+    for seed in range(5):
+        a = np.random.Generator(cls(seed))
+        b = np.random.Generator(cls(seed))
+        if seed % 2 and bit_generator == "PCG64":  # far from the seeding
+            for gen in (a, b):
+                gen.bit_generator.advance(2**100 + seed)
+        got = uniforms(a, 20_001)
+        want = b.random(20_001)
+        assert np.array_equal(got, want)
+        assert np.array_equal(a.random(4), b.random(4))
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1000, 65_536])
+@pytest.mark.parametrize("max_passes", [1, 2, 7, 10_000, 2**20 + 3])
+def test_two_model_loop_same_episodes(chunk: int, max_passes: int) -> None:
+    """The paper's game on the two-model loop (packed episodes, outputs written once; above
+    2^20 - 1 passes the general loop): the numpy path's episodes and generator state, for
+    chunk sizes that split the episodes unevenly and caps that truncate."""
+    n = 3 * chunk + 11 if chunk < 65_536 else 140_001
+    R = np.array([[0.5, 0.5], [0.0, 1.0]])
+
+    def go(gen: np.random.Generator) -> Any:
+        return _run(n, np.array([1.0, 0.0]), R, PAPER.success_prob, PAPER.latency, PAPER.cost,
+                    None, None, np.full(2, 0.2), None, max_passes, gen, chunk)
+
+    a, b = _both(go, 11)
+    _same_run(a, b)
+    if max_passes <= 2:
+        assert a.truncated.any()
+    if max_passes >= 10_000:
+        assert not a.truncated.any()
+
+
+def test_two_model_thresholds_at_the_uniform_drawn() -> None:
+    """Knife edges of the two-model loop's integer comparisons (m < ceil(p · 2^53) for
+    u = m · 2^-53 < p): p equal to the first episode's uniform and one ulp either side (below
+    0.5, where p · 2^53 is not an integer), the numpy path's episodes, and solved on the first
+    pass exactly when u < p."""
+    seed = next(s for s in range(100) if 0.25 <= np.random.default_rng(s).random() < 0.5)
+    u0 = float(np.random.default_rng(seed).random())
+    R = np.array([[0.5, 0.5], [0.0, 1.0]])
+    for p0 in (u0, float(np.nextafter(u0, 1.0)), float(np.nextafter(u0, 0.0))):
+        p = np.array([p0, 0.8])
+
+        def go(gen: np.random.Generator, p: np.ndarray = p) -> Any:
+            return _run(50, np.array([1.0, 0.0]), R, p, PAPER.latency, PAPER.cost, None, None,
+                        np.array([0.0, 0.2]), None, 100, gen)
+
+        a, b = _both(go, seed)
+        _same_run(a, b)
+        # q = 0 on model 1, so b = p: the first pass ends episode 0 exactly when u0 < p0
+        assert bool(a.solved[0] and a.passes[0].sum() == 1) == (u0 < p0)

@@ -198,10 +198,12 @@ def _simulate(
         q_model, q_table = _abandon_table(abandon, np.empty(0), n, K)
     gen = _normalise_rng(rng)
     const_value = task_value is None or (not callable(task_value) and np.ndim(task_value) == 0)
-    if reduce and const_value and not callable(abandon):  # one V, no n-sized array (no draws)
+    if const_value and not callable(abandon):  # one V, no n-sized array (no draws)
         values = np.full(1, params.task_value if task_value is None
                          else float(_as_float_array(task_value, "task_value")))
         check_array(values, "task_value")
+        if not reduce:  # a read-only broadcast view, as the penalty: no n floats to write
+            values = np.broadcast_to(values[0], (n,))
     else:
         values = _task_values(task_value, params.task_value, n, gen)
     if callable(abandon):

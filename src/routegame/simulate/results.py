@@ -208,7 +208,8 @@ class Episodes:
         How the episode ended: exactly one is True for each episode (truncated = cut short by
         ``max_passes``).
     task_value, penalty : ndarray of float, shape (n,)
-        V and P of each episode (``simulate`` gives P as a read-only broadcast view).
+        V and P of each episode (``simulate`` gives P, and V when it is one value for all
+        episodes, as read-only broadcast views).
     model_names : tuple of str
         Names of the K models (``M1``, ``M2``, ... by default).
 
