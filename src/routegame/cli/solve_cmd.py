@@ -481,19 +481,58 @@ def _run_batch(path: str, tie_break: str) -> int:
 _TABLE_BLOCK = 1 << 17
 
 
-def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: bool) -> None:
-    from routegame import io, tabular
+def _load_compiled(rows: int) -> None:
+    """Load what a large table needs beyond the reading: pyarrow.compute (the regime column's
+    dictionary cast) and the compiled kernel. Run in a thread while the table is read and
+    checked (Parquet reading and numpy release the GIL; numba's import is mostly Python)."""
+    import pyarrow.compute  # noqa: F401
+
     from routegame.closed_form.provider import prepare_compiled
+
+    prepare_compiled(rows)
+
+
+def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: bool) -> None:
+    import threading
+
+    from routegame import io, tabular
+    from routegame.closed_form.provider import prepare_compiled, use_compiled
+    from routegame.io.tables import table_rows
 
     io.table_format(out, "--out")
     io.check_output_path(out, overwrite, "--out")
-    data = tabular.read_games(table, "--table")
-    tabular.check_output_names(data.column_names, table)
-    # every bad cell is reported (with its row in the file) before anything is written; the
-    # validated float64 columns are then solved block by block
-    games = tabular.game_columns(data, label=table)
-    rows = data.num_rows
-    prepare_compiled(rows)  # a large table loads the compiled kernel once, for all its blocks
+    # A large Parquet table (rows from its footer) starts loading the compiled kernel now, in a
+    # thread, while its data are read and checked; a CSV table once read.
+    loader: threading.Thread | None = None
+    failed: list[BaseException] = []
+
+    def start_loading(rows: int | None) -> None:
+        nonlocal loader
+        if loader is None and rows is not None and use_compiled(rows):
+            def run() -> None:
+                try:
+                    _load_compiled(rows)
+                except BaseException as exc:  # reported by the main thread
+                    failed.append(exc)
+
+            loader = threading.Thread(target=run, name="routegame-load-kernel")
+            loader.start()
+
+    start_loading(table_rows(table))
+    try:
+        data = tabular.read_games(table, "--table")
+        tabular.check_output_names(data.column_names, table)
+        # every bad cell is reported (with its row in the file) before anything is written; the
+        # validated float64 columns are then solved block by block
+        games = tabular.game_columns(data, label=table)
+        rows = data.num_rows
+        start_loading(rows)
+    finally:
+        if loader is not None:
+            loader.join()
+    if failed:
+        raise failed[0]
+    prepare_compiled(rows)  # loaded: a no-op (or the numpy path: nothing to load)
     columns: list[str] = []
     work: dict[str, Any] = {}  # the kernel's output memory, reused by every block (one at a time)
 
