@@ -182,7 +182,9 @@ def _bad_cell_message(col: str, cell: Any, row: int, where: str) -> str:
     return f"must be {describe_range(field)}, got {got} (row {row + 1}{where})"
 
 
-def game_columns(table: pa.Table, label: str | None = None) -> dict[str, FloatArray]:
+def game_columns(
+    table: pa.Table, label: str | None = None, *, first_row: int = 0
+) -> dict[str, FloatArray]:
     """The validated game columns of a table, as float64 arrays.
 
     Parameters
@@ -191,6 +193,9 @@ def game_columns(table: pa.Table, label: str | None = None) -> dict[str, FloatAr
         Must have every column of :data:`INPUT_COLUMNS` (other columns are ignored here).
     label : str, optional
         Name of the source (a file), added to error messages.
+    first_row : int
+        Rows before this table in its source (for a block of a larger table): error
+        messages count rows from ``first_row + 1``.
 
     Returns
     -------
@@ -269,7 +274,7 @@ def game_columns(table: pa.Table, label: str | None = None) -> dict[str, FloatAr
             cell = None if nulls is not None and nulls[row] else float(x[row])
         else:
             cell = shown[row]
-        raise ParameterError(col, _bad_cell_message(col, cell, row, where))
+        raise ParameterError(col, _bad_cell_message(col, cell, first_row + row, where))
     return values
 
 
