@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_solve import random_games  # noqa: E402  (the same games as the array benchmark)
+from bench_solve import random_games  # the same games as the array benchmark
 
 
 def write_table_input(games: dict[str, np.ndarray], path: Path) -> None:

@@ -452,10 +452,14 @@ def output_arrays(cols: dict[str, np.ndarray]) -> dict[str, Any]:
 _SPELL_ROWS = 1 << 15
 
 
-def _regime_strings(pa: Any, codes: np.ndarray) -> Any:
-    """A pyarrow string array of the regime names of int32 ``codes`` (no Python strings)."""
+def _regime_strings(pa: Any, codes: np.ndarray, spell: bool | None = None) -> Any:
+    """A pyarrow string array of the regime names of int32 ``codes`` (no Python strings),
+    spelled out with numpy (``spell``; default: for fewer than :data:`_SPELL_ROWS` codes while
+    pyarrow.compute is not loaded) or by a dictionary cast."""
     n = codes.shape[0]
-    if n >= _SPELL_ROWS or "pyarrow.compute" in sys.modules:
+    if spell is None:
+        spell = n < _SPELL_ROWS and "pyarrow.compute" not in sys.modules
+    if not spell:
         idx = pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(codes)])
         return pa.DictionaryArray.from_arrays(idx, _regime_names(pa)).cast(pa.string())
     chars, lengths = _REGIME_CHARS
