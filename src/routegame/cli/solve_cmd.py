@@ -568,7 +568,9 @@ def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: b
 
         io.write_table(blocks(), out, overwrite=overwrite, field="--out")
     finally:
-        if loader is not None:  # an error before the kernel was needed: let the load finish
+        # after an error, let the load finish: a thread stopped inside numba at exit could
+        # crash the process (a cold cache is then compiled, and kept for the next run)
+        if loader is not None:
             loader.join()
     if as_json:
         print(_dumps({"rows": rows, "out": out, "columns": columns}))
