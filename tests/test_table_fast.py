@@ -335,3 +335,37 @@ def test_regime_names_spelled_and_cast_agree(n: int) -> None:
     assert spelled.type == cast.type == pa.string()
     assert spelled.equals(want)
     assert cast.equals(want)
+
+
+def test_cli_table_with_the_kernel_loading_in_a_thread(tmp_path: Path) -> None:
+    """A real process whose table loads the compiled kernel in a thread while it is read
+    (``ROUTEGAME_JIT_MIN_SIZE=0``: any table is large enough): a good table gives the numpy
+    path's file, a bad cell in the last row gives one error line, status 2 and no file."""
+    import os
+    import subprocess
+    import sys
+
+    from routegame import io
+
+    cols = _random_columns(300, 15)
+    src = tmp_path / "in.parquet"
+    io.write_table(pa.table(cols), src)
+    cols["penalty"][299] = -2.0
+    bad = tmp_path / "bad.parquet"
+    io.write_table(pa.table(cols), bad)
+
+    def run(table: Path, out: Path, **env: str) -> Any:
+        return subprocess.run(
+            [sys.executable, "-m", "routegame", "solve", "--table", str(table), "--out", str(out)],
+            capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+
+    jit = run(src, tmp_path / "jit.parquet", ROUTEGAME_JIT_MIN_SIZE="0")
+    plain = run(src, tmp_path / "plain.parquet", ROUTEGAME_JIT="0")
+    assert jit.returncode == 0, jit.stderr
+    assert plain.returncode == 0, plain.stderr
+    assert (tmp_path / "jit.parquet").read_bytes() == (tmp_path / "plain.parquet").read_bytes()
+    res = run(bad, tmp_path / "bad_out.parquet", ROUTEGAME_JIT_MIN_SIZE="0")
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [
+        f"error: penalty: must be >= 0 and finite, got -2 (row 300 of {bad})"]
+    assert not (tmp_path / "bad_out.parquet").exists()
