@@ -160,8 +160,9 @@ def bench_tables(sizes: list[int], baseline: str | None, repeats: int) -> None:
             line = f"    {label:6s} incl. start: numpy {_rate(n, best[f'start {label} numpy'])}"
             if jit:
                 c = best[f"start {label} compiled"]
-                line += (f"  compiled {_rate(n, c)}  | in-process compiled "
-                         f"{_rate(n, best[f'in {label} compiled'])}")
+                ratio = best[f"start {label} numpy"][0] / c[0]
+                line += (f"  compiled {_rate(n, c)} ({ratio:.2f}x numpy)  | in-process "
+                         f"compiled {_rate(n, best[f'in {label} compiled'])}")
             print(line)
         np_in = best["in after numpy"]
         print(f"    after  in-process: numpy {_rate(n, np_in)}", end="")
