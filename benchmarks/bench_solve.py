@@ -1,22 +1,17 @@
-"""Benchmark: the two-model solver through the array API, ``--table`` and the numeric engine.
+"""Benchmark: the two-model solver through the array API and the numeric engine.
 
 Same run, same games: the numpy path (``_jit.forced(False)``), the compiled kernel
 (``closed_form._compiled``, numba) on 1 and 2 threads, and the memory-bound baseline (one fused
 numpy pass that reads the same inputs and writes the same outputs once: the floor no kernel can
-beat). ``--table`` is timed for each of ``--table-sizes`` rows (default 1, 4 and 10 million):
-in a subprocess (``routegame solve --table IN.parquet --out OUT.parquet``: process start,
-imports, numba load, Parquet read and write included) with the compiled path off
-(``ROUTEGAME_JIT=0``) and on, and in-process (the CLI's table function after imports and a warm
-kernel: process start excluded), with the ratios compiled / numpy. The first-call latency of
-the compiled path is measured in fresh processes: cold numba cache (compile) and warm cache
-(load).
+beat). The first-call latency of the compiled path is measured in fresh processes: cold numba
+cache (compile) and warm cache (load). ``routegame solve --table`` has its own benchmark,
+``benchmarks/bench_table.py``.
 
 Equilibrium (strong and weak), thresholds, misalignment and throttling for N random games
-(default 10^6) through ``routegame.solve_arrays`` and through ``routegame solve --table`` (a
-subprocess on a Parquet file), and for a sample through the independent numerical engine
-(``routegame.markov.numeric.numeric_equilibrium`` + ``numeric_user_preferred``: the engine's
-throttling search is far slower still, so it is left out, which flatters the baseline).
-Prints games per second for each and the ratios. Run::
+(default 10^6) through ``routegame.solve_arrays``, and for a sample through the independent
+numerical engine (``routegame.markov.numeric.numeric_equilibrium`` + ``numeric_user_preferred``:
+the engine's throttling search is far slower still, so it is left out, which flatters the
+baseline). Prints games per second for each and the ratios. Run::
 
     .venv/bin/python benchmarks/bench_solve.py [--games 1000000] [--numeric-sample 40]
 
@@ -31,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -97,48 +91,6 @@ def bench_array_api(games: dict[str, np.ndarray], repeats: int = 3) -> float:
     return _best(lambda: rg.solve_arrays(**games), repeats)
 
 
-def write_table_input(games: dict[str, np.ndarray], path: Path) -> None:
-    import pandas as pd
-
-    pd.DataFrame({
-        "task_value": games["task_value"], "penalty": games["penalty"],
-        "latency_1": games["latency"][:, 0], "latency_2": games["latency"][:, 1],
-        "cost_1": games["cost"][:, 0], "cost_2": games["cost"][:, 1],
-        "success_prob_1": games["success_prob"][:, 0],
-        "success_prob_2": games["success_prob"][:, 1],
-    }).to_parquet(path)
-
-
-def bench_table(src: Path, out: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU (user + sys) seconds of ``routegame solve --table`` in a fresh process
-    (process start, imports, Parquet read and write included)."""
-    import resource
-
-    exe = Path(sys.executable).with_name("routegame")
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run([str(exe), "solve", "--table", str(src), "--out", str(out), "--overwrite"],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - t0
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-
-
-def table_in_process(src: Path, out: Path, compiled: bool) -> tuple[float, float]:
-    """Wall and CPU seconds of the ``--table`` function in this process (imports done, kernel
-    loaded: process start excluded; Parquet read, solve, write included)."""
-    import contextlib
-    import io as _io
-
-    from routegame import _jit
-    from routegame.cli import solve_cmd
-
-    with _jit.forced(compiled), contextlib.redirect_stdout(_io.StringIO()):
-        t0, c0 = time.perf_counter(), time.process_time()
-        solve_cmd._run_table(str(src), str(out), True, "strong", False)
-        return time.perf_counter() - t0, time.process_time() - c0
-
-
 _FIRST_CALL = """
 import time, numpy as np
 t0 = time.perf_counter()
@@ -178,45 +130,10 @@ def bench_numeric(games: dict[str, np.ndarray], sample: int) -> float:
     return sample / (time.perf_counter() - t0)
 
 
-def bench_tables(sizes: list[int]) -> None:
-    """``--table`` on Parquet files of each size: numpy path vs compiled, same run."""
-    from routegame import _jit
-
-    exe = Path(sys.executable).with_name("routegame")
-    t0 = time.perf_counter()
-    subprocess.run([str(exe), "--help"], check=True, stdout=subprocess.DEVNULL)
-    start = time.perf_counter() - t0
-    print(f"--table (Parquet in and out; load {os.getloadavg()[0]:.2f}); process start + CLI "
-          f"import (routegame --help): {start:.2f} s wall")
-    print("  rows        numpy incl. start   compiled incl. start  ratio |"
-          "  numpy in-process  compiled in-process  ratio  [compiled per CPU s]")
-    env_np = {**os.environ, "ROUTEGAME_JIT": "0"}
-    warmed = False
-    for n in sizes:
-        with tempfile.TemporaryDirectory() as d:
-            src, out = Path(d) / "in.parquet", Path(d) / "out.parquet"
-            write_table_input(random_games(n), src)
-            w_np, _ = bench_table(src, out, env_np)
-            if not warmed and _jit.available():
-                bench_table(src, out, dict(os.environ))  # make sure the numba cache is warm
-                warmed = True
-            w_c, _ = bench_table(src, out, dict(os.environ))
-            i_np, _ = table_in_process(src, out, compiled=False)
-            i_c, c_c = table_in_process(src, out, compiled=_jit.available())
-        goal = "met" if n / w_c >= 1e6 else "not met"
-        print(f"  {n:>10,}  {n / w_np:12,.0f}/s  {n / w_c:14,.0f}/s  {w_np / w_c:8.2f}x |"
-              f"  {n / i_np:12,.0f}/s  {n / i_c:14,.0f}/s  {i_np / i_c:8.2f}x  [{n / c_c:,.0f}]"
-              f"  goal 1e6/s incl. start: {goal}")
-    print(f"  (load after: {os.getloadavg()[0]:.2f})")
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--games", type=int, default=1_000_000)
     ap.add_argument("--numeric-sample", type=int, default=40)
-    ap.add_argument("--skip-table", action="store_true")
-    ap.add_argument("--table-sizes", default="1000000,4000000,10000000",
-                    help="rows of the --table benchmark, comma separated")
     ap.add_argument("--skip-first-call", action="store_true")
     args = ap.parse_args(argv)
     from routegame import _jit
@@ -264,8 +181,6 @@ def main(argv: list[str] | None = None) -> None:
                 warm = first_call(cache)
             print(f"first compiled call, fresh process: cold cache {cold:.1f} s, "
                   f"cached {warm:.2f} s (imports included)")
-    if not args.skip_table:
-        bench_tables([int(v) for v in args.table_sizes.split(",")])
     num = bench_numeric(games, args.numeric_sample)
     print(f"numeric engine (sample {args.numeric_sample}):            {num:14,.1f} games/s")
     print(f"ratio array API / numeric engine:          {api / num:14,.0f}x  (goal >= 10^4)")

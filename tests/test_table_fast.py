@@ -191,7 +191,7 @@ def test_game_columns_from_chunked_and_sliced_arrays() -> None:
         tabular.game_columns(holed.slice(99))
 
 
-def test_cli_table_imports_neither_pandas_nor_numba_for_a_small_table(tmp_path: Path) -> None:
+def test_cli_table_imports_neither_pandas_nor_numba_nor_compute_for_a_small_table(tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -205,9 +205,167 @@ def test_cli_table_imports_neither_pandas_nor_numba_for_a_small_table(tmp_path: 
         f"sys.argv = ['routegame', 'solve', '--table', {str(src)!r}, '--out', "
         f"{str(tmp_path / 'out.parquet')!r}]\n"
         "try:\n    app()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('pandas', 'numba') if m in sys.modules))\n"
+        "print(sorted(m for m in ('pandas', 'numba', 'pyarrow.compute') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
     assert (tmp_path / "out.parquet").exists()
+
+
+def _run_cli(src: Path, out: Path, *extra: str) -> Any:
+    from typer.testing import CliRunner
+
+    from routegame.cli._app import app
+
+    return CliRunner().invoke(app, ["solve", "--table", str(src), "--out", str(out), *extra])
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 64 * 3 + 5])
+def test_cli_table_blocks_give_the_one_block_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, n: int
+) -> None:
+    """Blocks of 64 rows (n below, at, just above and not a multiple of the block size) give
+    the values of one block holding the whole table: equal tables (Parquet: the row groups
+    follow the blocks) and the same CSV bytes; rows counted in the file, not the block."""
+    from routegame import io
+    from routegame.cli import solve_cmd
+
+    src = tmp_path / f"in{suffix}"
+    io.write_table(pa.table(_random_columns(n, 11)), src)
+    got = {}
+    for block in (1 << 20, 64):
+        monkeypatch.setattr(solve_cmd, "_TABLE_BLOCK", block)
+        got[block] = tmp_path / f"out_{block}{suffix}"
+        res = _run_cli(src, got[block])
+        assert res.exit_code == 0, res.output
+    if suffix == ".csv":
+        assert got[64].read_bytes() == got[1 << 20].read_bytes()
+    else:
+        assert pq.read_table(got[64]).equals(pq.read_table(got[1 << 20]))
+        assert pq.ParquetFile(got[64]).num_row_groups == -(-n // 64)
+        with _jit.forced(False):
+            assert pq.read_table(got[64]).equals(_reference(pa.table(_random_columns(n, 11)),
+                                                            "strong"))
+
+
+@pytest.mark.parametrize("bad_rows", [[0], [63], [64], [199], [70, 130], [199, 5]])
+def test_cli_table_first_bad_row_of_the_file_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad_rows: list[int]
+) -> None:
+    """A bad cell in the first, a middle or the last block (its last row): the error names the
+    first bad row of the file (over all blocks), and neither OUT nor a temporary file is
+    left, on both paths."""
+    from routegame import io
+    from routegame.cli import solve_cmd
+
+    monkeypatch.setattr(solve_cmd, "_TABLE_BLOCK", 64)
+    cols = _random_columns(200, 12)
+    for k, row in enumerate(bad_rows):
+        cols["latency_2" if k == 0 else "cost_1"][row] = -1.0 - k
+    src, out = tmp_path / "bad.parquet", tmp_path / "out.parquet"
+    io.write_table(pa.table(cols), src)
+    first = min(bad_rows)
+    col = "latency_2" if first == bad_rows[0] else "cost_1"
+    for compiled in _paths():
+        with _jit.forced(compiled):
+            res = _run_cli(src, out)
+        assert res.exit_code == 2
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert len(lines) == 1, res.output
+        assert lines[0].startswith(f"error: {col}:"), lines[0]
+        assert f"(row {first + 1} of" in lines[0], lines[0]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [src.name]
+
+
+def test_cli_table_existing_out_is_kept_on_a_late_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--overwrite with a bad cell in the last block: the old OUT file stays as it was."""
+    from routegame import io
+    from routegame.cli import solve_cmd
+
+    monkeypatch.setattr(solve_cmd, "_TABLE_BLOCK", 64)
+    cols = _random_columns(300, 13)
+    cols["success_prob_1"][299] = 1.5
+    src, out = tmp_path / "bad.parquet", tmp_path / "out.parquet"
+    io.write_table(pa.table(cols), src)
+    out.write_bytes(b"old content")
+    res = _run_cli(src, out, "--overwrite")
+    assert res.exit_code == 2
+    assert "success_prob_1" in res.output
+    assert "row 300" in res.output
+    assert out.read_bytes() == b"old content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, out.name])
+
+
+def test_cli_table_kernel_load_failure_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel loads in a thread while the table is read; what the load raises is raised
+    where the kernel is first needed: one line, status 2, no output file."""
+    from routegame import io
+    from routegame.cli import solve_cmd
+
+    def broken(rows: int) -> None:
+        raise rg.errors.ParameterError("kernel", f"cannot load for {rows} rows")
+
+    monkeypatch.setattr(solve_cmd, "_load_compiled", broken)
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    io.write_table(pa.table(_random_columns(100, 14)), src)
+    with _jit.forced(True):
+        res = _run_cli(src, out)
+    if not _jit.available():  # forced(True) without numba: the numpy path, nothing to load
+        assert res.exit_code == 0, res.output
+        return
+    assert res.exit_code == 2
+    assert res.output.strip() == "error: kernel: cannot load for 100 rows"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [src.name]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 1000])
+def test_regime_names_spelled_and_cast_agree(n: int) -> None:
+    """The two ways to build the regime column (numpy for small blocks, pyarrow's dictionary
+    cast for large ones) give the names of REGIMES, code by code."""
+    codes = np.random.default_rng(n).integers(0, len(REGIMES), n).astype(np.int32)
+    want = pa.array([REGIMES[k] for k in codes], type=pa.string())
+    spelled = tabular._regime_strings(pa, codes, spell=True)
+    cast = tabular._regime_strings(pa, codes, spell=False)
+    assert spelled.type == cast.type == pa.string()
+    assert spelled.equals(want)
+    assert cast.equals(want)
+
+
+def test_cli_table_with_the_kernel_loading_in_a_thread(tmp_path: Path) -> None:
+    """A real process whose table loads the compiled kernel in a thread while it is read
+    (``ROUTEGAME_JIT_MIN_SIZE=0``: any table is large enough): a good table gives the numpy
+    path's file, a bad cell in the last row gives one error line, status 2 and no file."""
+    import os
+    import subprocess
+    import sys
+
+    from routegame import io
+
+    cols = _random_columns(300, 15)
+    src = tmp_path / "in.parquet"
+    io.write_table(pa.table(cols), src)
+    cols["penalty"][299] = -2.0
+    bad = tmp_path / "bad.parquet"
+    io.write_table(pa.table(cols), bad)
+
+    def run(table: Path, out: Path, **env: str) -> Any:
+        return subprocess.run(
+            [sys.executable, "-m", "routegame", "solve", "--table", str(table), "--out", str(out)],
+            capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+
+    jit = run(src, tmp_path / "jit.parquet", ROUTEGAME_JIT_MIN_SIZE="0")
+    plain = run(src, tmp_path / "plain.parquet", ROUTEGAME_JIT="0")
+    assert jit.returncode == 0, jit.stderr
+    assert plain.returncode == 0, plain.stderr
+    assert (tmp_path / "jit.parquet").read_bytes() == (tmp_path / "plain.parquet").read_bytes()
+    res = run(bad, tmp_path / "bad_out.parquet", ROUTEGAME_JIT_MIN_SIZE="0")
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [
+        f"error: penalty: must be >= 0 and finite, got -2 (row 300 of {bad})"]
+    assert not (tmp_path / "bad_out.parquet").exists()

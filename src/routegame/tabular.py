@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -181,7 +182,9 @@ def _bad_cell_message(col: str, cell: Any, row: int, where: str) -> str:
     return f"must be {describe_range(field)}, got {got} (row {row + 1}{where})"
 
 
-def game_columns(table: pa.Table, label: str | None = None) -> dict[str, FloatArray]:
+def game_columns(
+    table: pa.Table, label: str | None = None, *, first_row: int = 0
+) -> dict[str, FloatArray]:
     """The validated game columns of a table, as float64 arrays.
 
     Parameters
@@ -190,6 +193,9 @@ def game_columns(table: pa.Table, label: str | None = None) -> dict[str, FloatAr
         Must have every column of :data:`INPUT_COLUMNS` (other columns are ignored here).
     label : str, optional
         Name of the source (a file), added to error messages.
+    first_row : int
+        Rows before this table in its source (for a block of a larger table): error
+        messages count rows from ``first_row + 1``.
 
     Returns
     -------
@@ -235,7 +241,8 @@ def game_columns(table: pa.Table, label: str | None = None) -> dict[str, FloatAr
         typ = arr.type
         nulls: np.ndarray | None = None
         if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
-            x, nulls = _float_column(arr.cast(pa.float64()))
+            # float64 as it is (a cast would import pyarrow.compute, 0.1-0.2 s of a CLI run)
+            x, nulls = _float_column(arr if typ == pa.float64() else arr.cast(pa.float64()))
             cells[col] = (x, nulls)
         elif pa.types.is_null(typ):
             x = np.full(len(arr), np.nan)
@@ -267,7 +274,7 @@ def game_columns(table: pa.Table, label: str | None = None) -> dict[str, FloatAr
             cell = None if nulls is not None and nulls[row] else float(x[row])
         else:
             cell = shown[row]
-        raise ParameterError(col, _bad_cell_message(col, cell, row, where))
+        raise ParameterError(col, _bad_cell_message(col, cell, first_row + row, where))
     return values
 
 
@@ -384,17 +391,23 @@ def solve_columns(
             res = provider._solve_compiled(V, P, t, c, p, tie_break, work=ws)
         else:
             res = provider._solve_blocks(V, P, t, c, p, V.shape[0], tie_break)
+        # the float columns in one matrix (clipped where they are probabilities), rounded in
+        # one call: one pass over fresh memory, which the kernel's workspace never shares
+        floats = np.empty((len(_FLOAT_COLUMNS), V.shape[0]))
+        for k, name in enumerate(_FLOAT_COLUMNS):
+            if name in _CLIPPED:
+                np.clip(res[name], 0.0, 1.0, out=floats[k])
+            else:
+                floats[k] = res[name]
+        floats = round_sig(floats)
         out: dict[str, np.ndarray] = {}
         for name in OUTPUT_COLUMNS:
-            x = res[name]
-            if name == "regime":
-                out[name] = np.asarray(x, dtype=np.int32)
-            elif name in _CLIPPED:
-                out[name] = round_sig(np.clip(x, 0.0, 1.0))
-            elif name in _FLOAT_COLUMNS:
-                out[name] = round_sig(x)
+            if name in _FLOAT_COLUMNS:
+                out[name] = floats[_FLOAT_COLUMNS.index(name)]
+            elif name == "regime":
+                out[name] = np.asarray(res[name], dtype=np.int32)
             else:  # a copy: the kernel's memory is reused for the next block
-                out[name] = np.array(x)
+                out[name] = np.array(res[name])
     return out
 
 
@@ -416,9 +429,8 @@ def output_arrays(cols: dict[str, np.ndarray]) -> dict[str, Any]:
     for name in OUTPUT_COLUMNS:
         a = np.ascontiguousarray(cols[name])
         n = a.shape[0]
-        if name == "regime":  # names from the codes (a dictionary cast: no Python strings)
-            codes = pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(a.astype(np.int32))])
-            out[name] = pa.DictionaryArray.from_arrays(codes, _regime_names(pa)).cast(pa.string())
+        if name == "regime":
+            out[name] = _regime_strings(pa, a.astype(np.int32))
         elif a.dtype.kind == "f":  # NaN (undefined) -> null
             valid = ~np.isnan(a)
             nulls = n - int(np.count_nonzero(valid))
@@ -432,6 +444,43 @@ def output_arrays(cols: dict[str, np.ndarray]) -> dict[str, Any]:
             out[name] = pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), n,
                                               [None, pa.py_buffer(a)], null_count=0)
     return out
+
+
+#: Below this many rows the regime names are spelled out with numpy (~0.14 us a row) rather
+#: than by pyarrow's dictionary cast (~0.015 us a row, but its first use imports
+#: pyarrow.compute: 0.1-0.2 s).
+_SPELL_ROWS = 1 << 15
+
+
+def _regime_strings(pa: Any, codes: np.ndarray, spell: bool | None = None) -> Any:
+    """A pyarrow string array of the regime names of int32 ``codes`` (no Python strings),
+    spelled out with numpy (``spell``; default: for fewer than :data:`_SPELL_ROWS` codes while
+    pyarrow.compute is not loaded) or by a dictionary cast."""
+    n = codes.shape[0]
+    if spell is None:
+        spell = n < _SPELL_ROWS and "pyarrow.compute" not in sys.modules
+    if not spell:
+        idx = pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(codes)])
+        return pa.DictionaryArray.from_arrays(idx, _regime_names(pa)).cast(pa.string())
+    chars, lengths = _REGIME_CHARS
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths[codes], out=offsets[1:])
+    data = chars[codes][np.arange(chars.shape[1]) < lengths[codes][:, None]]
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets),
+                                                   pa.py_buffer(data)], null_count=0)
+
+
+def _regime_chars() -> tuple[np.ndarray, np.ndarray]:
+    """:data:`REGIMES` as a zero-padded byte matrix (one row per regime) and the lengths."""
+    data = [r.encode() for r in REGIMES]
+    lengths = np.array([len(d) for d in data], dtype=np.int32)
+    chars = np.zeros((len(data), int(lengths.max())), dtype=np.uint8)
+    for k, d in enumerate(data):
+        chars[k, : len(d)] = np.frombuffer(d, dtype=np.uint8)
+    return chars, lengths
+
+
+_REGIME_CHARS = _regime_chars()
 
 
 def _regime_names(pa: Any) -> Any:

@@ -481,47 +481,97 @@ def _run_batch(path: str, tie_break: str) -> int:
 _TABLE_BLOCK = 1 << 17
 
 
-def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: bool) -> None:
-    from routegame import io, tabular
+def _load_compiled(rows: int) -> None:
+    """Load what a large table needs beyond the reading: pyarrow.compute (the regime column's
+    dictionary cast) and the compiled kernel. Run in a thread while the table is read and
+    checked (Parquet reading and numpy release the GIL; numba's import is mostly Python)."""
+    import pyarrow.compute  # noqa: F401
+
     from routegame.closed_form.provider import prepare_compiled
+
+    prepare_compiled(rows)
+
+
+def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: bool) -> None:
+    """``--table``: read the table, then check, solve and write it block by block.
+
+    Three things at once where there is work for them: a large Parquet table starts loading
+    the compiled kernel (in a thread) as soon as its footer gives the row count, while its
+    data are read; then one thread checks and solves block k+1 (the kernel itself may use more
+    threads) while the main thread writes block k (Parquet encoding releases the GIL). A bad
+    cell raises in the block that holds it (the first bad row of the file: blocks go in
+    order); the output is written to a temporary file, removed on any error
+    (:func:`routegame.io.write_table`), so nothing half-written is left.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from routegame import io, tabular
+    from routegame.closed_form.provider import use_compiled
+    from routegame.io.tables import table_rows
 
     io.table_format(out, "--out")
     io.check_output_path(out, overwrite, "--out")
-    data = tabular.read_games(table, "--table")
-    tabular.check_output_names(data.column_names, table)
-    # every bad cell is reported (with its row in the file) before anything is written; the
-    # validated float64 columns are then solved block by block
-    games = tabular.game_columns(data, label=table)
-    rows = data.num_rows
-    prepare_compiled(rows)  # a large table loads the compiled kernel once, for all its blocks
-    columns: list[str] = []
-    work: dict[str, Any] = {}  # the kernel's output memory, reused by every block (one at a time)
+    loader: threading.Thread | None = None
+    failed: list[BaseException] = []
 
-    def solve(start: int) -> Any:
-        stop = min(rows, start + _TABLE_BLOCK)
-        cols = tabular.solve_columns({k: v[start:stop] for k, v in games.items()}, tie_break,
-                                     work)
-        block = data.slice(start, stop - start)
-        for name, arr in tabular.output_arrays(cols).items():
-            block = block.append_column(name, arr)
-        return block
+    def start_loading(rows: int | None) -> None:
+        nonlocal loader
+        if loader is None and rows is not None and use_compiled(rows):
+            def run() -> None:
+                try:
+                    _load_compiled(rows)
+                except BaseException as exc:  # raised again where the kernel is needed
+                    failed.append(exc)
 
-    def blocks() -> Iterator[Any]:
-        """Solved blocks in order; the next one is solved (in a thread: the kernels and the
-        Parquet writer release the GIL) while this one is written."""
-        from concurrent.futures import ThreadPoolExecutor
+            loader = threading.Thread(target=run, name="routegame-load-kernel")
+            loader.start()
 
-        starts = range(0, max(rows, 1), _TABLE_BLOCK)
-        with ThreadPoolExecutor(1) as pool:
-            ahead = pool.submit(solve, starts[0])
-            for k in range(len(starts)):
-                solved = ahead.result()
-                if k + 1 < len(starts):
-                    ahead = pool.submit(solve, starts[k + 1])
-                columns[:] = solved.column_names
-                yield solved
+    def loaded() -> None:
+        """Wait for the loader (once it is done: at once); raise what it raised."""
+        if loader is not None:
+            loader.join()
+        if failed:
+            raise failed[0]
 
-    io.write_table(blocks(), out, overwrite=overwrite, field="--out")
+    start_loading(table_rows(table))  # Parquet: from the footer, before the data are read
+    try:
+        data = tabular.read_games(table, "--table")
+        tabular.check_output_names(data.column_names, table)
+        rows = data.num_rows
+        start_loading(rows)  # CSV: once read
+        columns: list[str] = []
+        work: dict[str, Any] = {}  # the kernel's output memory, reused by every block
+
+        def solve(start: int) -> Any:
+            stop = min(rows, start + _TABLE_BLOCK)
+            block = data.slice(start, stop - start)
+            games = tabular.game_columns(block, label=table, first_row=start)
+            loaded()
+            for name, arr in tabular.output_arrays(
+                    tabular.solve_columns(games, tie_break, work)).items():
+                block = block.append_column(name, arr)
+            return block
+
+        def blocks() -> Iterator[Any]:
+            """Solved blocks in order, the next one solved in a thread while this one is
+            written."""
+            starts = range(0, max(rows, 1), _TABLE_BLOCK)
+            with ThreadPoolExecutor(1) as pool:
+                ahead = pool.submit(solve, starts[0])
+                for k in range(len(starts)):
+                    solved = ahead.result()
+                    if k + 1 < len(starts):
+                        ahead = pool.submit(solve, starts[k + 1])
+                    columns[:] = solved.column_names
+                    yield solved
+
+        io.write_table(blocks(), out, overwrite=overwrite, field="--out")
+    finally:
+        # after an error, let the load finish: a thread stopped inside numba at exit could
+        # crash the process (a cold cache is then compiled, and kept for the next run)
+        if loader is not None:
+            loader.join()
     if as_json:
         print(_dumps({"rows": rows, "out": out, "columns": columns}))
     else:

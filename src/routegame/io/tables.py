@@ -37,7 +37,7 @@ from routegame.io.atomic import atomic_write
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = ["TableFormat", "read_table", "table_format", "write_table"]
+__all__ = ["TableFormat", "read_table", "table_format", "table_rows", "write_table"]
 
 TableFormat = Literal["csv", "parquet"]
 
@@ -192,6 +192,32 @@ def read_table(
         raise DataFormatError(label, f"not a readable Parquet file: {one_line(str(exc))}") from None
 
 
+def table_rows(path: str | os.PathLike[str]) -> int | None:
+    """The number of rows of a Parquet file from its footer (no data read), else None.
+
+    None for a CSV file (its rows are known only once read) and for anything that is not a
+    readable Parquet file (:func:`read_table` then reports the problem).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_table([{"x": [1.0, 2.0, 3.0]}], d / "t.parquet")
+    >>> table_rows(d / "t.parquet"), table_rows(d / "missing.parquet"), table_rows(d / "t.csv")
+    (3, None, None)
+    """
+    p = Path(path)
+    if _SUFFIXES.get(p.suffix.lower()) != "parquet" or not p.is_file():
+        return None
+    pa = _pyarrow()
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(p, memory_map=True).metadata.num_rows)
+    except (pa.ArrowException, OSError):
+        return None
+
+
 # ---------------------------------------------------------------------------------------------
 # writing
 
@@ -239,7 +265,9 @@ def _write(data: Any, path: Path, fmt: TableFormat, metadata: Mapping[str, str] 
                 else:  # dictionary pages only where they pay (not for float columns)
                     coded = [f.name for f in schema if not pa.types.is_floating(f.type)]
                     writer = pq.ParquetWriter(str(path), schema, use_dictionary=coded)
-            writer.write_table(table.cast(writer.schema) if fmt == "parquet" else table)
+            if fmt == "parquet" and not table.schema.equals(writer.schema, check_metadata=False):
+                table = table.cast(writer.schema)
+            writer.write_table(table)
         if writer is None:  # no blocks: an empty file is not a table
             raise ParameterError("table", "nothing to write (no rows and no columns)")
     finally:
