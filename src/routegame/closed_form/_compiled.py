@@ -62,6 +62,7 @@ _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0  # the same constants as provider.py
 _SCAN = 13
 _GOLDEN_STEPS = 34
 _FRAC = np.linspace(0.0, 1.0, _SCAN)[1:-1]
+_END_STEPS = np.array([1e-10, 1e-8, 1e-6, 1e-4])  # provider._END_STEPS
 _CHUNK = 2048  # games per chunk (the mixed-branch searches of a chunk run in lockstep)
 _MIN_PER_THREAD = 1 << 14  # fewer games per thread are not worth a thread
 _NAN = np.nan
@@ -250,10 +251,13 @@ def _search_bounds(x1: float, x2: float, c1: float, c2: float, p1: float, p2: fl
 
 @_jit
 def _golden_block(m: int, gx1: Any, gx2: Any, gc1: Any, gc2: Any, gp1: Any, gp2: Any, gP: Any,
-                  lo: Any, hi: Any, frac: Any, ga: Any, gb: Any, gxa: Any, gxb: Any, gfa: Any,
-                  gfb: Any, gbest: Any, gk: Any, gdone: Any, s_out: Any, J_out: Any) -> None:
-    """provider._golden_argmin of the mixed cost for m games in lockstep (the games' independent
-    chains of divisions and square roots overlap in the pipeline): s_out, J_out."""
+                  lo: Any, hi: Any, frac: Any, steps: Any, ga: Any, gb: Any, gxa: Any, gxb: Any,
+                  gfa: Any, gfb: Any, gbest: Any, gk: Any, gdone: Any, live: Any, s_out: Any,
+                  J_out: Any) -> None:
+    """provider's search of the mixed branch for m games in lockstep (the games' independent
+    chains of divisions and square roots overlap in the pipeline): ``_scan_argmin``, then
+    ``_at_branch_end`` (gdone: the minimum is at an end of the branch, a candidate already),
+    then ``_golden_refine`` on the other games: s_out, J_out."""
     for g in range(m):
         gbest[g] = _INF
         gk[g] = 0
@@ -269,7 +273,32 @@ def _golden_block(m: int, gx1: Any, gx2: Any, gc1: Any, gc2: Any, gp1: Any, gp2:
             gk[g] = j if take else gk[g]
             gbest[g] = f if take else gbest[g]
             gdone[g] = gdone[g] or nan_f
+    # provider._at_branch_end: f strictly rising along the probes from the end inwards
+    nlive = 0
     for g in range(m):
+        first = gk[g] == 0
+        last = gk[g] == _SCAN - 3
+        at_end = first or last
+        if at_end:
+            end = hi[g] if last else lo[g]
+            width = (lo[g] - hi[g]) if last else (hi[g] - lo[g])
+            f_prev = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g], end)
+            for h in steps:
+                f_next = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g],
+                                     end + h * width)
+                if not f_prev < f_next:
+                    at_end = False
+                    break
+                f_prev = f_next
+        gdone[g] = at_end
+        if at_end:
+            s_out[g] = 0.0
+            J_out[g] = _INF
+        else:
+            live[nlive] = g
+            nlive += 1
+    for j in range(nlive):
+        g = live[j]
         step = (hi[g] - lo[g]) / (_SCAN - 1)
         a = lo[g] + step * gk[g]
         b = lo[g] + step * (gk[g] + 2)
@@ -277,11 +306,13 @@ def _golden_block(m: int, gx1: Any, gx2: Any, gc1: Any, gc2: Any, gp1: Any, gp2:
         gb[g] = b
         gxa[g] = b - _GOLDEN * (b - a)
         gxb[g] = a + _GOLDEN * (b - a)
-    for g in range(m):
+    for j in range(nlive):
+        g = live[j]
         gfa[g] = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g], gxa[g])
         gfb[g] = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g], gxb[g])
     for _ in range(_GOLDEN_STEPS):
-        for g in range(m):
+        for j in range(nlive):
+            g = live[j]
             a, b, xa, xb, fa, fb = ga[g], gb[g], gxa[g], gxb[g], gfa[g], gfb[g]
             left = fa <= fb
             b = xb if left else b
@@ -293,7 +324,8 @@ def _golden_block(m: int, gx1: Any, gx2: Any, gc1: Any, gc2: Any, gp1: Any, gp2:
             gfb[g] = fa if left else f_new
             gxa[g] = new_x if left else xb
             gfa[g] = f_new if left else fb
-    for g in range(m):
+    for j in range(nlive):
+        g = live[j]
         x = 0.5 * (ga[g] + gb[g])
         s_out[g] = x
         J_out[g] = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g], x)
@@ -380,8 +412,8 @@ def _respond1_strong(x1: float, x2: float, c1: float, c2: float, p1: float, p2: 
 
 
 @_jit
-def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: Any, K: Any,
-            B: Any, NV: Any, TL: Any, lo: int, hi: int) -> None:
+def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, steps: Any, F: Any,
+            K: Any, B: Any, NV: Any, TL: Any, lo: int, hi: int) -> None:
     """Games lo..hi-1 (whole chunks of _CHUNK games from lo), written into the output blocks."""
     n = hi
     nchunks = (hi - lo + _CHUNK - 1) // _CHUNK
@@ -401,6 +433,7 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: A
         gi = np.empty(_CHUNK, dtype=np.int64)
         gw = np.empty((17, _CHUNK))
         gk = np.empty(_CHUNK, dtype=np.int64)
+        glive = np.empty(_CHUNK, dtype=np.int64)
         gdone = np.empty(_CHUNK, dtype=np.bool_)
         start = lo + ch * _CHUNK
         stop = min(n, start + _CHUNK)
@@ -418,15 +451,17 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: A
                 m += 1
         if m > 0:
             _golden_block(m, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8], frac,
-                          gw[9], gw[10], gw[11], gw[12], gw[13], gw[14], gw[15], gk, gdone,
-                          gw[16], gw[9])
-        # pass 2: everything else, game by game (s_m in gw[16], J_m in gw[9])
+                          steps, gw[9], gw[10], gw[11], gw[12], gw[13], gw[14], gw[15], gk,
+                          gdone, glive, gw[16], gw[9])
+        # pass 2: everything else, game by game (s_m in gw[16], J_m in gw[9]; gdone: the
+        # branch's minimum is at its end, the candidate row stays at J = inf)
         k = 0
         for i in range(start, stop):
             has_m = k < m and gi[k] == i
             s_m = gw[16, k] if has_m else 0.0
             J_m = gw[9, k] if has_m else 0.0
             if has_m:
+                has_m = not gdone[k]
                 k += 1
             _one(i, V[i], P_[i], t[i, 0], t[i, 1], c[i, 0], c[i, 1], p[i, 0], p[i, 1], weak,
                  has_m, s_m, J_m, F, K, B, NV, TL, Jr, Ur, Qr, Sr, cand, cu, cj, cm, ct, pu, pj,
@@ -698,6 +733,45 @@ class Workspace:
             flat = self._flat[key] = np.empty(size, dtype=dtype)
         return flat[:size].reshape(shape)
 
+    def blocks(self, n: int) -> tuple[np.ndarray, ...]:
+        """The output blocks of :func:`solve_generic` for n games, in one page-aligned buffer.
+
+        F (float64), K (int64) and B (bool) have one row per output, each row ``_row_len``
+        elements long (at least n); NV and TL are (n, 2). The kernel writes game i into every
+        row at once, so the rows must not share a cache set: row j starts 64 (j + 2) bytes past
+        a page boundary (a row stride of a multiple of the page size would put all of them in
+        one set of the 8-way L1 cache and evict a line at every store).
+        """
+        nf, nk, nb = len(FLOAT_OUT), len(INT_OUT), len(BOOL_OUT)
+        sizes = [(nf, _row_len(n, 8), np.float64), (nk, _row_len(n, 8), np.int64),
+                 (nb, _row_len(n, 1), np.bool_)]
+        pair = -(-16 * n // _PAGE) * _PAGE + _LINE
+        total = _PAGE + 2 * _LINE + sum(m * r * np.dtype(d).itemsize for m, r, d in sizes)
+        total += 2 * pair
+        flat = self._flat.get("blocks")
+        if flat is None or flat.size < total:
+            flat = self._flat["blocks"] = np.empty(total, dtype=np.uint8)
+        off = (-flat.ctypes.data) % _PAGE + 2 * _LINE
+        out = []
+        for m, r, d in sizes:
+            nbytes = m * r * np.dtype(d).itemsize
+            out.append(flat[off:off + nbytes].view(d).reshape(m, r))
+            off += nbytes
+        for _ in range(2):
+            out.append(flat[off:off + 16 * n].view(np.float64).reshape(n, 2))
+            off += pair
+        return tuple(out)
+
+
+_PAGE = 4096
+_LINE = 64
+
+
+def _row_len(n: int, itemsize: int) -> int:
+    """Elements per output row: n rounded up to whole pages, plus one cache line (so that
+    consecutive rows start one line apart modulo the page size)."""
+    return (-(-n * itemsize // _PAGE) * _PAGE + _LINE) // itemsize
+
 
 def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p: np.ndarray,
                   weak: bool, work: Workspace | None = None) -> dict[str, np.ndarray]:
@@ -726,16 +800,12 @@ def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p:
     n = V.shape[0]
     if work is None:
         work = Workspace()
-    F = work.take("F", (len(FLOAT_OUT), n), np.float64)
-    K = work.take("K", (len(INT_OUT), n), np.int64)
-    B = work.take("B", (len(BOOL_OUT), n), np.bool_)
-    NV = work.take("NV", (n, 2), np.float64)
-    TL = work.take("TL", (n, 2), np.float64)
+    F, K, B, NV, TL = work.blocks(n)
     args = [_readonly(x) for x in (V, P, t, c, p)]
-    _split(_kernel, n, *args, bool(weak), _FRAC, F, K, B, NV, TL)
-    out: dict[str, np.ndarray] = {name: F[k] for k, name in enumerate(FLOAT_OUT)}
-    out.update({name: K[k] for k, name in enumerate(INT_OUT)})
-    out.update({name: B[k] for k, name in enumerate(BOOL_OUT)})
+    _split(_kernel, n, *args, bool(weak), _FRAC, _END_STEPS, F, K, B, NV, TL)
+    out: dict[str, np.ndarray] = {name: F[k, :n] for k, name in enumerate(FLOAT_OUT)}
+    out.update({name: K[k, :n] for k, name in enumerate(INT_OUT)})
+    out.update({name: B[k, :n] for k, name in enumerate(BOOL_OUT)})
     out["net_value"] = NV
     out["throttle_latency"] = TL
     return out
