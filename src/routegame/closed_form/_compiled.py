@@ -463,187 +463,177 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, step
             if has_m:
                 has_m = not gdone[k]
                 k += 1
-            _one(i, V[i], P_[i], t[i, 0], t[i, 1], c[i, 0], c[i, 1], p[i, 0], p[i, 1], weak,
-                 has_m, s_m, J_m, F, K, B, NV, TL, Jr, Ur, Qr, Sr, cand, cu, cj, cm, ct, pu, pj,
-                 pw)
-
-
-@_inline
-def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float, p1: float,
-         p2: float, weak: bool, has_m: bool, s_m: float, J_m: float, F: Any, K: Any, B: Any,
-         NV: Any, TL: Any,
-         Jr: Any, Ur: Any, Qr: Any, Sr: Any, cand: Any, cu: Any, cj: Any, cm: Any, ct: Any,
-         pu: Any, pj: Any, pw: Any) -> None:
-    x1 = V * p1 - t1
-    x2 = V * p2 - t2
-    NV[i, 0] = x1
-    NV[i, 1] = x2
-    if x1 == 0 or x2 == 0:
-        code = 4
-    elif x1 > 0 and x2 > 0:
-        code = 0
-    elif x1 < 0 and x2 < 0:
-        code = 1
-    elif x1 < 0:
-        code = 2
-    else:
-        code = 3
-    K[0, i] = code
-    B[3, i] = code == 4
-    s0, s_low, s_high = _thresholds(x1, x2, p1, p2)
-    F[0, i] = s0
-    F[1, i] = s_low
-    F[2, i] = s_high
-    if code == 4:
-        return  # knife edge: the numpy candidate solver fills this game
-    # --- provider._solve_fast
-    vv = code == 0
-    lv = code == 2
-    vl = code == 3
-    # A value numpy computes for every game but reads only in some regimes is computed here
-    # only there (the rows (1, s0) and (1, s_low) can win only in their regimes: elsewhere their
-    # J is +inf and first_min takes an earlier row): fewer divisions, the same outputs.
-    Jq1 = c1 + P * (1 - p1)
-    Jq2 = c2 + P * (1 - p2)
-    s0f = s0 if lv else 0.0
-    slf = s_low if vl else 0.0
-    Js0 = Us0 = Jsl = Usl = 0.0
-    if lv:
-        d = p1 + (1 - p1) * s0f
-        Js0 = (c1 + (1 - p1) * s0f * c2 / p2) / d
-        Us0 = (x1 + (1 - p1) * s0f * x2 / p2) / d
-    if vl:
-        d = p1 + (1 - p1) * slf
-        Jsl = (c1 + (1 - p1) * slf * c2 / p2) / d
-        Usl = (x1 + (1 - p1) * slf * x2 / p2) / d
-    for j in range(6):
-        Jr[j] = _INF
-        Ur[j] = 0.0
-        Qr[j] = 1.0
-        Sr[j] = 0.0
-    Sr[1] = 1.0
-    if vv or vl:
-        Jr[0], Ur[0], Qr[0] = c1 / p1, x1 / p1, 0.0
-    else:
-        Jr[0], Ur[0], Qr[0] = Jq1, x1, 1.0
-    if vv or lv:
-        Jr[1], Ur[1], Qr[1] = c1 + (1 - p1) * c2 / p2, x1 + (1 - p1) * x2 / p2, 0.0
-    else:
-        Jr[1], Ur[1], Qr[1] = Jq1, x1, 1.0
-    Jr[2] = _nminimum(Js0, Jq1) if lv else _INF
-    Ur[2] = x1 if lv else 0.0
-    Qr[2] = 0.0 if Js0 <= Jq1 else 1.0
-    Sr[2] = s0f
-    Jr[3] = Jsl if vl else _INF
-    Ur[3] = Usl
-    Qr[3] = 0.0
-    Sr[3] = slf
-    J5 = c2 / p2 if (vv or lv) else Jq2
-    if has_m:  # the branch search (pass 1 of _kernel: only where it can win)
-        Jr[4] = J_m
-        Sr[4] = s_m
-        Qr[4], Ur[4] = _respond1_strong(x1, x2, c1, c2, p1, p2, P, s_m, cand, cu, cj, cm, ct)
-    Jr[5] = J5
-    if vv or lv:
-        Ur[5], Qr[5] = x2 / p2, 0.0
-    else:
-        Ur[5], Qr[5] = x2, 1.0
-    k = _first_min(Jr, 6)
-    s_route = 2 if k == 5 else 1
-    s_casc, s_ab, s_cost, s_util = Sr[k], Qr[k], Jr[k], Ur[k]
-    pu[0], pj[0], pw[0] = Ur[0], Jr[0], Qr[0]
-    pu[1], pj[1], pw[1] = Ur[1], Jr[1], Qr[1]
-    pu[2], pj[2], pw[2] = Ur[5], Jr[5], Qr[5]
-    # weak: row 2 is the infimum-or-leave row
-    Jr[2] = _nmaximum(Js0, Jq1) if lv else _INF
-    kw = _first_min(Jr, 6)
-    w_cost = Jr[kw]
-    not_att = lv and (Js0 < w_cost - TOL * abs(w_cost))
-    Qr[2] = 0.0 if Js0 >= Jq1 else 1.0
-    if not_att:
-        w_route, w_casc, w_ab, w_cost, w_util = 1, s0f, 0.0, Js0, Us0
-    else:
-        w_route, w_casc, w_ab, w_util = (2 if kw == 5 else 1), Sr[kw], Qr[kw], Ur[kw]
-    w_att = not not_att
-    # --- provider._finish
-    if weak:
-        h_route, h_casc, h_ab, h_cost, h_util, h_att = w_route, w_casc, w_ab, w_cost, w_util, w_att
-    else:
-        h_route, h_casc, h_ab, h_cost, h_util, h_att = s_route, s_casc, s_ab, s_cost, s_util, True
-    best_u = pu[0]
-    for j in range(1, 3):
-        best_u = _nmaximum(best_u, pu[j])
-    terms = (abs(x1) + abs(x2)) / min(p1, p2)
-    kp = 0
-    bestj = 0.0
-    for j in range(3):
-        rel = _nmaximum(abs(best_u), abs(pu[j]))
-        val = pj[j] if pu[j] >= best_u - (TOL * rel + _TWO_ROUND * terms) else _INF
-        if j == 0:
-            bestj = val
-            if val != val:
-                break
-        elif val != val:
-            kp = j
-            break
-        elif val < bestj:
-            bestj = val
-            kp = j
-    pref_route = 2 if kp == 2 else 1
-    pref_casc = 1.0 if kp == 1 else 0.0
-    gap = _nmaximum(best_u - h_util, 0.0)
-    quit1 = c1 + P * (1.0 - p1)
-    quit2 = c2 + P * (1.0 - p2)
-    best_quit = _nminimum(quit1, quit2)
-    pays = best_quit < h_cost - TOL * abs(h_cost)
-    use2 = quit2 < quit1 - TOL * abs(quit1)
-    over1 = _nmaximum(x1, 0.0)
-    over2 = _nmaximum(x2, 0.0)
-    via_s1 = (not use2) and (over2 < over1)
-    th1 = t1 + over1 if (pays and not use2 and not via_s1) else t1
-    th2 = t2 + over2 if (pays and (use2 or via_s1)) else t2
-    if pays:
-        th_route = 2 if use2 else 1
-        th_casc = 1.0 if via_s1 else 0.0
-        th_ab = 1.0
-        th_cost = best_quit
-        th_util = V * p2 - th2 if use2 else V * p1 - th1
-        added = over2 if (use2 or via_s1) else over1
-        th_att = not (weak and added > 0)
-    else:
-        th_route, th_casc, th_ab, th_cost, th_util, th_att = (h_route, h_casc, h_ab, h_cost,
-                                                              h_util, h_att)
-    TL[i, 0] = th1
-    TL[i, 1] = th2
-    F[3, i] = h_casc
-    F[4, i] = h_ab
-    F[5, i] = h_cost
-    F[6, i] = h_util
-    F[7, i] = _success(p1, p2, h_route, h_casc, h_ab)
-    F[8, i] = _success(p1, p2, w_route, w_casc, w_ab)
-    F[9, i] = _success(p1, p2, pref_route, pref_casc, pw[kp])
-    F[10, i] = _success(p1, p2, th_route, th_casc, th_ab)
-    F[11, i] = w_casc
-    F[12, i] = w_ab
-    F[13, i] = w_cost
-    F[14, i] = w_util
-    F[15, i] = pref_casc
-    F[16, i] = pw[kp]
-    F[17, i] = best_u
-    F[18, i] = pj[kp]
-    F[19, i] = gap
-    F[20, i] = pj[kp] - h_cost
-    F[21, i] = th_casc
-    F[22, i] = th_ab
-    F[23, i] = th_cost
-    F[24, i] = th_util
-    K[1, i] = h_route
-    K[2, i] = w_route
-    K[3, i] = pref_route
-    K[4, i] = th_route
-    B[0, i] = w_att
-    B[1, i] = pays
-    B[2, i] = th_att
+            V_, P, t1, t2, c1, c2, p1, p2 = V[i], P_[i], t[i, 0], t[i, 1], c[i, 0], c[i, 1], p[i, 0], p[i, 1]
+            x1 = V_ * p1 - t1
+            x2 = V_ * p2 - t2
+            NV[i, 0] = x1
+            NV[i, 1] = x2
+            if x1 == 0 or x2 == 0:
+                code = 4
+            elif x1 > 0 and x2 > 0:
+                code = 0
+            elif x1 < 0 and x2 < 0:
+                code = 1
+            elif x1 < 0:
+                code = 2
+            else:
+                code = 3
+            K[0, i] = code
+            B[3, i] = code == 4
+            s0, s_low, s_high = _thresholds(x1, x2, p1, p2)
+            F[0, i] = s0
+            F[1, i] = s_low
+            F[2, i] = s_high
+            if code == 4:
+                continue  # knife edge: the numpy candidate solver fills this game
+            # --- provider._solve_fast
+            vv = code == 0
+            lv = code == 2
+            vl = code == 3
+            # A value numpy computes for every game but reads only in some regimes is computed here
+            # only there (the rows (1, s0) and (1, s_low) can win only in their regimes: elsewhere their
+            # J is +inf and first_min takes an earlier row): fewer divisions, the same outputs.
+            Jq1 = c1 + P * (1 - p1)
+            Jq2 = c2 + P * (1 - p2)
+            s0f = s0 if lv else 0.0
+            slf = s_low if vl else 0.0
+            Js0 = Us0 = Jsl = Usl = 0.0
+            if lv:
+                d = p1 + (1 - p1) * s0f
+                Js0 = (c1 + (1 - p1) * s0f * c2 / p2) / d
+                Us0 = (x1 + (1 - p1) * s0f * x2 / p2) / d
+            if vl:
+                d = p1 + (1 - p1) * slf
+                Jsl = (c1 + (1 - p1) * slf * c2 / p2) / d
+                Usl = (x1 + (1 - p1) * slf * x2 / p2) / d
+            for j in range(6):
+                Jr[j] = _INF
+                Ur[j] = 0.0
+                Qr[j] = 1.0
+                Sr[j] = 0.0
+            Sr[1] = 1.0
+            if vv or vl:
+                Jr[0], Ur[0], Qr[0] = c1 / p1, x1 / p1, 0.0
+            else:
+                Jr[0], Ur[0], Qr[0] = Jq1, x1, 1.0
+            if vv or lv:
+                Jr[1], Ur[1], Qr[1] = c1 + (1 - p1) * c2 / p2, x1 + (1 - p1) * x2 / p2, 0.0
+            else:
+                Jr[1], Ur[1], Qr[1] = Jq1, x1, 1.0
+            Jr[2] = _nminimum(Js0, Jq1) if lv else _INF
+            Ur[2] = x1 if lv else 0.0
+            Qr[2] = 0.0 if Js0 <= Jq1 else 1.0
+            Sr[2] = s0f
+            Jr[3] = Jsl if vl else _INF
+            Ur[3] = Usl
+            Qr[3] = 0.0
+            Sr[3] = slf
+            J5 = c2 / p2 if (vv or lv) else Jq2
+            if has_m:  # the branch search (pass 1 of _kernel: only where it can win)
+                Jr[4] = J_m
+                Sr[4] = s_m
+                Qr[4], Ur[4] = _respond1_strong(x1, x2, c1, c2, p1, p2, P, s_m, cand, cu, cj, cm, ct)
+            Jr[5] = J5
+            if vv or lv:
+                Ur[5], Qr[5] = x2 / p2, 0.0
+            else:
+                Ur[5], Qr[5] = x2, 1.0
+            k = _first_min(Jr, 6)
+            s_route = 2 if k == 5 else 1
+            s_casc, s_ab, s_cost, s_util = Sr[k], Qr[k], Jr[k], Ur[k]
+            pu[0], pj[0], pw[0] = Ur[0], Jr[0], Qr[0]
+            pu[1], pj[1], pw[1] = Ur[1], Jr[1], Qr[1]
+            pu[2], pj[2], pw[2] = Ur[5], Jr[5], Qr[5]
+            # weak: row 2 is the infimum-or-leave row
+            Jr[2] = _nmaximum(Js0, Jq1) if lv else _INF
+            kw = _first_min(Jr, 6)
+            w_cost = Jr[kw]
+            not_att = lv and (Js0 < w_cost - TOL * abs(w_cost))
+            Qr[2] = 0.0 if Js0 >= Jq1 else 1.0
+            if not_att:
+                w_route, w_casc, w_ab, w_cost, w_util = 1, s0f, 0.0, Js0, Us0
+            else:
+                w_route, w_casc, w_ab, w_util = (2 if kw == 5 else 1), Sr[kw], Qr[kw], Ur[kw]
+            w_att = not not_att
+            # --- provider._finish
+            if weak:
+                h_route, h_casc, h_ab, h_cost, h_util, h_att = w_route, w_casc, w_ab, w_cost, w_util, w_att
+            else:
+                h_route, h_casc, h_ab, h_cost, h_util, h_att = s_route, s_casc, s_ab, s_cost, s_util, True
+            best_u = pu[0]
+            for j in range(1, 3):
+                best_u = _nmaximum(best_u, pu[j])
+            terms = (abs(x1) + abs(x2)) / min(p1, p2)
+            kp = 0
+            bestj = 0.0
+            for j in range(3):
+                rel = _nmaximum(abs(best_u), abs(pu[j]))
+                val = pj[j] if pu[j] >= best_u - (TOL * rel + _TWO_ROUND * terms) else _INF
+                if j == 0:
+                    bestj = val
+                    if val != val:
+                        break
+                elif val != val:
+                    kp = j
+                    break
+                elif val < bestj:
+                    bestj = val
+                    kp = j
+            pref_route = 2 if kp == 2 else 1
+            pref_casc = 1.0 if kp == 1 else 0.0
+            gap = _nmaximum(best_u - h_util, 0.0)
+            quit1 = c1 + P * (1.0 - p1)
+            quit2 = c2 + P * (1.0 - p2)
+            best_quit = _nminimum(quit1, quit2)
+            pays = best_quit < h_cost - TOL * abs(h_cost)
+            use2 = quit2 < quit1 - TOL * abs(quit1)
+            over1 = _nmaximum(x1, 0.0)
+            over2 = _nmaximum(x2, 0.0)
+            via_s1 = (not use2) and (over2 < over1)
+            th1 = t1 + over1 if (pays and not use2 and not via_s1) else t1
+            th2 = t2 + over2 if (pays and (use2 or via_s1)) else t2
+            if pays:
+                th_route = 2 if use2 else 1
+                th_casc = 1.0 if via_s1 else 0.0
+                th_ab = 1.0
+                th_cost = best_quit
+                th_util = V_ * p2 - th2 if use2 else V_ * p1 - th1
+                added = over2 if (use2 or via_s1) else over1
+                th_att = not (weak and added > 0)
+            else:
+                th_route, th_casc, th_ab, th_cost, th_util, th_att = (h_route, h_casc, h_ab, h_cost,
+                                                                      h_util, h_att)
+            TL[i, 0] = th1
+            TL[i, 1] = th2
+            F[3, i] = h_casc
+            F[4, i] = h_ab
+            F[5, i] = h_cost
+            F[6, i] = h_util
+            F[7, i] = _success(p1, p2, h_route, h_casc, h_ab)
+            F[8, i] = _success(p1, p2, w_route, w_casc, w_ab)
+            F[9, i] = _success(p1, p2, pref_route, pref_casc, pw[kp])
+            F[10, i] = _success(p1, p2, th_route, th_casc, th_ab)
+            F[11, i] = w_casc
+            F[12, i] = w_ab
+            F[13, i] = w_cost
+            F[14, i] = w_util
+            F[15, i] = pref_casc
+            F[16, i] = pw[kp]
+            F[17, i] = best_u
+            F[18, i] = pj[kp]
+            F[19, i] = gap
+            F[20, i] = pj[kp] - h_cost
+            F[21, i] = th_casc
+            F[22, i] = th_ab
+            F[23, i] = th_cost
+            F[24, i] = th_util
+            K[1, i] = h_route
+            K[2, i] = w_route
+            K[3, i] = pref_route
+            K[4, i] = th_route
+            B[0, i] = w_att
+            B[1, i] = pays
+            B[2, i] = th_att
 
 
 _CONFIG: Any = numba.config
@@ -752,7 +742,7 @@ class Workspace:
         if flat is None or flat.size < total:
             flat = self._flat["blocks"] = np.empty(total, dtype=np.uint8)
         off = (-flat.ctypes.data) % _PAGE + 2 * _LINE
-        out = []
+        out: list[np.ndarray] = []
         for m, r, d in sizes:
             nbytes = m * r * np.dtype(d).itemsize
             out.append(flat[off:off + nbytes].view(d).reshape(m, r))
