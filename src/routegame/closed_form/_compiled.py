@@ -455,14 +455,14 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, step
                           gdone, glive, gw[16], gw[9])
         # pass 2: everything else, game by game (s_m in gw[16], J_m in gw[9]; gdone: the
         # branch's minimum is at its end, the candidate row stays at J = inf)
-        k = 0
+        km = 0
         for i in range(start, stop):
-            has_m = k < m and gi[k] == i
-            s_m = gw[16, k] if has_m else 0.0
-            J_m = gw[9, k] if has_m else 0.0
+            has_m = km < m and gi[km] == i
+            s_m = gw[16, km] if has_m else 0.0
+            J_m = gw[9, km] if has_m else 0.0
             if has_m:
-                has_m = not gdone[k]
-                k += 1
+                has_m = not gdone[km]
+                km += 1
             V_, P, t1, t2, c1, c2, p1, p2 = V[i], P_[i], t[i, 0], t[i, 1], c[i, 0], c[i, 1], p[i, 0], p[i, 1]
             x1 = V_ * p1 - t1
             x2 = V_ * p2 - t2
