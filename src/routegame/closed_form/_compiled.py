@@ -124,21 +124,20 @@ def _argmax(v: Any, n: int) -> int:
 
 
 @_jit
-def _first_min(v: Any, n: int) -> int:
-    """engines.kernel.first_min over v[:n]."""
+def _first_min6(v: Any) -> int:
+    """engines.kernel.first_min over v[:6] (0 if any NaN; else the first within TOL of the
+    minimum, 0 if none), with selects instead of jumps."""
+    anynan = False
     vmin = v[0]
-    for j in range(1, n):
+    for j in range(6):
         x = v[j]
-        if x != x:
-            vmin = x
-            break
-        if x < vmin:
-            vmin = x
+        anynan = anynan or x != x
+        vmin = x if x < vmin else vmin
     lim = vmin + TOL * abs(vmin)
-    for j in range(n):
-        if v[j] <= lim:
-            return j
-    return 0
+    k = 0
+    for j in range(5, -1, -1):
+        k = j if v[j] <= lim else k
+    return 0 if anynan else k
 
 
 @_inline
@@ -427,9 +426,6 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, step
         cj = np.empty(6)
         cm = np.empty(6)
         ct = np.empty(6, dtype=np.bool_)
-        pu = np.empty(3)
-        pj = np.empty(3)
-        pw = np.empty(3)
         gi = np.empty(_CHUNK, dtype=np.int64)
         gw = np.empty((17, _CHUNK))
         gk = np.empty(_CHUNK, dtype=np.int64)
@@ -538,15 +534,19 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, step
                 Ur[5], Qr[5] = x2 / p2, 0.0
             else:
                 Ur[5], Qr[5] = x2, 1.0
-            k = _first_min(Jr, 6)
+            k = _first_min6(Jr)
             s_route = 2 if k == 5 else 1
             s_casc, s_ab, s_cost, s_util = Sr[k], Qr[k], Jr[k], Ur[k]
-            pu[0], pj[0], pw[0] = Ur[0], Jr[0], Qr[0]
-            pu[1], pj[1], pw[1] = Ur[1], Jr[1], Qr[1]
-            pu[2], pj[2], pw[2] = Ur[5], Jr[5], Qr[5]
-            # weak: row 2 is the infimum-or-leave row
-            Jr[2] = _nmaximum(Js0, Jq1) if lv else _INF
-            kw = _first_min(Jr, 6)
+            u0, u1, u2 = Ur[0], Ur[1], Ur[5]  # the user-preferred candidates (1,0), (1,1), (2,0)
+            j0, j1, j2 = Jr[0], Jr[1], Jr[5]
+            w0, w1, w2 = Qr[0], Qr[1], Qr[5]
+            # weak: row 2 is the infimum-or-leave row (+inf outside latency-value both times, so
+            # there the weak pick is the strong one)
+            if lv:
+                Jr[2] = _nmaximum(Js0, Jq1)
+                kw = _first_min6(Jr)
+            else:
+                kw = k
             w_cost = Jr[kw]
             not_att = lv and (Js0 < w_cost - TOL * abs(w_cost))
             Qr[2] = 0.0 if Js0 >= Jq1 else 1.0
@@ -560,25 +560,19 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, step
                 h_route, h_casc, h_ab, h_cost, h_util, h_att = w_route, w_casc, w_ab, w_cost, w_util, w_att
             else:
                 h_route, h_casc, h_ab, h_cost, h_util, h_att = s_route, s_casc, s_ab, s_cost, s_util, True
-            best_u = pu[0]
-            for j in range(1, 3):
-                best_u = _nmaximum(best_u, pu[j])
-            terms = (abs(x1) + abs(x2)) / min(p1, p2)
-            kp = 0
-            bestj = 0.0
-            for j in range(3):
-                rel = _nmaximum(abs(best_u), abs(pu[j]))
-                val = pj[j] if pu[j] >= best_u - (TOL * rel + _TWO_ROUND * terms) else _INF
-                if j == 0:
-                    bestj = val
-                    if val != val:
-                        break
-                elif val != val:
-                    kp = j
-                    break
-                elif val < bestj:
-                    bestj = val
-                    kp = j
+            best_u = _nmaximum(_nmaximum(u0, u1), u2)
+            terms = _TWO_ROUND * ((abs(x1) + abs(x2)) / min(p1, p2))
+            v0 = j0 if u0 >= best_u - (TOL * _nmaximum(abs(best_u), abs(u0)) + terms) else _INF
+            v1 = j1 if u1 >= best_u - (TOL * _nmaximum(abs(best_u), abs(u1)) + terms) else _INF
+            v2 = j2 if u2 >= best_u - (TOL * _nmaximum(abs(best_u), abs(u2)) + terms) else _INF
+            # np.argmin of (v0, v1, v2): the first NaN, else the first minimum (selects, no jumps)
+            kp = 1 if v1 < v0 else 0
+            kp = 2 if v2 < (v1 if v1 < v0 else v0) else kp
+            kp = 2 if v2 != v2 else kp
+            kp = 1 if v1 != v1 else kp
+            kp = 0 if v0 != v0 else kp
+            pw_k = w0 if kp == 0 else (w1 if kp == 1 else w2)
+            pj_k = j0 if kp == 0 else (j1 if kp == 1 else j2)
             pref_route = 2 if kp == 2 else 1
             pref_casc = 1.0 if kp == 1 else 0.0
             gap = _nmaximum(best_u - h_util, 0.0)
@@ -609,20 +603,25 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, step
             F[4, i] = h_ab
             F[5, i] = h_cost
             F[6, i] = h_util
-            F[7, i] = _success(p1, p2, h_route, h_casc, h_ab)
-            F[8, i] = _success(p1, p2, w_route, w_casc, w_ab)
-            F[9, i] = _success(p1, p2, pref_route, pref_casc, pw[kp])
-            F[10, i] = _success(p1, p2, th_route, th_casc, th_ab)
+            # the same policy has the same success: computed once where policies coincide
+            h_succ = _success(p1, p2, h_route, h_casc, h_ab)
+            F[7, i] = h_succ
+            if w_route == h_route and w_casc == h_casc and w_ab == h_ab:
+                F[8, i] = h_succ
+            else:
+                F[8, i] = _success(p1, p2, w_route, w_casc, w_ab)
+            F[9, i] = _success(p1, p2, pref_route, pref_casc, pw_k)
+            F[10, i] = _success(p1, p2, th_route, th_casc, th_ab) if pays else h_succ
             F[11, i] = w_casc
             F[12, i] = w_ab
             F[13, i] = w_cost
             F[14, i] = w_util
             F[15, i] = pref_casc
-            F[16, i] = pw[kp]
+            F[16, i] = pw_k
             F[17, i] = best_u
-            F[18, i] = pj[kp]
+            F[18, i] = pj_k
             F[19, i] = gap
-            F[20, i] = pj[kp] - h_cost
+            F[20, i] = pj_k - h_cost
             F[21, i] = th_casc
             F[22, i] = th_ab
             F[23, i] = th_cost
