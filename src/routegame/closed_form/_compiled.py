@@ -1,13 +1,14 @@
 r"""Compiled (numba) kernel of :func:`routegame.closed_form.solve_arrays` for generic games.
 
 The maths is that of :mod:`routegame.closed_form.provider` (``_solve_fast`` and ``_finish``:
-regime formulas, the mixed-branch golden-section search, the provider's Stackelberg optimum
-under strong and weak tie-breaking, the user-preferred policy, the misalignment gap and
-throttling), of :mod:`routegame.closed_form.user` (thresholds s0, s_low, s_high and the
+regime formulas, the mixed-branch search (scan, end test, golden section), the provider's
+Stackelberg optimum under strong and weak tie-breaking, the user-preferred policy, the
+misalignment gap and throttling), of :mod:`routegame.closed_form.user` (thresholds s0, s_low, s_high and the
 best-response kernel ``respond``) and of :mod:`routegame.closed_form.outcomes` (expected passes
 E[N_1], E[N_2] and the abandonment probability A). This module states no formula of its own: it
 is the same sequence of IEEE operations, in the same order, fused into one loop over the games
-(one pass over the inputs, every output written once), with the tolerance policy of
+(one pass over the inputs, every output written once; the output rows one cache line apart
+modulo the page, :meth:`Workspace.blocks`), with the tolerance policy of
 :mod:`routegame.engines.kernel` (64 ulps, ``TOL`` and ``ROUND``). numpy's reductions are
 reproduced exactly, including their NaN rules (``argmin``/``argmax`` return the first NaN,
 ``minimum``/``maximum`` propagate it, ``fmin`` ignores it), so the kernel gives the numpy

@@ -8,9 +8,14 @@ s lies in the finite candidate set
     {0, 1, s0, s_low, s_high} ∪ {argmin of J along the mixed branch (s_low, s_high)},
 
 plus route 2. Along the mixed branch (ξ_1 > 0 > ξ_2) J(s, r*(s)) is smooth but not monotone in
-general; its minimum is located by an 11-point interior scan followed by golden-section refinement (to
-about 2e-8 of the interval in s). Under weak tie-breaking a cost reached only in the limit s → s0 (or at a knife
-edge) is an infimum that no policy attains; it is reported with ``attained = False``.
+general; its minimum is located by an 11-point interior scan followed by golden-section refinement
+(to about 2e-8 of the interval in s), unless the scan's best point is next to an end of the branch
+and J rises strictly from that end along probes 1e-10, 1e-8, 1e-6 and 1e-4 of the branch inwards:
+then the branch's minimum is at that end, where it meets the candidate s_low or s_high (J(s_high) is
+the cost of leaving, c_1 + P (1 - p_1), the candidate s = 1), and the branch adds no candidate (5
+evaluations instead of 37; ``_at_branch_end``). Under weak tie-breaking a cost reached only in the
+limit s → s0 (or at a knife edge) is an infimum that no policy attains; it is reported with
+``attained = False``.
 
 Throttling (``docs/theory.md``, Proposition 2 revisited): raising latencies lowers every ξ_i, which
 can only lower the user's response r* (increasing differences of U in (r, ξ)), so the policies
@@ -140,14 +145,17 @@ def _golden_refine(
 def _at_branch_end(
     f: Callable[[FloatArray], FloatArray], lo: FloatArray, hi: FloatArray, k: IntArray
 ) -> Any:
-    """Where the minimum of f over [lo, hi] lies within ``_END_STEP`` (hi - lo) of an end.
+    """Where the minimum of f over [lo, hi] is at one of its ends (per column).
 
-    k is the scan's best point (:func:`_scan_argmin`). When it is the first interior point
-    and f(lo) <= f(lo + h), h = ``_END_STEP`` (hi - lo), then f, unimodal on the two scan
-    cells around k (the assumption golden section makes), has its minimum on [lo, lo + h];
-    mirrored at hi for the last point. Golden section would spend its 36 evaluations closing in
-    on that end (to 2e-8 of the interval), where the mixed branch meets the candidate s_low or
-    s_high: two evaluations decide it instead.
+    k is the scan's best point (:func:`_scan_argmin`). When it is the first interior point and
+    f(lo) < f(lo + h_1 w) < ... < f(lo + h_4 w), w = hi - lo and h = ``_END_STEPS``, then f,
+    unimodal on the two scan cells around k (the assumption golden section makes), rises from
+    lo: its minimum over the cells is at lo (to within 1e-10 w). Mirrored at hi for the last
+    point. Golden section would spend its 37 evaluations closing in on that end (to 2e-8 of
+    the interval), where the mixed branch meets the candidate (1, s_low) or (1, 1) (at s_high
+    the user leaves): five evaluations decide it instead. The probes span six orders of
+    magnitude because J can dip within 1e-8 w of the end when p_2 is tiny (1e-11), and the
+    comparisons are strict so that a J flat to rounding is refined as before.
     """
     first, last = k == 0, k == _SCAN - 3
     end = np.where(last, hi, lo)
