@@ -503,12 +503,9 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, step
                 d = p1 + (1 - p1) * slf
                 Jsl = (c1 + (1 - p1) * slf * c2 / p2) / d
                 Usl = (x1 + (1 - p1) * slf * x2 / p2) / d
-            for j in range(6):
-                Jr[j] = _INF
-                Ur[j] = 0.0
-                Qr[j] = 1.0
-                Sr[j] = 0.0
-            Sr[1] = 1.0
+            # rows 0-3 and 5 are all set below; row 4 (the branch) only where it is searched
+            Jr[4], Ur[4], Qr[4], Sr[4] = _INF, 0.0, 1.0, 0.0
+            Sr[0], Sr[1], Sr[5] = 0.0, 1.0, 0.0
             if vv or vl:
                 Jr[0], Ur[0], Qr[0] = c1 / p1, x1 / p1, 0.0
             else:
