@@ -3,16 +3,16 @@ r"""Compiled (numba) kernel of :func:`routegame.closed_form.solve_arrays` for ge
 The maths is that of :mod:`routegame.closed_form.provider` (``_solve_fast`` and ``_finish``:
 regime formulas, the mixed-branch search (scan, end test, golden section), the provider's
 Stackelberg optimum under strong and weak tie-breaking, the user-preferred policy, the
-misalignment gap and throttling), of :mod:`routegame.closed_form.user` (thresholds s0, s_low, s_high and the
-best-response kernel ``respond``) and of :mod:`routegame.closed_form.outcomes` (expected passes
-E[N_1], E[N_2] and the abandonment probability A). This module states no formula of its own: it
-is the same sequence of IEEE operations, in the same order, fused into one loop over the games
-(one pass over the inputs, every output written once; the output rows one cache line apart
-modulo the page, :meth:`Workspace.blocks`), with the tolerance policy of
+misalignment gap and throttling), of :mod:`routegame.closed_form.user` (thresholds s0, s_low,
+s_high and the best-response kernel ``respond``) and of :mod:`routegame.closed_form.outcomes`
+(expected passes E[N_1], E[N_2] and the abandonment probability A). This module states no
+formula of its own: it is the same sequence of IEEE operations, in the same order, fused into
+one loop over the games (one pass over the inputs, every output written once; the output rows
+one cache line apart modulo the page, :meth:`Workspace.blocks`), with the tolerance policy of
 :mod:`routegame.engines.kernel` (64 ulps, ``TOL`` and ``ROUND``). numpy's reductions are
 reproduced exactly, including their NaN rules (``argmin``/``argmax`` return the first NaN,
-``minimum``/``maximum`` propagate it, ``fmin`` ignores it), so the kernel gives the numpy
-path's outputs bit for bit on the games it handles.
+``minimum``/``maximum`` propagate it, ``fmin`` ignores it), so the kernel gives the numpy path's
+outputs bit for bit on the games it handles.
 
 Knife-edge games (ξ_1 = 0 or ξ_2 = 0, regime code 4) are flagged and left to the numpy
 candidate solver (``_solve_generic``), as in the numpy dispatcher.
@@ -414,7 +414,11 @@ def _respond1_strong(x1: float, x2: float, c1: float, c2: float, p1: float, p2: 
 @_jit
 def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, steps: Any, F: Any,
             K: Any, B: Any, NV: Any, TL: Any, lo: int, hi: int) -> None:
-    """Games lo..hi-1 (whole chunks of _CHUNK games from lo), written into the output blocks."""
+    """Games lo..hi-1 (whole chunks of _CHUNK games from lo), written into the output blocks.
+
+    The per-game code is written out in the loop of pass 2, not called: an inlined function
+    taking the output and scratch arrays cost a reference count per array per game (~60 ns).
+    """
     n = hi
     nchunks = (hi - lo + _CHUNK - 1) // _CHUNK
     for ch in range(nchunks):
@@ -460,7 +464,8 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, step
             if has_m:
                 has_m = not gdone[km]
                 km += 1
-            V_, P, t1, t2, c1, c2, p1, p2 = V[i], P_[i], t[i, 0], t[i, 1], c[i, 0], c[i, 1], p[i, 0], p[i, 1]
+            V_, P, t1, t2 = V[i], P_[i], t[i, 0], t[i, 1]
+            c1, c2, p1, p2 = c[i, 0], c[i, 1], p[i, 0], p[i, 1]
             x1 = V_ * p1 - t1
             x2 = V_ * p2 - t2
             NV[i, 0] = x1
@@ -487,9 +492,10 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, step
             vv = code == 0
             lv = code == 2
             vl = code == 3
-            # A value numpy computes for every game but reads only in some regimes is computed here
-            # only there (the rows (1, s0) and (1, s_low) can win only in their regimes: elsewhere their
-            # J is +inf and first_min takes an earlier row): fewer divisions, the same outputs.
+            # A value numpy computes for every game but reads only in some regimes is computed
+            # here only there (the rows (1, s0) and (1, s_low) can win only in their regimes:
+            # elsewhere their J is +inf and first_min takes an earlier row): fewer divisions, the
+            # same outputs.
             Jq1 = c1 + P * (1 - p1)
             Jq2 = c2 + P * (1 - p2)
             s0f = s0 if lv else 0.0
