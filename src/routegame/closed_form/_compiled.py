@@ -1,17 +1,18 @@
 r"""Compiled (numba) kernel of :func:`routegame.closed_form.solve_arrays` for generic games.
 
 The maths is that of :mod:`routegame.closed_form.provider` (``_solve_fast`` and ``_finish``:
-regime formulas, the mixed-branch golden-section search, the provider's Stackelberg optimum
-under strong and weak tie-breaking, the user-preferred policy, the misalignment gap and
-throttling), of :mod:`routegame.closed_form.user` (thresholds s0, s_low, s_high and the
-best-response kernel ``respond``) and of :mod:`routegame.closed_form.outcomes` (expected passes
-E[N_1], E[N_2] and the abandonment probability A). This module states no formula of its own: it
-is the same sequence of IEEE operations, in the same order, fused into one loop over the games
-(one pass over the inputs, every output written once), with the tolerance policy of
+regime formulas, the mixed-branch search (scan, end test, golden section), the provider's
+Stackelberg optimum under strong and weak tie-breaking, the user-preferred policy, the
+misalignment gap and throttling), of :mod:`routegame.closed_form.user` (thresholds s0, s_low,
+s_high and the best-response kernel ``respond``) and of :mod:`routegame.closed_form.outcomes`
+(expected passes E[N_1], E[N_2] and the abandonment probability A). This module states no
+formula of its own: it is the same sequence of IEEE operations, in the same order, fused into
+one loop over the games (one pass over the inputs, every output written once; the output rows
+one cache line apart modulo the page, :meth:`Workspace.blocks`), with the tolerance policy of
 :mod:`routegame.engines.kernel` (64 ulps, ``TOL`` and ``ROUND``). numpy's reductions are
 reproduced exactly, including their NaN rules (``argmin``/``argmax`` return the first NaN,
-``minimum``/``maximum`` propagate it, ``fmin`` ignores it), so the kernel gives the numpy
-path's outputs bit for bit on the games it handles.
+``minimum``/``maximum`` propagate it, ``fmin`` ignores it), so the kernel gives the numpy path's
+outputs bit for bit on the games it handles.
 
 Knife-edge games (ξ_1 = 0 or ξ_2 = 0, regime code 4) are flagged and left to the numpy
 candidate solver (``_solve_generic``), as in the numpy dispatcher.
@@ -62,6 +63,7 @@ _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0  # the same constants as provider.py
 _SCAN = 13
 _GOLDEN_STEPS = 34
 _FRAC = np.linspace(0.0, 1.0, _SCAN)[1:-1]
+_END_STEPS = np.array([1e-10, 1e-8, 1e-6, 1e-4])  # provider._END_STEPS
 _CHUNK = 2048  # games per chunk (the mixed-branch searches of a chunk run in lockstep)
 _MIN_PER_THREAD = 1 << 14  # fewer games per thread are not worth a thread
 _NAN = np.nan
@@ -123,21 +125,20 @@ def _argmax(v: Any, n: int) -> int:
 
 
 @_jit
-def _first_min(v: Any, n: int) -> int:
-    """engines.kernel.first_min over v[:n]."""
+def _first_min6(v: Any) -> int:
+    """engines.kernel.first_min over v[:6] (0 if any NaN; else the first within TOL of the
+    minimum, 0 if none), with selects instead of jumps."""
+    anynan = False
     vmin = v[0]
-    for j in range(1, n):
+    for j in range(6):
         x = v[j]
-        if x != x:
-            vmin = x
-            break
-        if x < vmin:
-            vmin = x
+        anynan = anynan or x != x
+        vmin = x if x < vmin else vmin
     lim = vmin + TOL * abs(vmin)
-    for j in range(n):
-        if v[j] <= lim:
-            return j
-    return 0
+    k = 0
+    for j in range(5, -1, -1):
+        k = j if v[j] <= lim else k
+    return 0 if anynan else k
 
 
 @_inline
@@ -250,10 +251,13 @@ def _search_bounds(x1: float, x2: float, c1: float, c2: float, p1: float, p2: fl
 
 @_jit
 def _golden_block(m: int, gx1: Any, gx2: Any, gc1: Any, gc2: Any, gp1: Any, gp2: Any, gP: Any,
-                  lo: Any, hi: Any, frac: Any, ga: Any, gb: Any, gxa: Any, gxb: Any, gfa: Any,
-                  gfb: Any, gbest: Any, gk: Any, gdone: Any, s_out: Any, J_out: Any) -> None:
-    """provider._golden_argmin of the mixed cost for m games in lockstep (the games' independent
-    chains of divisions and square roots overlap in the pipeline): s_out, J_out."""
+                  lo: Any, hi: Any, frac: Any, steps: Any, ga: Any, gb: Any, gxa: Any, gxb: Any,
+                  gfa: Any, gfb: Any, gbest: Any, gk: Any, gdone: Any, live: Any, s_out: Any,
+                  J_out: Any) -> None:
+    """provider's search of the mixed branch for m games in lockstep (the games' independent
+    chains of divisions and square roots overlap in the pipeline): ``_scan_argmin``, then
+    ``_at_branch_end`` (gdone: the minimum is at an end of the branch, a candidate already),
+    then ``_golden_refine`` on the other games: s_out, J_out."""
     for g in range(m):
         gbest[g] = _INF
         gk[g] = 0
@@ -269,7 +273,32 @@ def _golden_block(m: int, gx1: Any, gx2: Any, gc1: Any, gc2: Any, gp1: Any, gp2:
             gk[g] = j if take else gk[g]
             gbest[g] = f if take else gbest[g]
             gdone[g] = gdone[g] or nan_f
+    # provider._at_branch_end: f strictly rising along the probes from the end inwards
+    nlive = 0
     for g in range(m):
+        first = gk[g] == 0
+        last = gk[g] == _SCAN - 3
+        at_end = first or last
+        if at_end:
+            end = hi[g] if last else lo[g]
+            width = (lo[g] - hi[g]) if last else (hi[g] - lo[g])
+            f_prev = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g], end)
+            for h in steps:
+                f_next = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g],
+                                     end + h * width)
+                if not f_prev < f_next:
+                    at_end = False
+                    break
+                f_prev = f_next
+        gdone[g] = at_end
+        if at_end:
+            s_out[g] = 0.0
+            J_out[g] = _INF
+        else:
+            live[nlive] = g
+            nlive += 1
+    for j in range(nlive):
+        g = live[j]
         step = (hi[g] - lo[g]) / (_SCAN - 1)
         a = lo[g] + step * gk[g]
         b = lo[g] + step * (gk[g] + 2)
@@ -277,11 +306,13 @@ def _golden_block(m: int, gx1: Any, gx2: Any, gc1: Any, gc2: Any, gp1: Any, gp2:
         gb[g] = b
         gxa[g] = b - _GOLDEN * (b - a)
         gxb[g] = a + _GOLDEN * (b - a)
-    for g in range(m):
+    for j in range(nlive):
+        g = live[j]
         gfa[g] = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g], gxa[g])
         gfb[g] = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g], gxb[g])
     for _ in range(_GOLDEN_STEPS):
-        for g in range(m):
+        for j in range(nlive):
+            g = live[j]
             a, b, xa, xb, fa, fb = ga[g], gb[g], gxa[g], gxb[g], gfa[g], gfb[g]
             left = fa <= fb
             b = xb if left else b
@@ -293,7 +324,8 @@ def _golden_block(m: int, gx1: Any, gx2: Any, gc1: Any, gc2: Any, gp1: Any, gp2:
             gfb[g] = fa if left else f_new
             gxa[g] = new_x if left else xb
             gfa[g] = f_new if left else fb
-    for g in range(m):
+    for j in range(nlive):
+        g = live[j]
         x = 0.5 * (ga[g] + gb[g])
         s_out[g] = x
         J_out[g] = _mixed_cost(gx1[g], gx2[g], gc1[g], gc2[g], gp1[g], gp2[g], gP[g], x)
@@ -380,9 +412,13 @@ def _respond1_strong(x1: float, x2: float, c1: float, c2: float, p1: float, p2: 
 
 
 @_jit
-def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: Any, K: Any,
-            B: Any, NV: Any, TL: Any, lo: int, hi: int) -> None:
-    """Games lo..hi-1 (whole chunks of _CHUNK games from lo), written into the output blocks."""
+def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, steps: Any, F: Any,
+            K: Any, B: Any, NV: Any, TL: Any, lo: int, hi: int) -> None:
+    """Games lo..hi-1 (whole chunks of _CHUNK games from lo), written into the output blocks.
+
+    The per-game code is written out in the loop of pass 2, not called: an inlined function
+    taking the output and scratch arrays cost a reference count per array per game (~60 ns).
+    """
     n = hi
     nchunks = (hi - lo + _CHUNK - 1) // _CHUNK
     for ch in range(nchunks):
@@ -395,12 +431,10 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: A
         cj = np.empty(6)
         cm = np.empty(6)
         ct = np.empty(6, dtype=np.bool_)
-        pu = np.empty(3)
-        pj = np.empty(3)
-        pw = np.empty(3)
         gi = np.empty(_CHUNK, dtype=np.int64)
         gw = np.empty((17, _CHUNK))
         gk = np.empty(_CHUNK, dtype=np.int64)
+        glive = np.empty(_CHUNK, dtype=np.int64)
         gdone = np.empty(_CHUNK, dtype=np.bool_)
         start = lo + ch * _CHUNK
         stop = min(n, start + _CHUNK)
@@ -418,197 +452,191 @@ def _kernel(V: Any, P_: Any, t: Any, c: Any, p: Any, weak: bool, frac: Any, F: A
                 m += 1
         if m > 0:
             _golden_block(m, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8], frac,
-                          gw[9], gw[10], gw[11], gw[12], gw[13], gw[14], gw[15], gk, gdone,
-                          gw[16], gw[9])
-        # pass 2: everything else, game by game (s_m in gw[16], J_m in gw[9])
-        k = 0
+                          steps, gw[9], gw[10], gw[11], gw[12], gw[13], gw[14], gw[15], gk,
+                          gdone, glive, gw[16], gw[9])
+        # pass 2: everything else, game by game (s_m in gw[16], J_m in gw[9]; gdone: the
+        # branch's minimum is at its end, the candidate row stays at J = inf)
+        km = 0
         for i in range(start, stop):
-            has_m = k < m and gi[k] == i
-            s_m = gw[16, k] if has_m else 0.0
-            J_m = gw[9, k] if has_m else 0.0
+            has_m = km < m and gi[km] == i
+            s_m = gw[16, km] if has_m else 0.0
+            J_m = gw[9, km] if has_m else 0.0
             if has_m:
-                k += 1
-            _one(i, V[i], P_[i], t[i, 0], t[i, 1], c[i, 0], c[i, 1], p[i, 0], p[i, 1], weak,
-                 has_m, s_m, J_m, F, K, B, NV, TL, Jr, Ur, Qr, Sr, cand, cu, cj, cm, ct, pu, pj,
-                 pw)
-
-
-@_inline
-def _one(i: int, V: float, P: float, t1: float, t2: float, c1: float, c2: float, p1: float,
-         p2: float, weak: bool, has_m: bool, s_m: float, J_m: float, F: Any, K: Any, B: Any,
-         NV: Any, TL: Any,
-         Jr: Any, Ur: Any, Qr: Any, Sr: Any, cand: Any, cu: Any, cj: Any, cm: Any, ct: Any,
-         pu: Any, pj: Any, pw: Any) -> None:
-    x1 = V * p1 - t1
-    x2 = V * p2 - t2
-    NV[i, 0] = x1
-    NV[i, 1] = x2
-    if x1 == 0 or x2 == 0:
-        code = 4
-    elif x1 > 0 and x2 > 0:
-        code = 0
-    elif x1 < 0 and x2 < 0:
-        code = 1
-    elif x1 < 0:
-        code = 2
-    else:
-        code = 3
-    K[0, i] = code
-    B[3, i] = code == 4
-    s0, s_low, s_high = _thresholds(x1, x2, p1, p2)
-    F[0, i] = s0
-    F[1, i] = s_low
-    F[2, i] = s_high
-    if code == 4:
-        return  # knife edge: the numpy candidate solver fills this game
-    # --- provider._solve_fast
-    vv = code == 0
-    lv = code == 2
-    vl = code == 3
-    # A value numpy computes for every game but reads only in some regimes is computed here
-    # only there (the rows (1, s0) and (1, s_low) can win only in their regimes: elsewhere their
-    # J is +inf and first_min takes an earlier row): fewer divisions, the same outputs.
-    Jq1 = c1 + P * (1 - p1)
-    Jq2 = c2 + P * (1 - p2)
-    s0f = s0 if lv else 0.0
-    slf = s_low if vl else 0.0
-    Js0 = Us0 = Jsl = Usl = 0.0
-    if lv:
-        d = p1 + (1 - p1) * s0f
-        Js0 = (c1 + (1 - p1) * s0f * c2 / p2) / d
-        Us0 = (x1 + (1 - p1) * s0f * x2 / p2) / d
-    if vl:
-        d = p1 + (1 - p1) * slf
-        Jsl = (c1 + (1 - p1) * slf * c2 / p2) / d
-        Usl = (x1 + (1 - p1) * slf * x2 / p2) / d
-    for j in range(6):
-        Jr[j] = _INF
-        Ur[j] = 0.0
-        Qr[j] = 1.0
-        Sr[j] = 0.0
-    Sr[1] = 1.0
-    if vv or vl:
-        Jr[0], Ur[0], Qr[0] = c1 / p1, x1 / p1, 0.0
-    else:
-        Jr[0], Ur[0], Qr[0] = Jq1, x1, 1.0
-    if vv or lv:
-        Jr[1], Ur[1], Qr[1] = c1 + (1 - p1) * c2 / p2, x1 + (1 - p1) * x2 / p2, 0.0
-    else:
-        Jr[1], Ur[1], Qr[1] = Jq1, x1, 1.0
-    Jr[2] = _nminimum(Js0, Jq1) if lv else _INF
-    Ur[2] = x1 if lv else 0.0
-    Qr[2] = 0.0 if Js0 <= Jq1 else 1.0
-    Sr[2] = s0f
-    Jr[3] = Jsl if vl else _INF
-    Ur[3] = Usl
-    Qr[3] = 0.0
-    Sr[3] = slf
-    J5 = c2 / p2 if (vv or lv) else Jq2
-    if has_m:  # the branch search (pass 1 of _kernel: only where it can win)
-        Jr[4] = J_m
-        Sr[4] = s_m
-        Qr[4], Ur[4] = _respond1_strong(x1, x2, c1, c2, p1, p2, P, s_m, cand, cu, cj, cm, ct)
-    Jr[5] = J5
-    if vv or lv:
-        Ur[5], Qr[5] = x2 / p2, 0.0
-    else:
-        Ur[5], Qr[5] = x2, 1.0
-    k = _first_min(Jr, 6)
-    s_route = 2 if k == 5 else 1
-    s_casc, s_ab, s_cost, s_util = Sr[k], Qr[k], Jr[k], Ur[k]
-    pu[0], pj[0], pw[0] = Ur[0], Jr[0], Qr[0]
-    pu[1], pj[1], pw[1] = Ur[1], Jr[1], Qr[1]
-    pu[2], pj[2], pw[2] = Ur[5], Jr[5], Qr[5]
-    # weak: row 2 is the infimum-or-leave row
-    Jr[2] = _nmaximum(Js0, Jq1) if lv else _INF
-    kw = _first_min(Jr, 6)
-    w_cost = Jr[kw]
-    not_att = lv and (Js0 < w_cost - TOL * abs(w_cost))
-    Qr[2] = 0.0 if Js0 >= Jq1 else 1.0
-    if not_att:
-        w_route, w_casc, w_ab, w_cost, w_util = 1, s0f, 0.0, Js0, Us0
-    else:
-        w_route, w_casc, w_ab, w_util = (2 if kw == 5 else 1), Sr[kw], Qr[kw], Ur[kw]
-    w_att = not not_att
-    # --- provider._finish
-    if weak:
-        h_route, h_casc, h_ab, h_cost, h_util, h_att = w_route, w_casc, w_ab, w_cost, w_util, w_att
-    else:
-        h_route, h_casc, h_ab, h_cost, h_util, h_att = s_route, s_casc, s_ab, s_cost, s_util, True
-    best_u = pu[0]
-    for j in range(1, 3):
-        best_u = _nmaximum(best_u, pu[j])
-    terms = (abs(x1) + abs(x2)) / min(p1, p2)
-    kp = 0
-    bestj = 0.0
-    for j in range(3):
-        rel = _nmaximum(abs(best_u), abs(pu[j]))
-        val = pj[j] if pu[j] >= best_u - (TOL * rel + _TWO_ROUND * terms) else _INF
-        if j == 0:
-            bestj = val
-            if val != val:
-                break
-        elif val != val:
-            kp = j
-            break
-        elif val < bestj:
-            bestj = val
-            kp = j
-    pref_route = 2 if kp == 2 else 1
-    pref_casc = 1.0 if kp == 1 else 0.0
-    gap = _nmaximum(best_u - h_util, 0.0)
-    quit1 = c1 + P * (1.0 - p1)
-    quit2 = c2 + P * (1.0 - p2)
-    best_quit = _nminimum(quit1, quit2)
-    pays = best_quit < h_cost - TOL * abs(h_cost)
-    use2 = quit2 < quit1 - TOL * abs(quit1)
-    over1 = _nmaximum(x1, 0.0)
-    over2 = _nmaximum(x2, 0.0)
-    via_s1 = (not use2) and (over2 < over1)
-    th1 = t1 + over1 if (pays and not use2 and not via_s1) else t1
-    th2 = t2 + over2 if (pays and (use2 or via_s1)) else t2
-    if pays:
-        th_route = 2 if use2 else 1
-        th_casc = 1.0 if via_s1 else 0.0
-        th_ab = 1.0
-        th_cost = best_quit
-        th_util = V * p2 - th2 if use2 else V * p1 - th1
-        added = over2 if (use2 or via_s1) else over1
-        th_att = not (weak and added > 0)
-    else:
-        th_route, th_casc, th_ab, th_cost, th_util, th_att = (h_route, h_casc, h_ab, h_cost,
-                                                              h_util, h_att)
-    TL[i, 0] = th1
-    TL[i, 1] = th2
-    F[3, i] = h_casc
-    F[4, i] = h_ab
-    F[5, i] = h_cost
-    F[6, i] = h_util
-    F[7, i] = _success(p1, p2, h_route, h_casc, h_ab)
-    F[8, i] = _success(p1, p2, w_route, w_casc, w_ab)
-    F[9, i] = _success(p1, p2, pref_route, pref_casc, pw[kp])
-    F[10, i] = _success(p1, p2, th_route, th_casc, th_ab)
-    F[11, i] = w_casc
-    F[12, i] = w_ab
-    F[13, i] = w_cost
-    F[14, i] = w_util
-    F[15, i] = pref_casc
-    F[16, i] = pw[kp]
-    F[17, i] = best_u
-    F[18, i] = pj[kp]
-    F[19, i] = gap
-    F[20, i] = pj[kp] - h_cost
-    F[21, i] = th_casc
-    F[22, i] = th_ab
-    F[23, i] = th_cost
-    F[24, i] = th_util
-    K[1, i] = h_route
-    K[2, i] = w_route
-    K[3, i] = pref_route
-    K[4, i] = th_route
-    B[0, i] = w_att
-    B[1, i] = pays
-    B[2, i] = th_att
+                has_m = not gdone[km]
+                km += 1
+            V_, P, t1, t2 = V[i], P_[i], t[i, 0], t[i, 1]
+            c1, c2, p1, p2 = c[i, 0], c[i, 1], p[i, 0], p[i, 1]
+            x1 = V_ * p1 - t1
+            x2 = V_ * p2 - t2
+            NV[i, 0] = x1
+            NV[i, 1] = x2
+            if x1 == 0 or x2 == 0:
+                code = 4
+            elif x1 > 0 and x2 > 0:
+                code = 0
+            elif x1 < 0 and x2 < 0:
+                code = 1
+            elif x1 < 0:
+                code = 2
+            else:
+                code = 3
+            K[0, i] = code
+            B[3, i] = code == 4
+            s0, s_low, s_high = _thresholds(x1, x2, p1, p2)
+            F[0, i] = s0
+            F[1, i] = s_low
+            F[2, i] = s_high
+            if code == 4:
+                continue  # knife edge: the numpy candidate solver fills this game
+            # --- provider._solve_fast
+            vv = code == 0
+            lv = code == 2
+            vl = code == 3
+            # A value numpy computes for every game but reads only in some regimes is computed
+            # here only there (the rows (1, s0) and (1, s_low) can win only in their regimes:
+            # elsewhere their J is +inf and first_min takes an earlier row): fewer divisions, the
+            # same outputs.
+            Jq1 = c1 + P * (1 - p1)
+            Jq2 = c2 + P * (1 - p2)
+            s0f = s0 if lv else 0.0
+            slf = s_low if vl else 0.0
+            Js0 = Us0 = Jsl = Usl = 0.0
+            if lv:
+                d = p1 + (1 - p1) * s0f
+                Js0 = (c1 + (1 - p1) * s0f * c2 / p2) / d
+                Us0 = (x1 + (1 - p1) * s0f * x2 / p2) / d
+            if vl:
+                d = p1 + (1 - p1) * slf
+                Jsl = (c1 + (1 - p1) * slf * c2 / p2) / d
+                Usl = (x1 + (1 - p1) * slf * x2 / p2) / d
+            # rows 0-3 and 5 are all set below; row 4 (the branch) only where it is searched
+            Jr[4], Ur[4], Qr[4], Sr[4] = _INF, 0.0, 1.0, 0.0
+            Sr[0], Sr[1], Sr[5] = 0.0, 1.0, 0.0
+            if vv or vl:
+                Jr[0], Ur[0], Qr[0] = c1 / p1, x1 / p1, 0.0
+            else:
+                Jr[0], Ur[0], Qr[0] = Jq1, x1, 1.0
+            if vv or lv:
+                Jr[1], Ur[1], Qr[1] = c1 + (1 - p1) * c2 / p2, x1 + (1 - p1) * x2 / p2, 0.0
+            else:
+                Jr[1], Ur[1], Qr[1] = Jq1, x1, 1.0
+            Jr[2] = _nminimum(Js0, Jq1) if lv else _INF
+            Ur[2] = x1 if lv else 0.0
+            Qr[2] = 0.0 if Js0 <= Jq1 else 1.0
+            Sr[2] = s0f
+            Jr[3] = Jsl if vl else _INF
+            Ur[3] = Usl
+            Qr[3] = 0.0
+            Sr[3] = slf
+            J5 = c2 / p2 if (vv or lv) else Jq2
+            if has_m:  # the branch search (pass 1 of _kernel: only where it can win)
+                Jr[4] = J_m
+                Sr[4] = s_m
+                Qr[4], Ur[4] = _respond1_strong(x1, x2, c1, c2, p1, p2, P, s_m, cand, cu, cj, cm, ct)
+            Jr[5] = J5
+            if vv or lv:
+                Ur[5], Qr[5] = x2 / p2, 0.0
+            else:
+                Ur[5], Qr[5] = x2, 1.0
+            k = _first_min6(Jr)
+            s_route = 2 if k == 5 else 1
+            s_casc, s_ab, s_cost, s_util = Sr[k], Qr[k], Jr[k], Ur[k]
+            u0, u1, u2 = Ur[0], Ur[1], Ur[5]  # the user-preferred candidates (1,0), (1,1), (2,0)
+            j0, j1, j2 = Jr[0], Jr[1], Jr[5]
+            w0, w1, w2 = Qr[0], Qr[1], Qr[5]
+            # weak: row 2 is the infimum-or-leave row (+inf outside latency-value both times, so
+            # there the weak pick is the strong one)
+            if lv:
+                Jr[2] = _nmaximum(Js0, Jq1)
+                kw = _first_min6(Jr)
+            else:
+                kw = k
+            w_cost = Jr[kw]
+            not_att = lv and (Js0 < w_cost - TOL * abs(w_cost))
+            Qr[2] = 0.0 if Js0 >= Jq1 else 1.0
+            if not_att:
+                w_route, w_casc, w_ab, w_cost, w_util = 1, s0f, 0.0, Js0, Us0
+            else:
+                w_route, w_casc, w_ab, w_util = (2 if kw == 5 else 1), Sr[kw], Qr[kw], Ur[kw]
+            w_att = not not_att
+            # --- provider._finish
+            if weak:
+                h_route, h_casc, h_ab, h_cost, h_util, h_att = w_route, w_casc, w_ab, w_cost, w_util, w_att
+            else:
+                h_route, h_casc, h_ab, h_cost, h_util, h_att = s_route, s_casc, s_ab, s_cost, s_util, True
+            best_u = _nmaximum(_nmaximum(u0, u1), u2)
+            terms = _TWO_ROUND * ((abs(x1) + abs(x2)) / min(p1, p2))
+            v0 = j0 if u0 >= best_u - (TOL * _nmaximum(abs(best_u), abs(u0)) + terms) else _INF
+            v1 = j1 if u1 >= best_u - (TOL * _nmaximum(abs(best_u), abs(u1)) + terms) else _INF
+            v2 = j2 if u2 >= best_u - (TOL * _nmaximum(abs(best_u), abs(u2)) + terms) else _INF
+            # np.argmin of (v0, v1, v2): the first NaN, else the first minimum (selects, no jumps)
+            kp = 1 if v1 < v0 else 0
+            kp = 2 if v2 < (v1 if v1 < v0 else v0) else kp
+            kp = 2 if v2 != v2 else kp
+            kp = 1 if v1 != v1 else kp
+            kp = 0 if v0 != v0 else kp
+            pw_k = w0 if kp == 0 else (w1 if kp == 1 else w2)
+            pj_k = j0 if kp == 0 else (j1 if kp == 1 else j2)
+            pref_route = 2 if kp == 2 else 1
+            pref_casc = 1.0 if kp == 1 else 0.0
+            gap = _nmaximum(best_u - h_util, 0.0)
+            quit1 = c1 + P * (1.0 - p1)
+            quit2 = c2 + P * (1.0 - p2)
+            best_quit = _nminimum(quit1, quit2)
+            pays = best_quit < h_cost - TOL * abs(h_cost)
+            use2 = quit2 < quit1 - TOL * abs(quit1)
+            over1 = _nmaximum(x1, 0.0)
+            over2 = _nmaximum(x2, 0.0)
+            via_s1 = (not use2) and (over2 < over1)
+            th1 = t1 + over1 if (pays and not use2 and not via_s1) else t1
+            th2 = t2 + over2 if (pays and (use2 or via_s1)) else t2
+            if pays:
+                th_route = 2 if use2 else 1
+                th_casc = 1.0 if via_s1 else 0.0
+                th_ab = 1.0
+                th_cost = best_quit
+                th_util = V_ * p2 - th2 if use2 else V_ * p1 - th1
+                added = over2 if (use2 or via_s1) else over1
+                th_att = not (weak and added > 0)
+            else:
+                th_route, th_casc, th_ab, th_cost, th_util, th_att = (h_route, h_casc, h_ab, h_cost,
+                                                                      h_util, h_att)
+            TL[i, 0] = th1
+            TL[i, 1] = th2
+            F[3, i] = h_casc
+            F[4, i] = h_ab
+            F[5, i] = h_cost
+            F[6, i] = h_util
+            # the same policy has the same success: computed once where policies coincide
+            h_succ = _success(p1, p2, h_route, h_casc, h_ab)
+            F[7, i] = h_succ
+            if w_route == h_route and w_casc == h_casc and w_ab == h_ab:
+                F[8, i] = h_succ
+            else:
+                F[8, i] = _success(p1, p2, w_route, w_casc, w_ab)
+            F[9, i] = _success(p1, p2, pref_route, pref_casc, pw_k)
+            F[10, i] = _success(p1, p2, th_route, th_casc, th_ab) if pays else h_succ
+            F[11, i] = w_casc
+            F[12, i] = w_ab
+            F[13, i] = w_cost
+            F[14, i] = w_util
+            F[15, i] = pref_casc
+            F[16, i] = pw_k
+            F[17, i] = best_u
+            F[18, i] = pj_k
+            F[19, i] = gap
+            F[20, i] = pj_k - h_cost
+            F[21, i] = th_casc
+            F[22, i] = th_ab
+            F[23, i] = th_cost
+            F[24, i] = th_util
+            K[1, i] = h_route
+            K[2, i] = w_route
+            K[3, i] = pref_route
+            K[4, i] = th_route
+            B[0, i] = w_att
+            B[1, i] = pays
+            B[2, i] = th_att
 
 
 _CONFIG: Any = numba.config
@@ -698,6 +726,45 @@ class Workspace:
             flat = self._flat[key] = np.empty(size, dtype=dtype)
         return flat[:size].reshape(shape)
 
+    def blocks(self, n: int) -> tuple[np.ndarray, ...]:
+        """The output blocks of :func:`solve_generic` for n games, in one page-aligned buffer.
+
+        F (float64), K (int64) and B (bool) have one row per output, each row ``_row_len``
+        elements long (at least n); NV and TL are (n, 2). The kernel writes game i into every
+        row at once, so the rows must not share a cache set: row j starts 64 (j + 2) bytes past
+        a page boundary (a row stride of a multiple of the page size would put all of them in
+        one set of the 8-way L1 cache and evict a line at every store).
+        """
+        nf, nk, nb = len(FLOAT_OUT), len(INT_OUT), len(BOOL_OUT)
+        sizes = [(nf, _row_len(n, 8), np.float64), (nk, _row_len(n, 8), np.int64),
+                 (nb, _row_len(n, 1), np.bool_)]
+        pair = -(-16 * n // _PAGE) * _PAGE + _LINE
+        total = _PAGE + 2 * _LINE + sum(m * r * np.dtype(d).itemsize for m, r, d in sizes)
+        total += 2 * pair
+        flat = self._flat.get("blocks")
+        if flat is None or flat.size < total:
+            flat = self._flat["blocks"] = np.empty(total, dtype=np.uint8)
+        off = (-flat.ctypes.data) % _PAGE + 2 * _LINE
+        out: list[np.ndarray] = []
+        for m, r, d in sizes:
+            nbytes = m * r * np.dtype(d).itemsize
+            out.append(flat[off:off + nbytes].view(d).reshape(m, r))
+            off += nbytes
+        for _ in range(2):
+            out.append(flat[off:off + 16 * n].view(np.float64).reshape(n, 2))
+            off += pair
+        return tuple(out)
+
+
+_PAGE = 4096
+_LINE = 64
+
+
+def _row_len(n: int, itemsize: int) -> int:
+    """Elements per output row: n rounded up to whole pages, plus one cache line (so that
+    consecutive rows start one line apart modulo the page size)."""
+    return (-(-n * itemsize // _PAGE) * _PAGE + _LINE) // itemsize
+
 
 def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p: np.ndarray,
                   weak: bool, work: Workspace | None = None) -> dict[str, np.ndarray]:
@@ -726,16 +793,12 @@ def solve_generic(V: np.ndarray, P: np.ndarray, t: np.ndarray, c: np.ndarray, p:
     n = V.shape[0]
     if work is None:
         work = Workspace()
-    F = work.take("F", (len(FLOAT_OUT), n), np.float64)
-    K = work.take("K", (len(INT_OUT), n), np.int64)
-    B = work.take("B", (len(BOOL_OUT), n), np.bool_)
-    NV = work.take("NV", (n, 2), np.float64)
-    TL = work.take("TL", (n, 2), np.float64)
+    F, K, B, NV, TL = work.blocks(n)
     args = [_readonly(x) for x in (V, P, t, c, p)]
-    _split(_kernel, n, *args, bool(weak), _FRAC, F, K, B, NV, TL)
-    out: dict[str, np.ndarray] = {name: F[k] for k, name in enumerate(FLOAT_OUT)}
-    out.update({name: K[k] for k, name in enumerate(INT_OUT)})
-    out.update({name: B[k] for k, name in enumerate(BOOL_OUT)})
+    _split(_kernel, n, *args, bool(weak), _FRAC, _END_STEPS, F, K, B, NV, TL)
+    out: dict[str, np.ndarray] = {name: F[k, :n] for k, name in enumerate(FLOAT_OUT)}
+    out.update({name: K[k, :n] for k, name in enumerate(INT_OUT)})
+    out.update({name: B[k, :n] for k, name in enumerate(BOOL_OUT)})
     out["net_value"] = NV
     out["throttle_latency"] = TL
     return out

@@ -8,9 +8,14 @@ s lies in the finite candidate set
     {0, 1, s0, s_low, s_high} ∪ {argmin of J along the mixed branch (s_low, s_high)},
 
 plus route 2. Along the mixed branch (ξ_1 > 0 > ξ_2) J(s, r*(s)) is smooth but not monotone in
-general; its minimum is located by an 11-point interior scan followed by golden-section refinement (to
-about 2e-8 of the interval in s). Under weak tie-breaking a cost reached only in the limit s → s0 (or at a knife
-edge) is an infimum that no policy attains; it is reported with ``attained = False``.
+general; its minimum is located by an 11-point interior scan followed by golden-section refinement
+(to about 2e-8 of the interval in s), unless the scan's best point is next to an end of the branch
+and J rises strictly from that end along probes 1e-10, 1e-8, 1e-6 and 1e-4 of the branch inwards:
+then the branch's minimum is at that end, where it meets the candidate s_low or s_high (J(s_high) is
+the cost of leaving, c_1 + P (1 - p_1), the candidate s = 1), and the branch adds no candidate (5
+evaluations instead of 37; ``_at_branch_end``). Under weak tie-breaking a cost reached only in the
+limit s → s0 (or at a knife edge) is an infimum that no policy attains; it is reported with
+``attained = False``.
 
 Throttling (``docs/theory.md``, Proposition 2 revisited): raising latencies lowers every ξ_i, which
 can only lower the user's response r* (increasing differences of U in (r, ξ)), so the policies
@@ -55,6 +60,7 @@ TwoModelSolution = GameResult
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 _SCAN = 13
 _GOLDEN_STEPS = 34
+_END_STEPS = (1e-10, 1e-8, 1e-6, 1e-4)  # the branch-end test's probes (see _at_branch_end)
 _BLOCK = 1 << 16  # games per block in solve_arrays
 _DELTA = 1e-6  # one-sided limits at a jump of the user's response (probe offset in s)
 
@@ -100,9 +106,22 @@ def _golden_argmin(
 ) -> tuple[FloatArray, FloatArray]:
     """(argmin, min) of f over [lo, hi], per column: a scan of interior points, then golden
     section on the two cells around the best one (vectorised over games)."""
+    return _golden_refine(f, lo, hi, _scan_argmin(f, lo, hi))
+
+
+def _scan_argmin(f: Callable[[FloatArray], FloatArray], lo: FloatArray, hi: FloatArray) -> IntArray:
+    """Index of the best of the scan's interior points of [lo, hi] (np.argmin: the first NaN,
+    else the first minimum), per column."""
     frac = np.linspace(0.0, 1.0, _SCAN)[1:-1]
     J = f(lo[None, :] + (hi - lo)[None, :] * frac[:, None])
-    k = J.argmin(axis=0)
+    k: IntArray = J.argmin(axis=0)
+    return k
+
+
+def _golden_refine(
+    f: Callable[[FloatArray], FloatArray], lo: FloatArray, hi: FloatArray, k: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    """Golden section on the two scan cells around the scan's best point k: (argmin, min)."""
     step = (hi - lo) / (_SCAN - 1)
     a = lo + step * k  # neighbours of the best interior point (k indexes frac[1:-1])
     b = lo + step * (k + 2)
@@ -121,6 +140,33 @@ def _golden_argmin(
         )
     x = 0.5 * (a + b)
     return x, f(x)
+
+
+def _at_branch_end(
+    f: Callable[[FloatArray], FloatArray], lo: FloatArray, hi: FloatArray, k: IntArray
+) -> Any:
+    """Where the minimum of f over [lo, hi] is at one of its ends (per column).
+
+    k is the scan's best point (:func:`_scan_argmin`). When it is the first interior point and
+    f(lo) < f(lo + h_1 w) < ... < f(lo + h_4 w), w = hi - lo and h = ``_END_STEPS``, then f,
+    unimodal on the two scan cells around k (the assumption golden section makes), rises from
+    lo: its minimum over the cells is at lo (to within 1e-10 w). Mirrored at hi for the last
+    point. Golden section would spend its 37 evaluations closing in on that end (to 2e-8 of
+    the interval), where the mixed branch meets the candidate (1, s_low) or (1, 1) (at s_high
+    the user leaves): five evaluations decide it instead. The probes span six orders of
+    magnitude because J can dip within 1e-8 w of the end when p_2 is tiny (1e-11), and the
+    comparisons are strict so that a J flat to rounding is refined as before.
+    """
+    first, last = k == 0, k == _SCAN - 3
+    end = np.where(last, hi, lo)
+    width = np.where(last, lo - hi, hi - lo)  # from the end into the branch
+    out: Any = first | last
+    f_prev = f(end)
+    for h in _END_STEPS:
+        f_next = f(end + h * width)
+        out &= f_prev < f_next
+        f_prev = f_next
+    return out
 
 
 def _take(a: Any, k: IntArray) -> Any:
@@ -547,13 +593,21 @@ def _solve_fast(
     bound -= 1e-12 * (P + np.abs(w1) * e1_max + np.abs(w2) * e2_max)
     search = vl & (shf > slf) & (bound < best_other)
     if search.any():
+        idx = np.flatnonzero(search)
         sub = g.subset(search)
-        s_m, J_m = _golden_argmin(lambda x: _mixed_cost(sub, x), slf[search], shf[search])
-        J[4, search] = J_m
-        Sc[4, search] = s_m
-        br = sub.respond(1, s_m, "strong")
-        U[4, search] = br.user_utility
-        Q[4, search] = br.abandon
+        lo, hi = slf[search], shf[search]
+        k = _scan_argmin(lambda x: _mixed_cost(sub, x), lo, hi)
+        # the branch's minimum at one of its ends is a candidate already, (1, s_low) or (1, 1)
+        end = _at_branch_end(lambda x: _mixed_cost(sub, x), lo, hi, k)
+        live = ~end
+        if live.any():
+            sub = sub.subset(live)
+            s_m, J_m = _golden_refine(lambda x: _mixed_cost(sub, x), lo[live], hi[live], k[live])
+            J[4, idx[live]] = J_m
+            Sc[4, idx[live]] = s_m
+            br = sub.respond(1, s_m, "strong")
+            U[4, idx[live]] = br.user_utility
+            Q[4, idx[live]] = br.abandon
     # (2, 0)
     J[5] = np.where(vv | lv, J2s, Jq2)
     U[5] = np.where(vv | lv, U2s, x2)
