@@ -82,3 +82,17 @@ def test_single_game_json_only() -> None:
     res = rg.solve_arrays(10, [1, 2], [3, 6], [1, 4], [0.25, 0.75])
     with pytest.raises(ValueError, match="single game"):
         res.to_json_dict()
+
+
+def test_policy_probabilities_clipped_only_where_needed() -> None:
+    """Probability fields are clipped into [0, 1] (rounding spill-over), NaN kept; an array
+    already inside is kept as given (no copy per field of a large result)."""
+    inside = np.array([0.0, 0.25, 1.0])
+    pol = PolicyResult(route=np.array([1, 1, 1]), cascade=inside,
+                       abandon=np.array([-1e-17, 0.5, 1.0 + 2e-16]),
+                       success=np.array([np.nan, 0.5, 0.75]))
+    assert pol.cascade is inside
+    np.testing.assert_array_equal(pol.abandon, [0.0, 0.5, 1.0])
+    assert np.isnan(pol.success[0])
+    assert pol.success[1:].tolist() == [0.5, 0.75]
+    assert PolicyResult(route=1, cascade=0.3, abandon=1.5).abandon == 1.0

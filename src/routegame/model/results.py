@@ -138,7 +138,13 @@ def _meta(unit: str, description: str, *, forms: tuple[str, ...] = ("two-model",
 
 
 def _prob(x: Any) -> Any:
-    return None if x is None else np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
+    """x as float64 clipped into [0, 1]; an array already inside (no NaN) is kept, not copied."""
+    if x is None:
+        return None
+    a = np.asarray(x, dtype=np.float64)
+    if a.size and a.min() >= 0.0 and a.max() <= 1.0:  # NaN fails both tests
+        return a
+    return np.clip(a, 0.0, 1.0)
 
 
 def _json_number(x: Any) -> Any:
