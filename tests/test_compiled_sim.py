@@ -490,3 +490,63 @@ def test_two_model_thresholds_at_the_uniform_drawn() -> None:
         _same_run(a, b)
         # q = 0 on model 1, so b = p: the first pass ends episode 0 exactly when u0 < p0
         assert bool(a.solved[0] and a.passes[0].sum() == 1) == (u0 < p0)
+
+
+@pytest.mark.parametrize("method", ["pass", "run"])
+def test_threads_sharing_one_generator_draw_different_uniforms(method: str) -> None:
+    """The compiled loops hold the generator's lock while they draw (as ``gen.random()`` does):
+    two threads simulating from one generator get different episodes, and the generator ends
+    where 2 x the draws of one run leave it, whichever thread ran first."""
+    import threading
+
+    def run(gen: np.random.Generator) -> Any:
+        return simulate(PAPER, [1.0, 0.0], [[0.5, 0.5], [0.0, 1.0]], [0.2, 0.2], 400_000, gen,
+                        method=method)
+
+    with _jit.forced(True):
+        gen = np.random.default_rng(7)
+        res: list[Any] = [None, None]
+
+        def work(i: int) -> None:
+            res[i] = run(gen)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        solo = np.random.default_rng(7)
+        first = run(solo)
+        second = run(solo)
+    assert not np.array_equal(res[0].passes, res[1].passes)
+    got = sorted([res[0].passes.tobytes(), res[1].passes.tobytes()])
+    assert got == sorted([first.passes.tobytes(), second.passes.tobytes()])
+    assert gen.bit_generator.state == solo.bit_generator.state
+
+
+def test_generator_state_given_back_when_interrupted_after_the_kernel() -> None:
+    """``_drawing`` gives back the state the kernel wrote, even when the caller is interrupted
+    (Ctrl-C raises as soon as the kernel returns), and holds the lock meanwhile."""
+    import threading
+
+    from routegame.simulate import _compiled
+
+    gen = np.random.default_rng(3)
+    expected = np.random.default_rng(3)
+    expected.random(5)
+    held: list[bool] = []
+
+    def draw_then_interrupt() -> None:
+        with _compiled._drawing(gen) as (src, st, st_out):
+            _compiled._fill(np.empty(5), src, st, st_out)
+            t = threading.Thread(target=lambda: held.append(
+                not gen.bit_generator.lock.acquire(blocking=False)))
+            t.start()
+            t.join()
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        draw_then_interrupt()
+    assert held == [True]
+    assert gen.bit_generator.state == expected.bit_generator.state
+    assert gen.random() == expected.random()

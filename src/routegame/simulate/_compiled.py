@@ -57,6 +57,8 @@ True
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numba
@@ -187,12 +189,12 @@ def _draw_impl(src: Any, st: Any) -> Any:
 
 
 @numba.njit(cache=True, nogil=True)
-def _fill(out: Any, src: Any, st: Any) -> Any:
+def _fill(out: Any, src: Any, st: Any, st_out: Any) -> None:
     """Fill ``out`` with the source's next uniforms, one by one as the loops draw them
-    (``st`` a pair of numpy uint64, as :func:`_source` gives it)."""
+    (``st`` a pair of numpy uint64, as :func:`_source` gives it; the final state in ``st_out``)."""
     for i in range(out.size):
         out[i], st = _draw(src, st)
-    return st
+    st_out[0], st_out[1] = st[0], st[1]
 
 
 def uniforms(gen: np.random.Generator, n: int) -> np.ndarray:
@@ -207,8 +209,8 @@ def uniforms(gen: np.random.Generator, n: int) -> np.ndarray:
     True
     """
     out = np.empty(n)
-    src, st, saved = _source(gen)
-    _give_back(gen, saved, _fill(out, src, st))
+    with _drawing(gen) as (src, st, st_out):
+        _fill(out, src, st, st_out)
     return out
 
 
@@ -230,6 +232,25 @@ def _give_back(gen: np.random.Generator, saved: Any, st: Any) -> None:
     if saved is not None:
         saved["state"]["state"] = (int(st[0]) << 64) | int(st[1])
         gen.bit_generator.state = saved
+
+
+@contextlib.contextmanager
+def _drawing(gen: np.random.Generator) -> Iterator[tuple[Any, Any, np.ndarray]]:
+    """Hold ``gen``'s lock while a kernel draws from it, and leave ``gen`` where the draws left it.
+
+    Yields (src, st, st_out) for a kernel that writes its final state into ``st_out`` (uint64,
+    2) just before it returns. The lock makes threads sharing one generator draw different
+    uniforms (as ``gen.random()`` does); the state is given back in ``finally`` from ``st_out``,
+    so a Ctrl-C that arrives during the kernel (raised as soon as it returns) still leaves the
+    generator after the draws the kernel made.
+    """
+    with gen.bit_generator.lock:
+        src, st, saved = _source(gen)
+        st_out = np.array(st, dtype=np.uint64)
+        try:
+            yield src, st, st_out
+        finally:
+            _give_back(gen, saved, st_out)
 
 # the success models of the pass loop (see kernels._Success)
 _FIXED, _TASK, _TASK_SCHEDULE, _TASK_SHIFT = 0, 1, 2, 3
@@ -583,7 +604,8 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                  q_flat: Any, per_q: bool, cum_r: Any, det_next: Any, det: bool,
                  latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
                  truncated: Any, abandoned: Any, live: Any, src: Any, st: Any, summary: bool,
-                 task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
+                 task_value: Any, penalty: Any, stats: Any,
+                 st_out: Any) -> tuple[int, Any]:
     """The pass loop of :meth:`routegame.simulate.kernels._PassStep.chunk` over all chunks;
     returns the number of uniforms drawn. Outputs per episode, or (``summary``) chunk-sized
     scratch outputs reduced chunk by chunk into ``stats`` (:func:`_chunk_moments`)."""
@@ -669,6 +691,7 @@ def _pass_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, fi
                       task_value, penalty, stats)
         if not summary:
             _abandoned(m, sol, tru, ab)
+    st_out[0], st_out[1] = st[0], st[1]  # before returning: see _drawing
     return draws, st
 
 
@@ -677,7 +700,8 @@ def _pass_kernel_two(n: int, chunk: int, max_passes: int, start_cum: Any, first:
                      fixed: Any, q_vec: Any, cum_r: Any, latency: Any, cost: Any, passes: Any,
                      lat: Any, cst: Any, solved: Any, truncated: Any, abandoned: Any,
                      live: Any, ended: Any, slot: Any, src: Any, st: Any, summary: bool,
-                     task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
+                     task_value: Any, penalty: Any, stats: Any,
+                     st_out: Any) -> tuple[int, Any]:
     """:func:`_pass_kernel` for two models with per-model tables (i.i.d. passes or a schedule,
     one q per model, a cascade that is not 0/1): the episodes packed in one word each
     (:func:`_round_two`), the same draws in the same order. Its own kernel, so that a call
@@ -731,6 +755,7 @@ def _pass_kernel_two(n: int, chunk: int, max_passes: int, start_cum: Any, first:
         _write_two(m, slot, latency, cost, pas, sol, tru, ab, la, cs)
         if summary:
             _chunk_moments(lo, m, 2, pas, la, cs, sol, tru, task_value, penalty, stats)
+    st_out[0], st_out[1] = st[0], st[1]  # before returning: see _drawing
     return draws, st
 
 
@@ -740,7 +765,8 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                   endless_vec: Any, exit_cum: Any, move_cum: Any, last_move: Any,
                   latency: Any, cost: Any, passes: Any, lat: Any, cst: Any, solved: Any,
                   truncated: Any, abandoned: Any, live: Any, done: Any, src: Any, st: Any,
-                  summary: bool, task_value: Any, penalty: Any, stats: Any) -> tuple[int, Any]:
+                  summary: bool, task_value: Any, penalty: Any, stats: Any,
+                  st_out: Any) -> tuple[int, Any]:
     """The visit loop of :meth:`routegame.simulate.kernels._VisitStep.chunk` over all chunks;
     returns the number of uniforms drawn (outputs as for :func:`_pass_kernel`)."""
     shift = 1
@@ -829,6 +855,7 @@ def _visit_kernel(n: int, K: int, chunk: int, max_passes: int, start_cum: Any, f
                       task_value, penalty, stats)
         if not summary:
             _abandoned(m, sol, tru, abandoned[lo:lo + m])
+    st_out[0], st_out[1] = st[0], st[1]  # before returning: see _drawing
     return draws, st
 
 
@@ -927,21 +954,20 @@ def drive_pass(step: _PassStep, n: int, start: np.ndarray, latency: np.ndarray,
            and chunk_size <= _E_MASK + 1)
     out, tv, pen, stats = _reduce_args(n, K, chunk_size, summary, two)
     live = np.empty(min(chunk_size, n), dtype=np.int64)
-    src, st, saved = _source(gen)
-    if two:
-        ended = np.empty(min(chunk_size, n), dtype=np.int64)
-        draws, st = _pass_kernel_two(n, chunk_size, max_passes, start_cum, first, fixed,
-                                     _f64(step.q_vec), cum_r, _f64(latency), _f64(cost),
-                                     out[0], out[1], out[2], out[3], out[4], out[5], live,
-                                     ended, np.empty_like(ended), src, st, summary is not None,
-                                     tv, pen, stats)
-    else:
-        draws, st = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode, fixed,
-                                 task, success.attempts, shift_tab, _f64(step.q_vec), q_flat,
-                                 per_q, cum_r, det_next, det, _f64(latency), _f64(cost),
-                                 out[0], out[1], out[2], out[3], out[4], out[5], live, src,
-                                 st, summary is not None, tv, pen, stats)
-    _give_back(gen, saved, st)
+    with _drawing(gen) as (src, st, st_out):
+        if two:
+            ended = np.empty(min(chunk_size, n), dtype=np.int64)
+            draws, _ = _pass_kernel_two(n, chunk_size, max_passes, start_cum, first, fixed,
+                                        _f64(step.q_vec), cum_r, _f64(latency), _f64(cost),
+                                        out[0], out[1], out[2], out[3], out[4], out[5], live,
+                                        ended, np.empty_like(ended), src, st,
+                                        summary is not None, tv, pen, stats, st_out)
+        else:
+            draws, _ = _pass_kernel(n, K, chunk_size, max_passes, start_cum, first, mode,
+                                    fixed, task, success.attempts, shift_tab, _f64(step.q_vec),
+                                    q_flat, per_q, cum_r, det_next, det, _f64(latency),
+                                    _f64(cost), out[0], out[1], out[2], out[3], out[4], out[5],
+                                    live, src, st, summary is not None, tv, pen, stats, st_out)
     return (stats, int(draws)) if summary is not None else _result(n, K, out, draws)
 
 
@@ -985,13 +1011,13 @@ def drive_visits(step: _VisitStep, n: int, start: np.ndarray, latency: np.ndarra
     size = min(chunk_size, n)
     live = np.empty(size, dtype=np.int64)
     done = np.empty(size, dtype=np.int64)
-    src, st, saved = _source(gen)
-    draws, st = _visit_kernel(n, K, chunk_size, max_passes, start_cum, first, _f64(step.p),
-                          _f64(step.diag), np.ascontiguousarray(step.moves, dtype=bool), q_flat,
-                          per_q, geo_vec, endless_vec, exit_cum, move_cum, last_move,
-                          _f64(latency), _f64(cost), out[0], out[1], out[2], out[3], out[4],
-                          out[5], live, done, src, st, summary is not None, tv, pen, stats)
-    _give_back(gen, saved, st)
+    with _drawing(gen) as (src, st, st_out):
+        draws, _ = _visit_kernel(n, K, chunk_size, max_passes, start_cum, first, _f64(step.p),
+                                 _f64(step.diag), np.ascontiguousarray(step.moves, dtype=bool),
+                                 q_flat, per_q, geo_vec, endless_vec, exit_cum, move_cum,
+                                 last_move, _f64(latency), _f64(cost), out[0], out[1], out[2],
+                                 out[3], out[4], out[5], live, done, src, st,
+                                 summary is not None, tv, pen, stats, st_out)
     return (stats, int(draws)) if summary is not None else _result(n, K, out, draws)
 
 
