@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= default
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench warm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,14 @@ test: $(VENV)/.installed-dev
 		|| echo "warning: chromium not installed; the browser tests skip (and fail under CI=true)"
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	@# compile the numba kernels once, in two processes, instead of in each test worker
+	$(BIN)/python -m routegame._warm simulate hetero & pid=$$!; \
+		$(BIN)/python -m routegame._warm two-model && wait $$pid
 	$(BIN)/python -m pytest -n 2 -q
+
+# compile (or load) the compiled kernels ahead of their first large call
+warm: $(VENV)/.installed-run
+	$(BIN)/python -m routegame._warm
 
 bench: $(VENV)/.installed-dev
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
