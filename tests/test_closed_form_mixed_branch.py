@@ -20,26 +20,18 @@ import routegame as rg
 from routegame import _jit
 from routegame.closed_form import provider
 from routegame.markov.numeric import numeric_equilibrium
-from routegame.testing.strategies import extreme_two_model_games, two_model_games
+from routegame.testing.strategies import extreme_two_model_games, game_arrays, two_model_games
 
 _VL = st.one_of(two_model_games(regime="value-latency"),
                 two_model_games(regime="value-latency", standing=True), extreme_two_model_games())
 
 
-def _arrays(games: list[rg.GameParams]) -> dict[str, np.ndarray]:
-    return {
-        "task_value": np.array([g.task_value for g in games], dtype=float),
-        "penalty": np.array([g.penalty for g in games], dtype=float),
-        "latency": np.array([g.latency for g in games], dtype=float),
-        "cost": np.array([g.cost for g in games], dtype=float),
-        "success_prob": np.array([g.success_prob for g in games], dtype=float),
-    }
 
 
 def _grid_cost(g: rg.GameParams, s_low: float, s_high: float) -> float:
     """min over a dense grid of s (the whole [0, 1], and the branch) of J on route 1 at the
     user's strong best response, and route 2."""
-    a = _arrays([g])
+    a = game_arrays([g])
     one = provider._Game(a["task_value"], a["penalty"], a["latency"], a["cost"], a["success_prob"])
     s = np.linspace(0.0, 1.0, 4001)
     if s_low < s_high:
@@ -55,7 +47,7 @@ def _grid_cost(g: rg.GameParams, s_low: float, s_high: float) -> float:
 def test_equilibrium_cost_is_at_most_the_dense_grid_minimum(g: rg.GameParams) -> None:
     """No policy on the grid is cheaper for the provider than the solver's optimum."""
     with _jit.forced(False):
-        sol = rg.solve_arrays(**_arrays([g]))
+        sol = rg.solve_arrays(**game_arrays([g]))
     J = float(sol.provider_cost[0])
     grid = _grid_cost(g, float(sol.s_low[0]), float(sol.s_high[0]))
     excess = J - grid
@@ -77,7 +69,7 @@ _MIXED_WINS = [
 def test_interior_branch_optimum_matches_the_dense_grid(game: tuple) -> None:  # type: ignore[type-arg]
     g = rg.GameParams.two_model(*game)
     with _jit.forced(False):
-        sol = rg.solve_arrays(**_arrays([g]))
+        sol = rg.solve_arrays(**game_arrays([g]))
     s, lo, hi = float(sol.cascade[0]), float(sol.s_low[0]), float(sol.s_high[0])
     assert int(sol.route[0]) == 1  # the branch's candidate won
     assert lo < s < hi
@@ -101,7 +93,7 @@ def test_branch_end_test_against_golden_section_and_the_numeric_engine(
     value. In every such game seen, golden section had reported a cost below the engine's
     optimum: a point within 1e-8 of s_low where the branch's root formula loses its digits
     (p_2 ~ 1e-9) and the user appears to stay."""
-    arrays = _arrays(games)
+    arrays = game_arrays(games)
     with _jit.forced(False):
         new = rg.solve_arrays(**arrays, tie_break=tie_break)
         with pytest.MonkeyPatch.context() as mp:
@@ -124,10 +116,10 @@ def test_golden_section_alone_reported_an_unattainable_cost_here() -> None:
         (2.536442328212511e-06, 1.5749477054886404e-09))
     J_num = numeric_equilibrium(g, "strong")["provider_cost"]
     with _jit.forced(False):
-        new = float(rg.solve_arrays(**_arrays([g])).provider_cost[0])
+        new = float(rg.solve_arrays(**game_arrays([g])).provider_cost[0])
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(provider, "_at_branch_end", _no_end_test)
-            old = float(rg.solve_arrays(**_arrays([g])).provider_cost[0])
+            old = float(rg.solve_arrays(**game_arrays([g])).provider_cost[0])
     assert abs(new - J_num) <= 1e-6 * J_num
     assert old < J_num * (1 - 1e-3)
 
@@ -139,7 +131,7 @@ def _value_latency_games(n: int, seed: int) -> dict[str, np.ndarray]:
     c, p = rng.uniform(0, 20, (n, 2)), rng.uniform(0.02, 0.98, (n, 2))
     t = np.stack([V * p[:, 0] * rng.uniform(0.05, 0.95, n),
                   V * p[:, 1] / rng.uniform(0.05, 0.95, n)], axis=1)
-    wins = _arrays([rg.GameParams.two_model(*game) for game in _MIXED_WINS])
+    wins = game_arrays([rg.GameParams.two_model(*game) for game in _MIXED_WINS])
     return {k: np.concatenate([v, wins[k]]) for k, v in
             {"task_value": V, "penalty": P, "latency": t, "cost": c, "success_prob": p}.items()}
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import routegame as rg
 from routegame import _jit
 from routegame.markov.chain import chain_outcomes
-from routegame.testing.strategies import extreme_two_model_games, two_model_games
+from routegame.testing.strategies import extreme_two_model_games, game_arrays, two_model_games
 
 pytestmark = pytest.mark.skipif(not _jit.available(), reason="numba (the 'fast' extra) missing")
 
@@ -36,14 +36,6 @@ _GAMES = st.one_of(
 )
 
 
-def _arrays(games: list[rg.GameParams]) -> dict[str, np.ndarray]:
-    return {
-        "task_value": np.array([g.task_value for g in games], dtype=float),
-        "penalty": np.array([g.penalty for g in games], dtype=float),
-        "latency": np.array([g.latency for g in games], dtype=float),
-        "cost": np.array([g.cost for g in games], dtype=float),
-        "success_prob": np.array([g.success_prob for g in games], dtype=float),
-    }
 
 
 def _both(arrays: dict[str, np.ndarray], tie_break: str) -> tuple[rg.GameResult, rg.GameResult]:
@@ -69,7 +61,7 @@ def _assert_identical(ref: rg.GameResult, got: rg.GameResult) -> None:
 @given(st.lists(_GAMES, min_size=1, max_size=24), st.sampled_from(["strong", "weak"]))
 def test_compiled_equals_numpy_bitwise_on_hypothesis_games(games: list[rg.GameParams],
                                                            tie_break: str) -> None:
-    _assert_identical(*_both(_arrays(games), tie_break))
+    _assert_identical(*_both(game_arrays(games), tie_break))
 
 
 @pytest.mark.parametrize("tie_break", ["strong", "weak"])
@@ -137,7 +129,7 @@ def test_thread_count_does_not_change_the_result(threads: int) -> None:
                 min_size=1, max_size=6))
 def test_compiled_equilibrium_against_the_markov_chain(games: list[rg.GameParams]) -> None:
     """J* of the compiled path is the chain's J of the reported policy and response."""
-    arrays = _arrays(games)
+    arrays = game_arrays(games)
     with _jit.forced(True):
         res = rg.solve_arrays(**arrays)
     for k, g in enumerate(games):

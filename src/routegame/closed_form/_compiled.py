@@ -91,23 +91,6 @@ def _nmaximum(a: float, b: float) -> float:
 
 
 @_jit
-def _argmin(v: Any, n: int) -> int:
-    """np.argmin of v[:n] (the first NaN if any, else the first minimum)."""
-    best = v[0]
-    if best != best:
-        return 0
-    k = 0
-    for j in range(1, n):
-        x = v[j]
-        if x != x:
-            return j
-        if x < best:
-            best = x
-            k = j
-    return k
-
-
-@_jit
 def _argmax(v: Any, n: int) -> int:
     """np.argmax of v[:n] (the first NaN if any, else the first maximum)."""
     best = v[0]

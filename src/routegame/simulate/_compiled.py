@@ -107,35 +107,27 @@ def _pcg64_step(builder: Any, args: Any, as_double: bool) -> tuple[Any, Any, Any
     return new_hi, new_lo, builder.fmul(u, ir.Constant(ir.DoubleType(), 1.0 / 9007199254740992.0))
 
 
-def _pcg64_next_typing(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:
-    """One step of PCG64 (:func:`_pcg64_step`) from the state (hi, lo) and increment;
-    returns (hi, lo, u)."""
-    sig = types.Tuple((types.uint64, types.uint64, types.float64))(
-        types.uint64, types.uint64, types.uint64, types.uint64)
+def _pcg64_intrinsic(name: str, as_double: bool) -> Any:
+    """The numba intrinsic of one step of PCG64 (:func:`_pcg64_step`) from the state (hi, lo) and
+    increment, returning (hi, lo, u) (``as_double``) or (hi, lo, m) with u = m · 2^-53 (int64)."""
+    out = types.float64 if as_double else types.int64
 
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return context.make_tuple(builder, signature.return_type,
-                                  _pcg64_step(builder, args, True))
+    def typing(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:
+        sig = types.Tuple((types.uint64, types.uint64, out))(
+            types.uint64, types.uint64, types.uint64, types.uint64)
 
-    return sig, codegen
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            return context.make_tuple(builder, signature.return_type,
+                                      _pcg64_step(builder, args, as_double))
 
+        return sig, codegen
 
-_pcg64_next: Any = intrinsic(_pcg64_next_typing)
-
-
-def _pcg64_next53_typing(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:
-    """:func:`_pcg64_next` returning the integer m of the uniform u = m · 2^-53 (int64)."""
-    sig = types.Tuple((types.uint64, types.uint64, types.int64))(
-        types.uint64, types.uint64, types.uint64, types.uint64)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return context.make_tuple(builder, signature.return_type,
-                                  _pcg64_step(builder, args, False))
-
-    return sig, codegen
+    typing.__name__ = typing.__qualname__ = name
+    return intrinsic(typing)
 
 
-_pcg64_next53: Any = intrinsic(_pcg64_next53_typing)
+_pcg64_next: Any = _pcg64_intrinsic("_pcg64_next", True)
+_pcg64_next53: Any = _pcg64_intrinsic("_pcg64_next53", False)
 _TWO53 = 9007199254740992.0
 
 

@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 from routegame.model.params import BOUNDS, GameParams
 
-__all__ = ["WINDOWS", "extreme_two_model_games", "field", "policies", "two_model_games"]
+__all__ = [
+    "WINDOWS", "extreme_two_model_games", "field", "game_arrays", "policies", "two_model_games",
+]
 
 #: Typical magnitudes drawn by :func:`two_model_games` (a window inside :data:`BOUNDS`);
 #: :func:`extreme_two_model_games` spans many orders of magnitude instead.
@@ -124,3 +126,22 @@ def policies(draw: Any) -> tuple[int, float]:
     route = draw(st.sampled_from([1, 2]))
     s = draw(st.one_of(st.just(0.0), st.just(1.0), field("cascade")))
     return route, s
+
+
+def game_arrays(games: list[GameParams]) -> dict[str, np.ndarray]:
+    """Two-model games as the keyword arrays of :func:`routegame.solve_arrays` (one row each).
+
+    Examples
+    --------
+    >>> g = GameParams.two_model(10, 5, latency=(1, 4), cost=(1, 3), success_prob=(0.3, 0.8))
+    >>> a = game_arrays([g, g])
+    >>> a["latency"].shape, float(a["penalty"][1])
+    ((2, 2), 5.0)
+    """
+    return {
+        "task_value": np.array([g.task_value for g in games], dtype=float),
+        "penalty": np.array([g.penalty for g in games], dtype=float),
+        "latency": np.array([g.latency for g in games], dtype=float),
+        "cost": np.array([g.cost for g in games], dtype=float),
+        "success_prob": np.array([g.success_prob for g in games], dtype=float),
+    }
