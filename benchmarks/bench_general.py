@@ -16,9 +16,8 @@ No numba is imported, so there is no compile / cache-load time.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -90,21 +89,9 @@ def bench_state_aware_best_response(K: int = 5, upward: bool = False) -> float:
     return _time(lambda: state_aware_best_response(g, start, R))
 
 
-@contextlib.contextmanager
-def loop_candidates() -> Iterator[None]:
-    """Run the solver on the loop forms (the before of issue 10): candidates, weak responses."""
-    old = provider._candidates, provider._weak_costs
-    provider._candidates = provider._candidates_reference
-    provider._weak_costs = provider._weak_costs_reference
-    try:
-        yield
-    finally:
-        provider._candidates, provider._weak_costs = old
-
-
 def before_after(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
     """Seconds (best of ``repeat``) of ``fn`` on the loop enumeration and on the vectorised one."""
-    with loop_candidates():
+    with provider._reference_loops():
         before = _time(fn, repeat)
     return before, _time(fn, repeat)
 

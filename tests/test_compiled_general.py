@@ -80,18 +80,6 @@ def k_model_games(draw: Any, k_max: int = 7) -> GameParams:
 
 
 @contextlib.contextmanager
-def _reference_candidates() -> Iterator[None]:
-    """Run the solver on the loop oracle of the candidate enumeration."""
-    old = provider._candidates, provider._weak_costs
-    provider._candidates = provider._candidates_reference
-    provider._weak_costs = provider._weak_costs_reference
-    try:
-        yield
-    finally:
-        provider._candidates, provider._weak_costs = old
-
-
-@contextlib.contextmanager
 def _vectorised_candidates() -> Iterator[None]:
     """Run the solver on the vectorised enumeration for every K (also K <= LOOP_MAX_K)."""
     old = provider._candidates
@@ -172,7 +160,7 @@ def test_equilibrium_same_as_reference(g: GameParams, user: str, tie_break: str)
                 got: Any = equilibrium(g, user, tie_break)  # type: ignore[arg-type]
             except Exception as exc:  # the oracle must then fail the same way
                 got = type(exc)
-        with _reference_candidates():
+        with provider._reference_loops():
             try:
                 want: Any = equilibrium(g, user, tie_break)  # type: ignore[arg-type]
             except Exception as exc:
@@ -200,7 +188,7 @@ def test_dispatch_and_switches(K: int, vectorised: bool) -> None:
     try:
         equilibrium(g)
         assert calls == ["vec" if vectorised else "loop"]
-        with _reference_candidates():
+        with provider._reference_loops():
             equilibrium(g)
         with _vectorised_candidates():
             equilibrium(g)

@@ -31,7 +31,9 @@ xi_m + (1 - p_m) max(0, kappa), re-prompt on argmax_k xi_k / p_k, kappa = max_k 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -452,6 +454,20 @@ def _weak_costs_reference(
                                "weak", tol)
         out[i] = Jw
     return out
+
+
+@contextlib.contextmanager
+def _reference_loops() -> Iterator[None]:
+    """Solve with the loop oracles :func:`_candidates_reference` and
+    :func:`_weak_costs_reference` instead of the array forms (for tests and the benchmark's
+    "before"); restored on exit."""
+    mod: Any = sys.modules[__name__]
+    old = mod._candidates, mod._weak_costs
+    mod._candidates, mod._weak_costs = _candidates_reference, _weak_costs_reference
+    try:
+        yield
+    finally:
+        mod._candidates, mod._weak_costs = old
 
 
 def _check_value(got: float, want: float, tol: float) -> None:
