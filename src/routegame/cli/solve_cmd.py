@@ -503,8 +503,7 @@ def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: b
     order); the output is written to a temporary file, removed on any error
     (:func:`routegame.io.write_table`), so nothing half-written is left.
     """
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     from routegame import io, tabular
     from routegame.closed_form.provider import use_compiled
@@ -512,27 +511,18 @@ def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: b
 
     io.table_format(out, "--out")
     io.check_output_path(out, overwrite, "--out")
-    loader: threading.Thread | None = None
-    failed: list[BaseException] = []
+    load_pool = ThreadPoolExecutor(1, thread_name_prefix="routegame-load-kernel")
+    loading: Future[None] | None = None
 
     def start_loading(rows: int | None) -> None:
-        nonlocal loader
-        if loader is None and rows is not None and use_compiled(rows):
-            def run() -> None:
-                try:
-                    _load_compiled(rows)
-                except BaseException as exc:  # raised again where the kernel is needed
-                    failed.append(exc)
-
-            loader = threading.Thread(target=run, name="routegame-load-kernel")
-            loader.start()
+        nonlocal loading
+        if loading is None and rows is not None and use_compiled(rows):
+            loading = load_pool.submit(_load_compiled, rows)
 
     def loaded() -> None:
         """Wait for the loader (once it is done: at once); raise what it raised."""
-        if loader is not None:
-            loader.join()
-        if failed:
-            raise failed[0]
+        if loading is not None:
+            loading.result()
 
     start_loading(table_rows(table))  # Parquet: from the footer, before the data are read
     try:
@@ -570,8 +560,7 @@ def _run_table(table: str, out: str, overwrite: bool, tie_break: str, as_json: b
     finally:
         # after an error, let the load finish: a thread stopped inside numba at exit could
         # crash the process (a cold cache is then compiled, and kept for the next run)
-        if loader is not None:
-            loader.join()
+        load_pool.shutdown(wait=True)
     if as_json:
         print(_dumps({"rows": rows, "out": out, "columns": columns}))
     else:
